@@ -1,0 +1,104 @@
+package messages
+
+import (
+	"fmt"
+
+	"github.com/shopspring/decimal"
+)
+
+// Version is the only event-log format version this package reads and writes.
+const Version = 1
+
+// Kind is the kind of an event-log record.
+type Kind uint8
+
+// The record kinds of log format version 1.
+const (
+	KindPage Kind = iota + 1
+	KindPixel
+	KindGoal
+	KindSplit
+)
+
+// String returns the kind as it is spelled in the log.
+func (k Kind) String() string {
+	switch k {
+	case KindPage:
+		return "page"
+	case KindPixel:
+		return "pixel"
+	case KindGoal:
+		return "goal"
+	case KindSplit:
+		return "split"
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// Pointer is a position in an event log: the hour file (the Unix time of the start of the
+// hour, the <H> of BASE.<H>) and the byte offset just past the last consumed line.
+// The zero Pointer means "the start of the log".
+type Pointer struct {
+	File   int64 `json:"file"`
+	Offset int64 `json:"offset"`
+}
+
+// Less reports whether p stands before q in the log.
+func (p Pointer) Less(q Pointer) bool {
+	if p.File != q.File {
+		return p.File < q.File
+	}
+	return p.Offset < q.Offset
+}
+
+// IsZero reports whether p is the start of the log.
+func (p Pointer) IsZero() bool { return p == Pointer{} }
+
+// String formats the pointer as "<H>:<offset>".
+func (p Pointer) String() string { return fmt.Sprintf("%d:%d", p.File, p.Offset) }
+
+// Record is one parsed line of the event log. Fields that do not belong to its Kind are
+// empty. Ptr is the pointer just past the line the record was read from.
+type Record struct {
+	Kind Kind
+	// Timestamp is the integer part of the logged timestamp (seconds since the Unix epoch).
+	Timestamp int64
+	// TimeFraction is the logged fractional part, without the dot ("" when none); it is
+	// kept so that a record formats back to the line it was parsed from.
+	TimeFraction string
+	VID          string
+	Site         int64
+
+	// page
+	IP, Method, URL, UserAgent, Referer string
+
+	// goal
+	Goal        string
+	Value       decimal.Decimal // zero when the line has no value
+	HasValue    bool            // the value field was not empty
+	ValueType   string          // "", "S", "A", "I" or "R"
+	ValueFormat string          // "", "N", "C" or "P"
+
+	// split
+	Test       string
+	Population string
+
+	Ptr Pointer
+}
+
+// Value types of a goal (DESIGN §2).
+const (
+	ValueNone       = ""
+	ValueSum        = "S"
+	ValueAverage    = "A"
+	ValuePerVisitor = "I"
+	ValueRate       = "R"
+)
+
+// Value formats of a goal (display only).
+const (
+	FormatNone       = ""
+	FormatNumeric    = "N"
+	FormatCurrency   = "C"
+	FormatPercentage = "P"
+)

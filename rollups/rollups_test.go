@@ -47,8 +47,8 @@ func TestDayAcrossLosAngelesDST(t *testing.T) {
 	assert.Equal(t, bucketOf(utc(2013, 3, 9, 8, 0)), day.Bucket(springStart-1, nil))
 
 	// 2013-11-03: clocks fall back from 02:00 PDT to 01:00 PST; the day is 25 hours long.
-	fallStart := utc(2013, 11, 3, 7, 0) // 00:00 PDT
-	fallEnd := utc(2013, 11, 4, 8, 0)   // 00:00 PST
+	fallStart := utc(2013, 11, 3, 7, 0)                // 00:00 PDT
+	fallEnd := utc(2013, 11, 4, 8, 0)                  // 00:00 PST
 	start, end = day.Interval(utc(2013, 11, 3, 9, 30)) // 01:30 PST, the second 01:30
 	assert.Equal(t, fallStart, start)
 	assert.Equal(t, fallEnd, end)

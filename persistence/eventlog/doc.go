@@ -1,0 +1,18 @@
+// Package eventlog reads and writes Manhattan's event log: a series of hourly files
+// BASE.<H>, where <H> is the Unix time of the start of the hour in which the lines were
+// written, holding one record per line (see package messages for the line format).
+//
+// Invariants kept here:
+//
+//   - Files are ordered by the integer <H>, never by name.
+//   - Files are only appended to. A Writer appends one or more complete lines per call,
+//     in one write under an exclusive flock, so concurrent writers (goroutines or processes)
+//     never interleave within a line.
+//   - A Reader never returns a line that lacks its terminating "\n". Each line comes with
+//     the Pointer just past it, from which a new Reader resumes with the next line.
+//   - A Reader leaves a file for the next one only when the file has no unread complete
+//     line and a newer file exists. If the older file then ends in an incomplete line while
+//     no writer holds its lock, a writer died mid-write: the bytes are reported once as a
+//     *TruncatedLineError (fit for a dead letter) and reading goes on with the newer file.
+//   - Reading does not allocate per line: lines are slices of one 256 KiB buffer.
+package eventlog

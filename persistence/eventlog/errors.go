@@ -1,0 +1,74 @@
+package eventlog
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/manhattan-analytics/manhattan/messages"
+)
+
+var (
+	// ErrPointerFileMissing: the pointer a Reader was opened at names a file that does not
+	// exist (it was removed, or the pointer belongs to another log).
+	ErrPointerFileMissing = errors.New("pointer file does not exist")
+	// ErrPointerBeyondEnd: the pointer's offset lies beyond the end of its file (the file
+	// was truncated or replaced).
+	ErrPointerBeyondEnd = errors.New("pointer offset beyond end of file")
+	// ErrPointerMisaligned: the pointer's offset is inside the file but not just past a
+	// "\n", so it cannot be a position this package handed out for this file.
+	ErrPointerMisaligned = errors.New("pointer offset is not at the start of a line")
+	// ErrClosed is returned by a Reader used after Close.
+	ErrClosed = errors.New("eventlog: reader is closed")
+)
+
+// maxPrefix bounds the bytes of a bad line that an error keeps.
+const maxPrefix = 4096
+
+// TruncatedLineError reports that a file ended in an incomplete line although a newer file
+// exists and no writer holds the file's lock: a writer died in the middle of a write. The
+// Reader returns it once, then goes on with the newer file; the bytes are never returned
+// as a Line.
+type TruncatedLineError struct {
+	// Raw is the incomplete line (at most its first 4096 bytes).
+	Raw []byte
+	// Length is the full length of the incomplete line in bytes.
+	Length int64
+	// Ptr is the position just past the incomplete line: the end of its file.
+	Ptr messages.Pointer
+}
+
+func (e *TruncatedLineError) Error() string {
+	return fmt.Sprintf("eventlog: file %d ends with an incomplete line of %d bytes (a writer died mid-write); skipped up to %s",
+		e.Ptr.File, e.Length, e.Ptr)
+}
+
+// LineTooLongError reports a line longer than MaxLineLength bytes. No valid record is
+// nearly that long; the Reader skips the line and returns this error once.
+type LineTooLongError struct {
+	// Prefix is the start of the line (at most 4096 bytes).
+	Prefix []byte
+	// Length is the length of the line in bytes, without its "\n".
+	Length int64
+	// Ptr is the position just past the line's "\n".
+	Ptr messages.Pointer
+}
+
+func (e *LineTooLongError) Error() string {
+	return fmt.Sprintf("eventlog: line of %d bytes ending at %s is longer than %d bytes; skipped",
+		e.Length, e.Ptr, MaxLineLength)
+}
+
+// AsDeadLetter converts the errors of a Reader that stand for one bad line and that
+// reading continues after (*TruncatedLineError, *LineTooLongError) into a dead letter. It
+// reports false for any other error.
+func AsDeadLetter(err error) (messages.DeadLetter, bool) {
+	var te *TruncatedLineError
+	if errors.As(err, &te) {
+		return messages.DeadLetter{Raw: string(te.Raw), Ptr: te.Ptr, Reason: te.Error()}, true
+	}
+	var le *LineTooLongError
+	if errors.As(err, &le) {
+		return messages.DeadLetter{Raw: string(le.Prefix), Ptr: le.Ptr, Reason: le.Error()}, true
+	}
+	return messages.DeadLetter{}, false
+}

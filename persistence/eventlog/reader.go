@@ -1,0 +1,381 @@
+package eventlog
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/manhattan-analytics/manhattan/messages"
+)
+
+// DefaultPollInterval is how often a following Reader looks for growth and new files when
+// Options.PollInterval is not set.
+const DefaultPollInterval = 200 * time.Millisecond
+
+// bufferSize is the size of a Reader's buffer.
+const bufferSize = 256 << 10
+
+// MaxLineLength is the longest line, its "\n" included, that a Reader returns. A longer
+// line is skipped and reported as a *LineTooLongError. (A valid record is at most a few
+// tens of KiB long.)
+const MaxLineLength = bufferSize
+
+// Options control a Reader.
+type Options struct {
+	// Follow keeps reading at the end of the log: Next waits for the newest file to grow
+	// or for a new file. Without it, Next returns io.EOF at the end of the last file.
+	Follow bool
+	// PollInterval is how often a following Reader checks for growth and new files;
+	// DefaultPollInterval when zero.
+	PollInterval time.Duration
+	// SkipMissing makes a pointer to a missing file, or past the end of its file, start
+	// reading at the beginning of the next newer file instead of failing. The condition is
+	// kept in Skipped.
+	SkipMissing bool
+}
+
+// Line is one complete line of the log.
+type Line struct {
+	// Raw is the line without its "\n". It is valid only until the next call to Next.
+	Raw []byte
+	// Ptr is the position just past the line's "\n".
+	Ptr messages.Pointer
+}
+
+// Reader reads complete lines of a log, in order, from a pointer on. It is not safe for
+// concurrent use.
+//
+// Next returns io.EOF at the end of the log in batch mode, and can be called again later
+// to go on if the log has grown. An incomplete last line is left unread until its "\n" is
+// written. A following Reader leaves a file for the next newer one only after it has found
+// the file without unread complete lines, and a newer file present, on two checks one poll
+// interval apart, the second one made while holding a shared flock of the file (so no
+// Writer is in the middle of an append). A writer whose clock lags and that appends to an
+// older file after that is not seen.
+type Reader struct {
+	base string
+	opts Options
+
+	f    *os.File         // the current file; nil before the first file or after a skipped pointer
+	hour int64            // the hour of f; with f nil, reading goes on at the first file newer than hour
+	ptr  messages.Pointer // just past the last consumed line
+
+	buf        []byte
+	start, end int // buf[start:end] holds read, unconsumed bytes of f
+
+	longN      int64  // > 0 while skipping an over-long line: its bytes dropped from buf so far
+	longPrefix []byte // the start of that line
+
+	settled bool // following: the last check found f exhausted and a newer file present
+	skipped []error
+	closed  bool
+}
+
+// OpenReader opens the log base for reading just past from. The zero Pointer means the
+// start of the oldest file. A pointer whose file is missing or whose offset lies beyond
+// its file's end is an error wrapping ErrPointerFileMissing or ErrPointerBeyondEnd, unless
+// opts.SkipMissing is set: then reading starts at the next newer file. A pointer inside its
+// file that does not follow a "\n" is an error wrapping ErrPointerMisaligned.
+func OpenReader(base string, from messages.Pointer, opts Options) (*Reader, error) {
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = DefaultPollInterval
+	}
+	r := &Reader{base: base, opts: opts, hour: math.MinInt64, ptr: from, buf: make([]byte, bufferSize)}
+	if from.IsZero() {
+		return r, nil
+	}
+	path := Path(base, from.File)
+	if from.Offset < 0 {
+		return nil, fmt.Errorf("eventlog: pointer %s: negative offset", from)
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return r.skip(from, fmt.Errorf("eventlog: pointer %s: %w: %s", from, ErrPointerFileMissing, path))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: pointer %s: %w", from, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("eventlog: pointer %s: %w", from, err)
+	}
+	if size := fi.Size(); from.Offset > size {
+		_ = f.Close()
+		return r.skip(from, fmt.Errorf("eventlog: pointer %s: %w: %s has %d bytes, the pointer is at offset %d",
+			from, ErrPointerBeyondEnd, path, size, from.Offset))
+	} else if from.Offset > 0 && from.Offset < size {
+		var b [1]byte
+		if _, err := f.ReadAt(b[:], from.Offset-1); err != nil {
+			_ = f.Close()
+			return nil, fmt.Errorf("eventlog: pointer %s: %w", from, err)
+		}
+		if b[0] != '\n' {
+			_ = f.Close()
+			return nil, fmt.Errorf("eventlog: pointer %s: %w: byte %d of %s is not a line end",
+				from, ErrPointerMisaligned, from.Offset-1, path)
+		}
+	}
+	if _, err := f.Seek(from.Offset, io.SeekStart); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("eventlog: pointer %s: %w", from, err)
+	}
+	r.f, r.hour = f, from.File
+	return r, nil
+}
+
+// skip handles a pointer that cannot be resumed at: an error, or with SkipMissing a Reader
+// that goes on at the first file newer than the pointer's.
+func (r *Reader) skip(from messages.Pointer, err error) (*Reader, error) {
+	if !r.opts.SkipMissing {
+		return nil, err
+	}
+	r.skipped = append(r.skipped, err)
+	r.hour = from.File
+	return r, nil
+}
+
+// Skipped returns the conditions a SkipMissing Reader went past: a missing pointer file or
+// a pointer beyond its file's end (wrapping ErrPointerFileMissing or ErrPointerBeyondEnd),
+// and files removed after they were listed but before they were read.
+func (r *Reader) Skipped() []error { return r.skipped }
+
+// Pointer returns the position just past the last line returned (or skipped as bad);
+// before any line it is the pointer the Reader was opened at, or the start of the file
+// it has moved to.
+func (r *Reader) Pointer() messages.Pointer { return r.ptr }
+
+// Next returns the next complete line. At the end of the log it returns io.EOF in batch
+// mode, and waits in follow mode until there is a line or ctx is done (then it returns
+// ctx.Err()). A *TruncatedLineError or *LineTooLongError stands for one bad line that
+// was skipped (see AsDeadLetter); calling Next again goes on after it. Other errors are
+// I/O errors.
+func (r *Reader) Next(ctx context.Context) (Line, error) {
+	if r.closed {
+		return Line{}, ErrClosed
+	}
+	for {
+		if r.f != nil {
+			if i := bytes.IndexByte(r.buf[r.start:r.end], '\n'); i >= 0 {
+				raw := r.buf[r.start : r.start+i]
+				r.start += i + 1
+				r.settled = false
+				if r.longN > 0 {
+					length := r.longN + int64(i)
+					r.ptr.Offset += length + 1
+					err := &LineTooLongError{Prefix: r.longPrefix, Length: length, Ptr: r.ptr}
+					r.longN, r.longPrefix = 0, nil
+					return Line{}, err
+				}
+				r.ptr.Offset += int64(i) + 1
+				return Line{Raw: raw, Ptr: r.ptr}, nil
+			}
+			if err := ctx.Err(); err != nil {
+				return Line{}, err
+			}
+			n, err := r.fill()
+			if err != nil {
+				return Line{}, err
+			}
+			if n > 0 {
+				r.settled = false
+				continue
+			}
+		}
+		if err := r.atEnd(ctx); err != nil {
+			return Line{}, err
+		}
+	}
+}
+
+// fill reads more of the current file into the buffer; n == 0 means its end was reached.
+func (r *Reader) fill() (int, error) {
+	if r.start > 0 {
+		r.end = copy(r.buf, r.buf[r.start:r.end])
+		r.start = 0
+	}
+	if r.end == len(r.buf) {
+		// The buffer holds the start of a line longer than MaxLineLength: drop it, keeping
+		// its prefix for the error.
+		if r.longN == 0 {
+			r.longPrefix = bytes.Clone(r.buf[:maxPrefix])
+		}
+		r.longN += int64(r.end)
+		r.end = 0
+	}
+	n, err := r.f.Read(r.buf[r.end:])
+	r.end += n
+	if err != nil && err != io.EOF {
+		return n, fmt.Errorf("eventlog: read %s: %w", Path(r.base, r.hour), err)
+	}
+	return n, nil
+}
+
+// atEnd handles the end of the current file (or having none): it moves on to a newer
+// file, waits, or reports io.EOF, the context's error or a truncated line. A nil error
+// means: try reading again.
+func (r *Reader) atEnd(ctx context.Context) error {
+	next, ok, err := r.newerFile()
+	if err != nil {
+		return err
+	}
+	if !ok {
+		r.settled = false
+		if !r.opts.Follow {
+			return io.EOF
+		}
+		return r.wait(ctx)
+	}
+	if r.f == nil {
+		return r.open(next)
+	}
+	if r.opts.Follow && !r.settled {
+		r.settled = true
+		return r.wait(ctx)
+	}
+	// Check once more for growth, holding the lock writers append under.
+	locked, err := tryLockShared(r.f)
+	if err != nil {
+		return fmt.Errorf("eventlog: lock %s: %w", Path(r.base, r.hour), err)
+	}
+	if !locked {
+		return r.wait(ctx)
+	}
+	n, err := r.fill()
+	if uerr := unlock(r.f); uerr != nil && err == nil {
+		err = fmt.Errorf("eventlog: unlock %s: %w", Path(r.base, r.hour), uerr)
+	}
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		r.settled = false
+		return nil
+	}
+	var truncated error
+	if length := r.longN + int64(r.end-r.start); length > 0 {
+		raw := r.longPrefix
+		if r.longN == 0 {
+			raw = bytes.Clone(r.buf[r.start:min(r.end, r.start+maxPrefix)])
+		}
+		truncated = &TruncatedLineError{Raw: raw, Length: length,
+			Ptr: messages.Pointer{File: r.hour, Offset: r.ptr.Offset + length}}
+	}
+	if err := r.open(next); err != nil {
+		return err
+	}
+	return truncated
+}
+
+// newerFile returns the oldest file newer than the current hour.
+func (r *Reader) newerFile() (int64, bool, error) {
+	hours, err := Files(r.base)
+	if err != nil {
+		return 0, false, err
+	}
+	i := sort.Search(len(hours), func(i int) bool { return hours[i] > r.hour })
+	if i == len(hours) {
+		return 0, false, nil
+	}
+	return hours[i], true, nil
+}
+
+// open makes the file of hour the current one.
+func (r *Reader) open(hour int64) error {
+	if err := r.closeFile(); err != nil {
+		return err
+	}
+	r.hour = hour
+	r.start, r.end, r.longN, r.longPrefix, r.settled = 0, 0, 0, nil, false
+	path := Path(r.base, hour)
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		r.skipped = append(r.skipped, fmt.Errorf("eventlog: %s was removed before it was read", path))
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("eventlog: open %s: %w", path, err)
+	}
+	r.f = f
+	r.ptr = messages.Pointer{File: hour}
+	return nil
+}
+
+func (r *Reader) closeFile() error {
+	if r.f == nil {
+		return nil
+	}
+	err := r.f.Close()
+	r.f = nil
+	if err != nil {
+		return fmt.Errorf("eventlog: close %s: %w", Path(r.base, r.hour), err)
+	}
+	return nil
+}
+
+// wait sleeps one poll interval, or until ctx is done.
+func (r *Reader) wait(ctx context.Context) error {
+	t := time.NewTimer(r.opts.PollInterval)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Pending returns the number of bytes of the log after the Reader's position: the rest of
+// the current file and all newer files. It is meant for progress reports; the log may grow
+// meanwhile.
+func (r *Reader) Pending() (int64, error) {
+	if r.closed {
+		return 0, ErrClosed
+	}
+	hours, err := Files(r.base)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, h := range hours {
+		switch {
+		case h < r.hour:
+			continue
+		case h == r.hour:
+			if r.f == nil {
+				continue
+			}
+			fi, err := r.f.Stat()
+			if err != nil {
+				return 0, fmt.Errorf("eventlog: stat %s: %w", Path(r.base, h), err)
+			}
+			total += max(fi.Size()-r.ptr.Offset, 0)
+		default:
+			fi, err := os.Stat(Path(r.base, h))
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return 0, fmt.Errorf("eventlog: stat %s: %w", Path(r.base, h), err)
+			}
+			total += fi.Size()
+		}
+	}
+	return total, nil
+}
+
+// Close releases the Reader's file. Next and Pending fail with ErrClosed afterwards.
+func (r *Reader) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	return r.closeFile()
+}

@@ -1,0 +1,20 @@
+// Package visitor holds a visitor's history and the counting rules of DESIGN §3: the
+// function that applies one record of the event log to its visitor's history and adds
+// the resulting counter deltas (conversions, values, impressions, variant conversions and
+// values, complex goals) and test and goal metadata to a messages.Deltas.
+//
+// It is plain Go: no actors, no I/O and no package state. A Rules value is immutable
+// after NewRules and may be shared by any number of goroutines; a History belongs to one
+// goroutine at a time (in the pipeline, the shard that owns its visitor).
+//
+// Invariants:
+//   - Applying a visitor's records in log order gives the same deltas however the
+//     visitors are partitioned and however the records are grouped into calls: deltas
+//     of different visitors only ever add up, and goal metadata is decided by the
+//     record's log pointer, not by processing order.
+//   - A visitor is counted at most once per goal (or variant) and rollup bucket and site;
+//     every conversion's non-zero value is added.
+//   - A history encodes (MarshalBinary) to a versioned, self-contained byte string that
+//     decodes (UnmarshalBinary) to an equivalent history; decoding bad input returns an
+//     error and never panics.
+package visitor

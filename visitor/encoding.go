@@ -1,0 +1,433 @@
+package visitor
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+
+	"github.com/manhattan-analytics/manhattan/messages"
+	"github.com/shopspring/decimal"
+)
+
+// EncodingVersion is the version byte that starts an encoded history.
+//
+// Version 1 layout (uvarint: unsigned LEB128; varint: zig-zag signed; str: uvarint index
+// into the string table; list: uvarint count, then the items):
+//
+//	byte      version (1)
+//	uvarint   flags (bit 0: human)
+//	list      string table: uvarint length, bytes
+//	list      goals: str
+//	list      variants: str test, str population
+//	list      IPs: str
+//	list      user agents: str
+//	list      conversion keys: uvarint goal index, varint site, str rollup, str bucket
+//	list      impression keys: uvarint variant index, varint site, str rollup, str bucket
+//	list      variant conversion keys: uvarint goal index, uvarint variant index,
+//	          varint site, str rollup, str bucket
+//	list      complex goals: str name, list of (varint site, str rollup, str bucket)
+//	list      queued records, oldest first: byte kind, varint timestamp, varint site,
+//	          varint pointer file, varint pointer offset, then
+//	            page:  str IP, str user agent
+//	            goal:  str name, str value type, str value format, byte has value,
+//	                   [varint exponent, uvarint length, decimal digits of the coefficient]
+//	            split: str test, str population
+//
+// Lists and keys appear in insertion order, so equal histories built the same way encode
+// to equal bytes.
+const EncodingVersion = 1
+
+const (
+	flagHuman  = 1 << iota
+	knownFlags = flagHuman
+)
+
+// Bounds on a decoded goal value, generous for any value a log line can hold.
+const (
+	maxCoefficientDigits = 1024
+	maxExponent          = 4096
+)
+
+// MarshalBinary encodes the history (format: EncodingVersion).
+func (h *History) MarshalBinary() ([]byte, error) {
+	var e encoder
+	e.uvarint(uint64(len(h.goals.items)))
+	for _, g := range h.goals.items {
+		e.str(g)
+	}
+	e.uvarint(uint64(len(h.variants.items)))
+	for _, v := range h.variants.items {
+		e.str(v.Test)
+		e.str(v.Population)
+	}
+	for _, set := range []*orderedSet[string]{&h.ips, &h.agents} {
+		e.uvarint(uint64(len(set.items)))
+		for _, s := range set.items {
+			e.str(s)
+		}
+	}
+	e.uvarint(uint64(len(h.conversions.items)))
+	for _, k := range h.conversions.items {
+		e.uvarint(uint64(k.goal))
+		e.varint(k.site)
+		e.str(k.rollup)
+		e.str(k.bucket)
+	}
+	e.uvarint(uint64(len(h.impressions.items)))
+	for _, k := range h.impressions.items {
+		e.uvarint(uint64(k.variant))
+		e.varint(k.site)
+		e.str(k.rollup)
+		e.str(k.bucket)
+	}
+	e.uvarint(uint64(len(h.variantConversions.items)))
+	for _, k := range h.variantConversions.items {
+		e.uvarint(uint64(k.goal))
+		e.uvarint(uint64(k.variant))
+		e.varint(k.site)
+		e.str(k.rollup)
+		e.str(k.bucket)
+	}
+	e.uvarint(uint64(len(h.complex)))
+	for _, c := range h.complex {
+		e.str(c.name)
+		e.uvarint(uint64(len(c.keys)))
+		for _, k := range c.keys {
+			e.varint(k.site)
+			e.str(k.rollup)
+			e.str(k.bucket)
+		}
+	}
+	e.uvarint(uint64(len(h.queue)))
+	for i := range h.queue {
+		e.held(&h.queue[(h.qhead+i)%len(h.queue)])
+	}
+
+	var flags uint64
+	if h.human {
+		flags |= flagHuman
+	}
+	size := 1 + binary.MaxVarintLen64*2 + len(e.body)
+	for _, s := range e.table.items {
+		size += binary.MaxVarintLen32 + len(s)
+	}
+	out := make([]byte, 0, size)
+	out = append(out, EncodingVersion)
+	out = binary.AppendUvarint(out, flags)
+	out = binary.AppendUvarint(out, uint64(len(e.table.items)))
+	for _, s := range e.table.items {
+		out = binary.AppendUvarint(out, uint64(len(s)))
+		out = append(out, s...)
+	}
+	return append(out, e.body...), nil
+}
+
+type encoder struct {
+	body  []byte
+	table orderedSet[string]
+}
+
+func (e *encoder) uvarint(v uint64) { e.body = binary.AppendUvarint(e.body, v) }
+func (e *encoder) varint(v int64)   { e.body = binary.AppendVarint(e.body, v) }
+
+func (e *encoder) str(s string) {
+	i, _ := e.table.add(s)
+	e.uvarint(uint64(i))
+}
+
+func (e *encoder) held(q *held) {
+	e.body = append(e.body, byte(q.kind))
+	e.varint(q.ts)
+	e.varint(q.site)
+	e.varint(q.ptr.File)
+	e.varint(q.ptr.Offset)
+	switch q.kind {
+	case messages.KindPage:
+		e.str(q.ip)
+		e.str(q.agent)
+	case messages.KindGoal:
+		e.str(q.goal)
+		e.str(q.valueType)
+		e.str(q.valueFormat)
+		if q.value.Sign() == 0 {
+			e.body = append(e.body, 0)
+			return
+		}
+		e.body = append(e.body, 1)
+		e.varint(int64(q.value.Exponent()))
+		digits := q.value.Coefficient().String()
+		e.uvarint(uint64(len(digits)))
+		e.body = append(e.body, digits...)
+	case messages.KindSplit:
+		e.str(q.test)
+		e.str(q.population)
+	}
+}
+
+// ErrCorrupt is wrapped by every error UnmarshalBinary returns for malformed input.
+var ErrCorrupt = errors.New("corrupt visitor history")
+
+// UnmarshalBinary replaces h with the history encoded in data. On error h is left
+// unchanged.
+func (h *History) UnmarshalBinary(data []byte) error {
+	if len(data) == 0 {
+		return fmt.Errorf("%w: empty input", ErrCorrupt)
+	}
+	if data[0] != EncodingVersion {
+		return fmt.Errorf("%w: unknown encoding version %d (want %d)", ErrCorrupt, data[0], EncodingVersion)
+	}
+	d := decoder{s: string(data[1:])}
+	var n History
+
+	flags := d.uvarint()
+	if flags&^knownFlags != 0 && d.err == nil {
+		d.fail("unknown flags %#x", flags)
+	}
+	n.human = flags&flagHuman != 0
+
+	tableLen := d.count(1)
+	d.table = make([]string, 0, tableLen)
+	for range tableLen {
+		l := d.count(1)
+		if d.err != nil {
+			break
+		}
+		d.table = append(d.table, d.s[d.off:d.off+l])
+		d.off += l
+	}
+
+	for range d.count(1) {
+		g := d.str()
+		if d.err == nil && !addNew(&n.goals, g) {
+			d.fail("goal %q listed twice", g)
+		}
+	}
+	for range d.count(2) {
+		v := Variant{Test: d.str(), Population: d.str()}
+		if d.err == nil && !addNew(&n.variants, v) {
+			d.fail("variant %q/%q listed twice", v.Test, v.Population)
+		}
+	}
+	for _, set := range []*orderedSet[string]{&n.ips, &n.agents} {
+		for range d.count(1) {
+			s := d.str()
+			if d.err == nil && !addNew(set, s) {
+				d.fail("address or user agent %q listed twice", s)
+			}
+		}
+	}
+	for range d.count(4) {
+		k := conversionKey{goal: d.index(len(n.goals.items), "goal"), site: d.varint(), rollup: d.str(), bucket: d.str()}
+		if d.err == nil && !addNew(&n.conversions, k) {
+			d.fail("conversion key listed twice")
+		}
+	}
+	for range d.count(4) {
+		k := impressionKey{variant: d.index(len(n.variants.items), "variant"), site: d.varint(), rollup: d.str(), bucket: d.str()}
+		if d.err == nil && !addNew(&n.impressions, k) {
+			d.fail("impression key listed twice")
+		}
+	}
+	for range d.count(5) {
+		k := variantConversionKey{
+			goal:    d.index(len(n.goals.items), "goal"),
+			variant: d.index(len(n.variants.items), "variant"),
+			site:    d.varint(), rollup: d.str(), bucket: d.str(),
+		}
+		if d.err == nil && !addNew(&n.variantConversions, k) {
+			d.fail("variant conversion key listed twice")
+		}
+	}
+	for range d.count(2) {
+		name := d.str()
+		m := d.count(3)
+		keys := make([]bucketKey, 0, m)
+		for range m {
+			keys = append(keys, bucketKey{site: d.varint(), rollup: d.str(), bucket: d.str()})
+		}
+		if d.err == nil && n.complexFor(name) != nil {
+			d.fail("complex goal %q listed twice", name)
+		}
+		n.complex = append(n.complex, complexKeys{name: name, keys: keys})
+	}
+	queueLen := d.count(6)
+	if d.err == nil && queueLen > MaxQueue {
+		d.fail("%d queued records, at most %d allowed", queueLen, MaxQueue)
+	}
+	if d.err == nil && queueLen > 0 && n.human {
+		d.fail("a human visitor with queued records")
+	}
+	if d.err == nil && queueLen > 0 {
+		n.queue = make([]held, 0, queueLen)
+		for range queueLen {
+			q := d.held()
+			if d.err != nil {
+				break
+			}
+			n.queue = append(n.queue, q)
+		}
+	}
+	if d.err == nil && d.off != len(d.s) {
+		d.fail("%d trailing bytes", len(d.s)-d.off)
+	}
+	if d.err != nil {
+		return d.err
+	}
+	*h = n
+	return nil
+}
+
+// addNew adds k to s and reports whether it was new.
+func addNew[K comparable](s *orderedSet[K], k K) bool {
+	_, isNew := s.add(k)
+	return isNew
+}
+
+// decoder reads an encoded history; the first error sticks and later reads return zero
+// values. Strings are substrings of s, which holds one copy of the input.
+type decoder struct {
+	s     string
+	off   int
+	table []string
+	err   error
+}
+
+func (d *decoder) fail(format string, args ...any) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: at byte %d: %s", ErrCorrupt, d.off+1, fmt.Sprintf(format, args...))
+	}
+}
+
+func (d *decoder) byte() byte {
+	if d.err != nil {
+		return 0
+	}
+	if d.off >= len(d.s) {
+		d.fail("unexpected end of input")
+		return 0
+	}
+	b := d.s[d.off]
+	d.off++
+	return b
+}
+
+func (d *decoder) uvarint() uint64 {
+	var v uint64
+	for shift := uint(0); ; shift += 7 {
+		b := d.byte()
+		if d.err != nil {
+			return 0
+		}
+		if shift == 63 && b > 1 {
+			d.fail("varint overflows 64 bits")
+			return 0
+		}
+		v |= uint64(b&0x7f) << shift
+		if b < 0x80 {
+			return v
+		}
+	}
+}
+
+func (d *decoder) varint() int64 {
+	u := d.uvarint()
+	v := int64(u >> 1)
+	if u&1 != 0 {
+		v = ^v
+	}
+	return v
+}
+
+// count reads a list length or byte length and checks that the rest of the input can
+// hold that many items of at least minSize bytes each.
+func (d *decoder) count(minSize int) int {
+	n := d.uvarint()
+	if d.err != nil {
+		return 0
+	}
+	if rest := uint64(len(d.s) - d.off); n > rest/uint64(minSize) {
+		d.fail("length %d exceeds the %d bytes left", n, rest)
+		return 0
+	}
+	return int(n)
+}
+
+// index reads a position in a list of n items.
+func (d *decoder) index(n int, what string) int32 {
+	i := d.uvarint()
+	if d.err == nil && i >= uint64(n) {
+		d.fail("%s index %d out of range (%d %ss)", what, i, n, what)
+		return 0
+	}
+	return int32(i)
+}
+
+func (d *decoder) str() string {
+	i := d.uvarint()
+	if d.err != nil {
+		return ""
+	}
+	if i >= uint64(len(d.table)) {
+		d.fail("string index %d out of range (%d strings)", i, len(d.table))
+		return ""
+	}
+	return d.table[i]
+}
+
+func (d *decoder) held() held {
+	q := held{kind: messages.Kind(d.byte())}
+	q.ts = d.varint()
+	q.site = d.varint()
+	q.ptr.File = d.varint()
+	q.ptr.Offset = d.varint()
+	switch q.kind {
+	case messages.KindPage:
+		q.ip, q.agent = d.str(), d.str()
+	case messages.KindGoal:
+		q.goal, q.valueType, q.valueFormat = d.str(), d.str(), d.str()
+		switch has := d.byte(); {
+		case d.err != nil:
+		case has == 1:
+			q.value = d.decimal()
+		case has != 0:
+			d.fail("bad value flag %d", has)
+		}
+	case messages.KindSplit:
+		q.test, q.population = d.str(), d.str()
+	default:
+		d.fail("queued record of unknown kind %d", q.kind)
+	}
+	return q
+}
+
+func (d *decoder) decimal() decimal.Decimal {
+	exp := d.varint()
+	n := d.count(1)
+	if d.err != nil {
+		return decimal.Decimal{}
+	}
+	if exp < -maxExponent || exp > maxExponent || exp < math.MinInt32 {
+		d.fail("value exponent %d out of range", exp)
+		return decimal.Decimal{}
+	}
+	if n == 0 || n > maxCoefficientDigits {
+		d.fail("value coefficient of %d digits", n)
+		return decimal.Decimal{}
+	}
+	digits := d.s[d.off : d.off+n]
+	d.off += n
+	for i := 0; i < len(digits); i++ {
+		if c := digits[i]; (c < '0' || c > '9') && !(i == 0 && c == '-' && len(digits) > 1) {
+			d.fail("value coefficient %q is not an integer", digits)
+			return decimal.Decimal{}
+		}
+	}
+	coef, ok := new(big.Int).SetString(digits, 10)
+	if !ok || coef.Sign() == 0 {
+		d.fail("value coefficient %q is not a non-zero integer", digits)
+		return decimal.Decimal{}
+	}
+	return decimal.NewFromBigInt(coef, int32(exp))
+}

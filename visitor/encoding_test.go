@@ -1,0 +1,345 @@
+package visitor
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/manhattan-analytics/manhattan/messages"
+	"github.com/manhattan-analytics/manhattan/rollups"
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// sampleHistories returns histories in many states, built by applying records, and the
+// records that continue each one's log.
+func sampleHistories(t testing.TB) (map[string]*History, *Rules, func(vid string) []*messages.Record) {
+	r, err := NewRules(rollups.Defaults(), mustComplex(t,
+		"abandoned cart|add to cart|began checkout",
+		"abandoned after payment failure|began checkout,payment failed|completed checkout"))
+	require.NoError(t, err)
+	l := &logBuilder{}
+	h := newHarness(r)
+
+	// A human with goals, values, variants on two sites, several days and a pending
+	// complex goal.
+	h.apply(
+		l.split("human", day0-5, 1, "hero", "vid\u00e9o"),
+		l.page("human", day0, 1, chromeUA),
+		l.pixel("human", day0+1, 1),
+		l.goal("human", day0+2, 1, "add to cart", "", "", ""),
+		l.split("human", day0+3, 1, "red checkout form", "True"),
+		l.goal("human", day0+4, 1, "completed checkout", "12.34", "S", "C"),
+		l.page("human", day0+86400, 2, "Firefox/19"),
+		l.goal("human", day0+86400*3, 2, "began checkout", "", "", ""),
+		l.goal("human", day0+86400*3, 2, "payment failed", "", "", ""),
+	)
+	// Many goals, so that the sets switch to their map index.
+	for i := range 40 {
+		h.apply(l.goal("many", day0+int64(i), 1, fmt.Sprintf("goal %d", i), "", "", ""))
+	}
+	h.apply(l.pixel("many", day0+100, 1))
+	for i := range 40 {
+		h.apply(l.page("many", day0+200+int64(i)*3600, 1, fmt.Sprintf("agent %d", i%20)))
+	}
+
+	// A robot whose queue has wrapped around, holding records of every kind.
+	for i := range MaxQueue + 37 {
+		ts := day0 + int64(i)
+		switch i % 4 {
+		case 0:
+			h.apply(l.page("robot", ts, 3, "crawler \\ \t\u00fc"))
+		case 1:
+			h.apply(l.goal("robot", ts, 3, "order margin", []string{"-12.340", "1e-5", "99999999999999999999.99", "0"}[i/4%4], "A", "C"))
+		case 2:
+			h.apply(l.goal("robot", ts, 3, "add to cart", "", "", ""))
+		case 3:
+			h.apply(l.split("robot", ts, 3, "hero", "control"))
+		}
+	}
+	// A robot whose queue has not wrapped, with a value on every goal.
+	for i := range 7 {
+		h.apply(l.goal("young", day0+int64(i), 1, "order margin", fmt.Sprintf("%d.%02d", i+1, i), "A", ""))
+	}
+	h.histories["new"] = NewHistory()
+
+	cont := func(vid string) []*messages.Record {
+		return []*messages.Record{
+			l.pixel(vid, day0+86400*4, 1),
+			l.page(vid, day0+86400*4, 1, "Safari/1"),
+			l.split(vid, day0+86400*4, 1, "red checkout form", "True"),
+			l.goal(vid, day0+86400*4+1, 1, "add to cart", "", "", ""),
+			l.goal(vid, day0+86400*4+2, 1, "completed checkout", "3", "S", "C"),
+			l.goal(vid, day0+86400*5, 2, "goal 7", "1.5", "", ""),
+		}
+	}
+	return h.histories, r, cont
+}
+
+func mustComplex(t testing.TB, flags ...string) []ComplexGoal {
+	var out []ComplexGoal
+	for _, f := range flags {
+		c, err := ParseComplex(f)
+		require.NoError(t, err)
+		out = append(out, c)
+	}
+	return out
+}
+
+func TestHistoryRoundTrip(t *testing.T) {
+	hs, rules, cont := sampleHistories(t)
+	require.Equal(t, MaxQueue, hs["robot"].QueueLen())
+	require.NotZero(t, hs["robot"].qhead, "the robot's queue should have wrapped")
+
+	for vid, h := range hs {
+		data, err := h.MarshalBinary()
+		require.NoError(t, err, vid)
+		require.Equal(t, byte(EncodingVersion), data[0])
+
+		var got History
+		require.NoError(t, got.UnmarshalBinary(data), vid)
+		requireSameHistory(t, h, &got, vid)
+
+		again, err := got.MarshalBinary()
+		require.NoError(t, err)
+		assert.Equal(t, data, again, "%s: re-encoding differs", vid)
+
+		// The decoded history behaves exactly like the original.
+		d1, d2 := messages.NewDeltas(), messages.NewDeltas()
+		for _, rec := range cont(vid) {
+			rules.Apply(h, rec, d1)
+			rules.Apply(&got, rec, d2)
+		}
+		require.Equal(t, deltasString(d1), deltasString(d2), vid)
+		requireSameHistory(t, h, &got, vid+" after more records")
+	}
+}
+
+func requireSameHistory(t *testing.T, want, got *History, msg string) {
+	t.Helper()
+	require.Equal(t, want.human, got.human, msg)
+	require.Equal(t, want.goals.items, got.goals.items, msg)
+	require.Equal(t, want.variants.items, got.variants.items, msg)
+	require.Equal(t, want.ips.items, got.ips.items, msg)
+	require.Equal(t, want.agents.items, got.agents.items, msg)
+	require.Equal(t, want.conversions.items, got.conversions.items, msg)
+	require.Equal(t, want.impressions.items, got.impressions.items, msg)
+	require.Equal(t, want.variantConversions.items, got.variantConversions.items, msg)
+	require.Equal(t, want.complex, got.complex, msg)
+	wq, gq := queueOf(want), queueOf(got)
+	require.Equal(t, len(wq), len(gq), msg)
+	for i := range wq {
+		w, g := wq[i], gq[i]
+		require.True(t, w.value.Equal(g.value), "%s: queued value %d: %s != %s", msg, i, w.value, g.value)
+		if !w.value.IsZero() {
+			require.Equal(t, w.value.Exponent(), g.value.Exponent(), "%s: queued value %d keeps its exponent", msg, i)
+		}
+		w.value, g.value = decimal.Decimal{}, decimal.Decimal{}
+		require.Equal(t, w, g, "%s: queued record %d", msg, i)
+	}
+}
+
+func queueOf(h *History) []held {
+	out := make([]held, 0, len(h.queue))
+	for i := range h.queue {
+		out = append(out, h.queue[(h.qhead+i)%len(h.queue)])
+	}
+	return out
+}
+
+// deltasString renders deltas canonically (decimals by value), for comparisons.
+func deltasString(d *messages.Deltas) string {
+	var lines []string
+	for k, c := range d.Conversions {
+		lines = append(lines, fmt.Sprintf("conversion %q %s %s %d: %d %s", k.Goal, k.Rollup, k.Bucket, k.Site, c.Count, c.Value.String()))
+	}
+	for k, n := range d.Impressions {
+		lines = append(lines, fmt.Sprintf("impression %q %q %s %s %d: %d", k.Test, k.Population, k.Rollup, k.Bucket, k.Site, n))
+	}
+	for k, c := range d.VariantConversions {
+		lines = append(lines, fmt.Sprintf("variant %q %q %q %s %s %d: %d %s", k.Goal, k.Test, k.Population, k.Rollup, k.Bucket, k.Site, c.Count, c.Value.String()))
+	}
+	for name, m := range d.Tests {
+		pops := make([]string, 0, len(m.Populations))
+		for p := range m.Populations {
+			pops = append(pops, p)
+		}
+		slices.Sort(pops)
+		lines = append(lines, fmt.Sprintf("test %q %d %d %q", name, m.First, m.Last, pops))
+	}
+	for name, m := range d.Goals {
+		lines = append(lines, fmt.Sprintf("goal %q %q %q %s", name, m.ValueType, m.ValueFormat, m.At))
+	}
+	slices.Sort(lines)
+	var b bytes.Buffer
+	for _, line := range lines {
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func TestUnmarshalRejectsTruncatedInput(t *testing.T) {
+	hs, _, _ := sampleHistories(t)
+	for vid, h := range hs {
+		data, err := h.MarshalBinary()
+		require.NoError(t, err)
+		// Every prefix of the small encodings; of the robot's (several kilobytes), the
+		// prefixes around each boundary of its first and last parts and a stride between.
+		for n := 0; n < len(data); n = nextPrefix(n, len(data)) {
+			var got History
+			err := got.UnmarshalBinary(data[:n])
+			require.Error(t, err, "%s: prefix of %d of %d bytes decoded", vid, n, len(data))
+			require.ErrorIs(t, err, ErrCorrupt)
+		}
+		var got History
+		require.ErrorIs(t, got.UnmarshalBinary(append(data[:len(data):len(data)], 0)), ErrCorrupt, "trailing byte")
+	}
+}
+
+func nextPrefix(n, size int) int {
+	if n < 256 || n >= size-256 {
+		return n + 1
+	}
+	return n + 97
+}
+
+func TestUnmarshalRejectsCorruptInput(t *testing.T) {
+	uv := func(b []byte, v uint64) []byte { return binary.AppendUvarint(b, v) }
+	sv := func(b []byte, v int64) []byte { return binary.AppendVarint(b, v) }
+	// header: version, flags, a table of strings.
+	header := func(flags uint64, strs ...string) []byte {
+		b := []byte{EncodingVersion}
+		b = uv(b, flags)
+		b = uv(b, uint64(len(strs)))
+		for _, s := range strs {
+			b = uv(b, uint64(len(s)))
+			b = append(b, s...)
+		}
+		return b
+	}
+	empty := func(b []byte, lists int) []byte {
+		for range lists {
+			b = append(b, 0)
+		}
+		return b
+	}
+	cases := map[string][]byte{
+		"empty":           nil,
+		"bad version":     {2, 0, 0},
+		"unknown flags":   empty(header(0x80), 9),
+		"goal twice":      empty(uv(uv(uv(header(0, "g"), 2), 0), 0), 8),
+		"string index":    empty(uv(uv(header(0, "g"), 1), 1), 8),
+		"goal index":      empty(sv(uv(uv(uv(uv(uv(uv(uv(uv(header(0, "all", "0"), 0), 0), 0), 0), 1), 3), 1), 0), 1), 4),
+		"huge count":      uv(header(0), 1<<40),
+		"varint overflow": append(header(0), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f),
+		"human with queue": func() []byte {
+			b := empty(header(flagHuman, "ua"), 8)
+			b = uv(b, 1)
+			b = append(b, byte(messages.KindPage))
+			b = sv(sv(sv(sv(b, 1), 1), 1), 1)
+			return uv(uv(b, 0), 0)
+		}(),
+		"queued pixel": func() []byte {
+			b := empty(header(0), 8)
+			b = uv(b, 1)
+			b = append(b, byte(messages.KindPixel))
+			return append(sv(sv(sv(sv(b, 1), 1), 1), 1), 0, 0)
+		}(),
+		"bad value": func() []byte {
+			b := empty(header(0, "g"), 8)
+			b = uv(b, 1)
+			b = append(b, byte(messages.KindGoal))
+			b = sv(sv(sv(sv(b, 1), 1), 1), 1)
+			b = uv(uv(uv(b, 0), 0), 0)
+			b = append(b, 1)
+			b = sv(b, -2)
+			b = uv(b, 3)
+			return append(b, "1x2"...)
+		}(),
+	}
+	reasons := map[string]string{
+		"empty": "empty input", "bad version": "unknown encoding version", "unknown flags": "unknown flags",
+		"goal twice": "listed twice", "string index": "string index", "goal index": "goal index",
+		"huge count": "exceeds", "varint overflow": "overflows", "human with queue": "human visitor with queued",
+		"queued pixel": "unknown kind", "bad value": "not an integer",
+	}
+	require.Len(t, reasons, len(cases))
+	for name, data := range cases {
+		var h History
+		err := h.UnmarshalBinary(data)
+		require.Error(t, err, name)
+		assert.ErrorIs(t, err, ErrCorrupt, name)
+		assert.ErrorContains(t, err, reasons[name], name)
+	}
+
+	// A well-formed minimal encoding decodes, so the cases above fail for their reason.
+	var h History
+	require.NoError(t, h.UnmarshalBinary(empty(header(0), 9)))
+	require.NoError(t, h.UnmarshalBinary(empty(header(flagHuman, "unused"), 9)))
+	assert.True(t, h.Human())
+}
+
+func TestUnmarshalGarbageNeverPanics(t *testing.T) {
+	hs, _, _ := sampleHistories(t)
+	data, err := hs["human"].MarshalBinary()
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 3000 {
+		mutated := append([]byte(nil), data...)
+		for range 1 + rng.IntN(4) {
+			mutated[rng.IntN(len(mutated))] = byte(rng.Uint32())
+		}
+		checkDecode(t, mutated)
+		garbage := make([]byte, rng.IntN(64))
+		for i := range garbage {
+			garbage[i] = byte(rng.Uint32())
+		}
+		checkDecode(t, garbage)
+	}
+}
+
+// checkDecode decodes data; if that succeeds, the result must re-encode canonically.
+func checkDecode(t testing.TB, data []byte) {
+	var h History
+	if err := h.UnmarshalBinary(data); err != nil {
+		require.ErrorIs(t, err, ErrCorrupt)
+		return
+	}
+	enc, err := h.MarshalBinary()
+	require.NoError(t, err)
+	var h2 History
+	require.NoError(t, h2.UnmarshalBinary(enc))
+	enc2, err := h2.MarshalBinary()
+	require.NoError(t, err)
+	require.Equal(t, enc, enc2)
+}
+
+func FuzzUnmarshalBinary(f *testing.F) {
+	hs, _, _ := sampleHistories(f)
+	for _, h := range hs {
+		data, err := h.MarshalBinary()
+		require.NoError(f, err)
+		f.Add(data)
+	}
+	f.Add([]byte{})
+	f.Add([]byte{EncodingVersion, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkDecode(t, data)
+	})
+}
+
+func TestUnmarshalLeavesHistoryOnError(t *testing.T) {
+	hs, _, _ := sampleHistories(t)
+	h := hs["human"]
+	before, err := h.MarshalBinary()
+	require.NoError(t, err)
+	require.Error(t, h.UnmarshalBinary(before[:len(before)-1]))
+	after, err := h.MarshalBinary()
+	require.NoError(t, err)
+	assert.Equal(t, before, after)
+}

@@ -1,0 +1,288 @@
+package visitor
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/manhattan-analytics/manhattan/messages"
+	"github.com/manhattan-analytics/manhattan/rollups"
+	"github.com/shopspring/decimal"
+)
+
+// ViewedPage is the goal every page view of a human visitor converts on.
+const ViewedPage = "viewed page"
+
+// maxStackRollups is the number of rollups whose buckets Apply keeps on the stack.
+const maxStackRollups = 16
+
+// Rules are the rollups and complex goals that records are counted under. Build them
+// with NewRules; they are read-only afterwards and safe for concurrent use.
+type Rules struct {
+	Rollups []rollups.Rollup
+	Complex []ComplexGoal
+
+	keys   []string             // rollup keys, as Rollups
+	byGoal map[string][]goalUse // complex goals each goal takes part in, in Complex order
+}
+
+// goalUse says how a goal takes part in complex goal Complex[index].
+type goalUse struct {
+	index     int
+	inInclude bool
+	inExclude bool
+}
+
+// NewRules checks and prepares rollups and complex goals. Rollup keys must be distinct,
+// and so must complex goal names; every complex goal needs a name and an include goal.
+func NewRules(rs []rollups.Rollup, cs []ComplexGoal) (*Rules, error) {
+	r := &Rules{
+		Rollups: slices.Clone(rs),
+		Complex: make([]ComplexGoal, len(cs)),
+		keys:    make([]string, len(rs)),
+		byGoal:  map[string][]goalUse{},
+	}
+	seen := map[string]bool{}
+	for i, ru := range rs {
+		if ru == nil {
+			return nil, fmt.Errorf("rollup %d is nil", i)
+		}
+		k := ru.Key()
+		if k == "" {
+			return nil, fmt.Errorf("rollup %d has an empty key", i)
+		}
+		if seen[k] {
+			return nil, fmt.Errorf("two rollups have the key %q", k)
+		}
+		seen[k] = true
+		r.keys[i] = k
+	}
+	names := map[string]bool{}
+	for i, c := range cs {
+		if err := c.validate(); err != nil {
+			return nil, fmt.Errorf("complex goal %q: %w", c.Name, err)
+		}
+		if names[c.Name] {
+			return nil, fmt.Errorf("two complex goals are named %q", c.Name)
+		}
+		names[c.Name] = true
+		r.Complex[i] = ComplexGoal{Name: c.Name, Include: slices.Clone(c.Include), Exclude: slices.Clone(c.Exclude)}
+
+		uses := map[string]goalUse{}
+		var order []string
+		for _, g := range c.Include {
+			u, ok := uses[g]
+			if !ok {
+				order = append(order, g)
+			}
+			u.index, u.inInclude = i, true
+			uses[g] = u
+		}
+		for _, g := range c.Exclude {
+			u, ok := uses[g]
+			if !ok {
+				order = append(order, g)
+			}
+			u.index, u.inExclude = i, true
+			uses[g] = u
+		}
+		for _, g := range order {
+			r.byGoal[g] = append(r.byGoal[g], uses[g])
+		}
+	}
+	return r, nil
+}
+
+// String describes the rules: rollup keys and complex goals.
+func (r *Rules) String() string {
+	var b strings.Builder
+	b.WriteString("rollups [" + strings.Join(r.keys, " ") + "]")
+	for _, c := range r.Complex {
+		b.WriteString(" complex " + c.String())
+	}
+	return b.String()
+}
+
+// Apply applies one record to its visitor's history h and adds what it counts to d
+// (DESIGN §3). Records of a visitor must be applied in log order. A pixel makes the
+// visitor human and replays its queued records (only the first pixel does); other
+// records are processed at once for a human visitor and queued otherwise. Records of an
+// unknown kind are ignored. Apply keeps no reference to rec, only to its strings.
+func (r *Rules) Apply(h *History, rec *messages.Record, d *messages.Deltas) {
+	switch rec.Kind {
+	case messages.KindPixel:
+		if h.human {
+			return
+		}
+		h.human = true
+		q := h.takeQueue()
+		for i := range q {
+			r.humanPath(h, &q[i], d)
+		}
+	case messages.KindPage, messages.KindGoal, messages.KindSplit:
+		if !h.human {
+			h.hold(rec)
+			return
+		}
+		ev := holdRecord(rec)
+		r.humanPath(h, &ev, d)
+	}
+}
+
+// humanPath processes one record of a human visitor.
+func (r *Rules) humanPath(h *History, ev *held, d *messages.Deltas) {
+	var stack [maxStackRollups]string
+	var buckets []string
+	if len(r.Rollups) <= maxStackRollups {
+		buckets = stack[:len(r.Rollups)]
+	} else {
+		buckets = make([]string, len(r.Rollups))
+	}
+
+	switch ev.kind {
+	case messages.KindPage:
+		if !h.ips.has(ev.ip) {
+			h.ips.push(strings.Clone(ev.ip))
+		}
+		if !h.agents.has(ev.agent) {
+			h.agents.push(strings.Clone(ev.agent))
+		}
+		r.fillBuckets(buckets, ev.ts, h)
+		r.convert(h, d, ev, ViewedPage, decimal.Decimal{}, "", "", buckets)
+	case messages.KindGoal:
+		r.fillBuckets(buckets, ev.ts, h)
+		r.convert(h, d, ev, ev.goal, ev.value, ev.valueType, ev.valueFormat, buckets)
+	case messages.KindSplit:
+		r.fillBuckets(buckets, ev.ts, h)
+		r.impress(h, d, ev, buckets)
+	}
+}
+
+func (r *Rules) fillBuckets(buckets []string, ts int64, h *History) {
+	for i, ru := range r.Rollups {
+		buckets[i] = ru.Bucket(ts, h)
+	}
+}
+
+// convert records a conversion of goal with value v (DESIGN §3, "Recording a conversion").
+func (r *Rules) convert(h *History, d *messages.Deltas, ev *held, goal string, v decimal.Decimal, valueType, valueFormat string, buckets []string) {
+	d.SeeGoal(goal, messages.GoalMeta{ValueType: valueType, ValueFormat: valueFormat, At: ev.ptr})
+
+	gi := h.goals.find(goal)
+	if gi < 0 {
+		h.goals.push(strings.Clone(goal))
+		gi = h.goals.len() - 1
+		r.evaluateComplex(h, d, goal, ev.site, buckets)
+	}
+	hasValue := v.Sign() != 0
+
+	for i, rollup := range r.keys {
+		bucket := buckets[i]
+		_, isNew := h.conversions.add(conversionKey{goal: int32(gi), site: ev.site, rollup: rollup, bucket: bucket})
+		if isNew || hasValue {
+			k := messages.ConversionKey{Goal: goal, Rollup: rollup, Bucket: bucket, Site: ev.site}
+			c := d.Conversions[k]
+			if isNew {
+				c.Count++
+			}
+			if hasValue {
+				c.Value = c.Value.Add(v)
+			}
+			d.Conversions[k] = c
+		}
+		for vi, variant := range h.variants.items {
+			_, isNew := h.variantConversions.add(variantConversionKey{goal: int32(gi), variant: int32(vi), site: ev.site, rollup: rollup, bucket: bucket})
+			if !isNew && !hasValue {
+				continue
+			}
+			k := messages.VariantConversionKey{Goal: goal, Test: variant.Test, Population: variant.Population, Rollup: rollup, Bucket: bucket, Site: ev.site}
+			c := d.VariantConversions[k]
+			if isNew {
+				c.Count++
+			}
+			if hasValue {
+				c.Value = c.Value.Add(v)
+			}
+			d.VariantConversions[k] = c
+		}
+	}
+}
+
+// evaluateComplex runs the complex goals goal takes part in, just after the visitor's
+// first conversion on it (DESIGN §3, "Complex goals").
+func (r *Rules) evaluateComplex(h *History, d *messages.Deltas, goal string, site int64, buckets []string) {
+	for _, use := range r.byGoal[goal] {
+		c := &r.Complex[use.index]
+		if use.inInclude && h.hasAll(c.Include) {
+			keys := make([]bucketKey, len(r.keys))
+			for i, rollup := range r.keys {
+				keys[i] = bucketKey{site: site, rollup: rollup, bucket: buckets[i]}
+				k := messages.ConversionKey{Goal: c.Name, Rollup: rollup, Bucket: buckets[i], Site: site}
+				cnt := d.Conversions[k]
+				cnt.Count++
+				d.Conversions[k] = cnt
+			}
+			h.rememberComplex(c.Name, keys)
+		}
+		if use.inExclude && h.onlyExcluded(c.Exclude, goal) {
+			for _, bk := range h.forgetComplex(c.Name) {
+				k := messages.ConversionKey{Goal: c.Name, Rollup: bk.rollup, Bucket: bk.bucket, Site: bk.site}
+				cnt := d.Conversions[k]
+				cnt.Count--
+				d.Conversions[k] = cnt
+			}
+		}
+	}
+}
+
+// hasAll reports whether the visitor converted on every goal of names.
+func (h *History) hasAll(names []string) bool {
+	for _, n := range names {
+		if !h.goals.has(n) {
+			return false
+		}
+	}
+	return true
+}
+
+// onlyExcluded reports whether goal is the only goal of exclude the visitor converted on.
+func (h *History) onlyExcluded(exclude []string, goal string) bool {
+	for _, n := range exclude {
+		if n != goal && h.goals.has(n) {
+			return false
+		}
+	}
+	return true
+}
+
+// impress records an impression of a test population (DESIGN §3, "Recording an impression").
+func (r *Rules) impress(h *History, d *messages.Deltas, ev *held, buckets []string) {
+	vi := h.variants.find(Variant{Test: ev.test, Population: ev.population})
+	if vi < 0 {
+		h.variants.push(Variant{Test: strings.Clone(ev.test), Population: strings.Clone(ev.population)})
+		vi = h.variants.len() - 1
+	}
+	seeTest(d, ev.test, ev.population, ev.ts)
+
+	for i, rollup := range r.keys {
+		bucket := buckets[i]
+		if _, isNew := h.impressions.add(impressionKey{variant: int32(vi), site: ev.site, rollup: rollup, bucket: bucket}); isNew {
+			d.Impressions[messages.ImpressionKey{Test: ev.test, Population: ev.population, Rollup: rollup, Bucket: bucket, Site: ev.site}]++
+		}
+	}
+}
+
+// seeTest merges one impression at ts into the test metadata, as Deltas.SeeTest does,
+// without building a population set when the population is already known.
+func seeTest(d *messages.Deltas, test, pop string, ts int64) {
+	if cur, ok := d.Tests[test]; ok {
+		if _, known := cur.Populations[pop]; known {
+			if ts < cur.First || ts > cur.Last {
+				cur.First, cur.Last = min(cur.First, ts), max(cur.Last, ts)
+				d.Tests[test] = cur
+			}
+			return
+		}
+	}
+	d.SeeTest(test, messages.TestMeta{First: ts, Last: ts, Populations: map[string]struct{}{pop: {}}})
+}

@@ -1,0 +1,67 @@
+package actors
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/manhattan-analytics/manhattan/messages"
+)
+
+// sealed is a complete epoch on its way to the committer.
+type sealed struct {
+	gen   int64
+	epoch *messages.Epoch
+	last  bool
+	stats epochStats
+}
+
+// epochStats are the figures of one epoch, for the run's summary and metrics.
+type epochStats struct {
+	records, dead, humans, held, replayed int64
+}
+
+// committed tells the supervisor that an epoch is durable.
+type committed struct {
+	gen     int64
+	epoch   int64
+	pointer messages.Pointer
+	last    bool
+	stats   epochStats
+	took    time.Duration
+	rows    int
+}
+
+// committer writes sealed epochs in order, one transaction each. A failed commit panics:
+// the supervisor rewinds the pipeline and settles the outcome by reading the pointer back.
+type committer struct {
+	run        *run
+	gen        int64
+	aggregator *actor.PID
+	supervisor *actor.PID
+}
+
+func (c *committer) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *wiring:
+		c.aggregator, c.supervisor = m.aggregator, m.supervisor
+	case *sealed:
+		if m.gen != c.gen {
+			return
+		}
+		start := time.Now()
+		cctx, cancel := context.WithTimeout(c.run.ctx, c.run.cfg.CommitTimeout)
+		err := c.run.cfg.Store.CommitEpoch(cctx, m.epoch)
+		cancel()
+		if err != nil {
+			panic(fmt.Errorf("commit epoch %d (pointer %v): %w", m.epoch.Number, m.epoch.Pointer, err))
+		}
+		ctx.Send(c.aggregator, &messages.Committed{Gen: c.gen, Epoch: m.epoch.Number, Pointer: m.epoch.Pointer})
+		ctx.Send(c.supervisor, &committed{
+			gen: c.gen, epoch: m.epoch.Number, pointer: m.epoch.Pointer, last: m.last, stats: m.stats,
+			took: time.Since(start), rows: len(m.epoch.Histories),
+		})
+	}
+}

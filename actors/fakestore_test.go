@@ -1,0 +1,76 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/manhattan-analytics/manhattan/messages"
+)
+
+var errStale = errors.New("stale epoch")
+
+// memStore is an in-memory Store with the commit semantics of the PostgreSQL store: an
+// epoch is applied whole, only when its number is above the stored one.
+type memStore struct {
+	mu        sync.Mutex
+	pointer   messages.Pointer
+	epoch     int64
+	histories map[string][]byte
+	totals    *messages.Deltas
+	dead      []messages.DeadLetter
+	commits   int
+
+	// failCommit, when set, is asked before every commit; an error fails the commit
+	// before anything is applied.
+	failCommit func(e *messages.Epoch) error
+	failLoad   func() error
+}
+
+func newMemStore() *memStore {
+	return &memStore{histories: map[string][]byte{}, totals: messages.NewDeltas()}
+}
+
+func (m *memStore) LoadPointer(context.Context, string) (messages.Pointer, int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.pointer, m.epoch, nil
+}
+
+func (m *memStore) LoadHistories(_ context.Context, vids []string) (map[string][]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failLoad != nil {
+		if err := m.failLoad(); err != nil {
+			return nil, err
+		}
+	}
+	out := map[string][]byte{}
+	for _, v := range vids {
+		if b, ok := m.histories[v]; ok {
+			out[v] = append([]byte(nil), b...)
+		}
+	}
+	return out, nil
+}
+
+func (m *memStore) CommitEpoch(_ context.Context, e *messages.Epoch) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failCommit != nil {
+		if err := m.failCommit(e); err != nil {
+			return err
+		}
+	}
+	if e.Number <= m.epoch {
+		return errStale
+	}
+	m.totals.Merge(e.Deltas)
+	for _, h := range e.Histories {
+		m.histories[h.VID] = append([]byte(nil), h.Data...)
+	}
+	m.dead = append(m.dead, e.DeadLetters...)
+	m.pointer, m.epoch = e.Pointer, e.Number
+	m.commits++
+	return nil
+}

@@ -1,0 +1,165 @@
+package actors
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/manhattan-analytics/manhattan/messages"
+)
+
+// Summary describes a finished run.
+type Summary struct {
+	Records     int64            // records committed (dead letters not included)
+	DeadLetters int64            // lines dead-lettered
+	Humans      int64            // visitors that became human
+	Held        int64            // records of not-yet-human visitors held back (net of replays)
+	Epochs      int64            // epochs committed
+	Restarts    int64            // rewinds after failures
+	Pointer     messages.Pointer // the committed pointer at the end
+	Elapsed     time.Duration
+}
+
+// RecordsPerSecond is the run's committed records (and dead letters) per second.
+func (s Summary) RecordsPerSecond() float64 {
+	if s.Elapsed <= 0 {
+		return 0
+	}
+	return float64(s.Records+s.DeadLetters) / s.Elapsed.Seconds()
+}
+
+// Stats is a live view of a running pipeline.
+type Stats struct {
+	Read       int64 // lines read by the source in this process (all generations)
+	Committed  Summary
+	CaughtUp   bool          // the source has reached the end of the log at least once
+	LastCommit time.Duration // duration of the last commit
+}
+
+// Events receives notifications from a running pipeline (for metrics). Nil funcs are skipped.
+// They are called from the pipeline's actors and must not block.
+type Events struct {
+	Committed func(epoch int64, records, deadLetters int64, took time.Duration)
+	Restarted func(reason error)
+	Loaded    func(histories int)
+}
+
+// run is the environment shared by one pipeline's actors: configuration and counters.
+type run struct {
+	cfg    Config
+	events Events
+	ctx    context.Context // cancelled by Kill: aborts store calls
+
+	stats struct {
+		read, loaded    atomic.Int64
+		caughtUp        atomic.Bool
+		lastCommitNanos atomic.Int64
+		mu              sync.Mutex
+		summary         Summary
+		startedAt       time.Time
+		stopRequested   atomic.Bool
+	}
+}
+
+// Pipeline is a running ingest.
+type Pipeline struct {
+	run    *run
+	system *actor.ActorSystem
+	sup    *actor.PID
+	cancel context.CancelFunc
+	done   chan struct{}
+	err    error
+}
+
+// Start starts a pipeline. It reads from the committed pointer of cfg.Source, in batch mode
+// until the end of the log, in follow mode until Stop.
+func Start(cfg Config, events Events) (*Pipeline, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &run{cfg: cfg, events: events, ctx: ctx}
+	r.stats.startedAt = time.Now()
+	logger := cfg.Logger
+	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return slog.New(levelAtLeast{logger.Handler(), slog.LevelWarn})
+	}))
+	p := &Pipeline{run: r, system: system, cancel: cancel, done: make(chan struct{})}
+	sup := &supervisor{run: r, pipeline: p}
+	p.sup = system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return sup }))
+	return p, nil
+}
+
+// Run starts a pipeline and waits for it. Cancelling ctx stops it gracefully: what has been
+// read is committed before Run returns.
+func Run(ctx context.Context, cfg Config, events Events) (Summary, error) {
+	p, err := Start(cfg, events)
+	if err != nil {
+		return Summary{}, err
+	}
+	go func() {
+		select {
+		case <-ctx.Done():
+			p.Stop()
+		case <-p.done:
+		}
+	}()
+	return p.Wait()
+}
+
+// Stop asks the pipeline to end its input, commit what it has read and finish.
+func (p *Pipeline) Stop() {
+	p.run.stats.stopRequested.Store(true)
+	p.system.Root.Send(p.sup, &shutdown{})
+}
+
+// Kill aborts the pipeline at once: uncommitted work is dropped (it will be read again
+// from the committed pointer by the next run).
+func (p *Pipeline) Kill() {
+	p.run.stats.stopRequested.Store(true)
+	p.cancel()
+	p.system.Root.Send(p.sup, &shutdown{kill: true})
+}
+
+// Done is closed when the pipeline has finished.
+func (p *Pipeline) Done() <-chan struct{} { return p.done }
+
+// Wait waits until the pipeline has finished and returns its summary and the error that
+// ended it, if any.
+func (p *Pipeline) Wait() (Summary, error) {
+	<-p.done
+	p.cancel()
+	p.system.Shutdown()
+	return p.Stats().Committed, p.err
+}
+
+// Stats returns a live view of the pipeline.
+func (p *Pipeline) Stats() Stats {
+	r := p.run
+	r.stats.mu.Lock()
+	s := r.stats.summary
+	r.stats.mu.Unlock()
+	s.Elapsed = time.Since(r.stats.startedAt)
+	return Stats{
+		Read:       r.stats.read.Load(),
+		Committed:  s,
+		CaughtUp:   r.stats.caughtUp.Load(),
+		LastCommit: time.Duration(r.stats.lastCommitNanos.Load()),
+	}
+}
+
+// levelAtLeast filters a handler to records at or above a level (the actor system's own
+// chatter stays below warnings).
+type levelAtLeast struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h levelAtLeast) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}

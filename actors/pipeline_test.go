@@ -1,0 +1,353 @@
+package actors
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/manhattan-analytics/manhattan/loggen"
+	"github.com/manhattan-analytics/manhattan/messages"
+	"github.com/manhattan-analytics/manhattan/persistence/eventlog"
+	"github.com/manhattan-analytics/manhattan/rollups"
+	"github.com/manhattan-analytics/manhattan/visitor"
+)
+
+func testRules(t testing.TB) *visitor.Rules {
+	t.Helper()
+	var cs []visitor.ComplexGoal
+	for _, s := range loggen.ComplexGoals {
+		c, err := visitor.ParseComplex(s)
+		require.NoError(t, err)
+		cs = append(cs, c)
+	}
+	r, err := visitor.NewRules(rollups.Defaults(), cs)
+	require.NoError(t, err)
+	return r
+}
+
+// genLog writes a synthetic log and returns its base path.
+func genLog(t testing.TB, records int) string {
+	t.Helper()
+	base := filepath.Join(t.TempDir(), "log", "manhattan.log")
+	_, err := loggen.Write(base, loggen.Options{Seed: 3, Records: records, Visitors: records / 8, Days: 2})
+	require.NoError(t, err)
+	return base
+}
+
+// sequential applies every good line of the log in order with one set of histories: the
+// reference result of DESIGN §3.
+func sequential(t testing.TB, rules *visitor.Rules, base string) *messages.Deltas {
+	t.Helper()
+	r, err := eventlog.OpenReader(base, messages.Pointer{}, eventlog.Options{})
+	require.NoError(t, err)
+	defer r.Close()
+	d := messages.NewDeltas()
+	hs := map[string]*visitor.History{}
+	for {
+		line, err := r.Next(t.Context())
+		if err != nil {
+			break
+		}
+		rec, err := messages.ParseLine(line.Raw)
+		if err != nil {
+			continue
+		}
+		rec.Ptr = line.Ptr
+		h := hs[rec.VID]
+		if h == nil {
+			h = visitor.NewHistory()
+			hs[rec.VID] = h
+		}
+		rules.Apply(h, &rec, d)
+	}
+	return d
+}
+
+// canon renders deltas as sorted lines, leaving out counters that sum to nothing, so
+// that two results compare independently of how they were split into epochs.
+func canon(d *messages.Deltas) []string {
+	var out []string
+	for k, c := range d.Conversions {
+		if c.Count != 0 || !c.Value.IsZero() {
+			out = append(out, fmt.Sprintf("conv %v %d %s", k, c.Count, c.Value.String()))
+		}
+	}
+	for k, n := range d.Impressions {
+		if n != 0 {
+			out = append(out, fmt.Sprintf("impr %v %d", k, n))
+		}
+	}
+	for k, c := range d.VariantConversions {
+		if c.Count != 0 || !c.Value.IsZero() {
+			out = append(out, fmt.Sprintf("vconv %v %d %s", k, c.Count, c.Value.String()))
+		}
+	}
+	for name, m := range d.Tests {
+		pops := make([]string, 0, len(m.Populations))
+		for p := range m.Populations {
+			pops = append(pops, p)
+		}
+		sort.Strings(pops)
+		out = append(out, fmt.Sprintf("test %q %d %d %v", name, m.First, m.Last, pops))
+	}
+	for name, m := range d.Goals {
+		out = append(out, fmt.Sprintf("goal %q %q %q %v", name, m.ValueType, m.ValueFormat, m.At))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func config(store Store, rules *visitor.Rules, base string) Config {
+	return Config{
+		Store: store, Rules: rules, LogBase: base, Shards: 2, BatchSize: 256, FlushEvery: 5000,
+		FlushInterval: time.Hour, RetryBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond,
+	}
+}
+
+func endPointer(t testing.TB, base string) messages.Pointer {
+	t.Helper()
+	hours, err := eventlog.Files(base)
+	require.NoError(t, err)
+	last := hours[len(hours)-1]
+	fi, err := os.Stat(eventlog.Path(base, last))
+	require.NoError(t, err)
+	return messages.Pointer{File: last, Offset: fi.Size()}
+}
+
+func TestPipelineMatchesSequential(t *testing.T) {
+	rules := testRules(t)
+	base := genLog(t, 20_000)
+	want := canon(sequential(t, rules, base))
+	require.NotEmpty(t, want)
+	cases := []struct {
+		shards, batch, cache int
+		flush                int64
+	}{
+		{1, 1000, 1_000_000, 1_000_000},
+		{2, 100, 1_000_000, 3000},
+		{7, 64, 50, 997}, // tiny cache: evictions, pinning and reloads
+		{3, 500, 10, 100_000},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("shards=%d,batch=%d,cache=%d,flush=%d", c.shards, c.batch, c.cache, c.flush), func(t *testing.T) {
+			store := newMemStore()
+			cfg := config(store, rules, base)
+			cfg.Shards, cfg.BatchSize, cfg.CacheSize, cfg.FlushEvery = c.shards, c.batch, c.cache, c.flush
+			sum, err := Run(t.Context(), cfg, Events{})
+			require.NoError(t, err)
+			assert.Equal(t, int64(20_000), sum.Records)
+			assert.Equal(t, endPointer(t, base), store.pointer)
+			assert.Equal(t, sum.Epochs, store.epoch)
+			assert.Equal(t, want, canon(store.totals))
+		})
+	}
+}
+
+func TestPipelineResumesFromPointer(t *testing.T) {
+	rules := testRules(t)
+	full := genLog(t, 6000)
+	want := canon(sequential(t, rules, full))
+
+	// Copy the log in two steps: the first half of the files, then the rest.
+	hours, err := eventlog.Files(full)
+	require.NoError(t, err)
+	base := filepath.Join(t.TempDir(), "manhattan.log")
+	copyFiles := func(hs []int64) {
+		for _, h := range hs {
+			b, err := os.ReadFile(eventlog.Path(full, h))
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(eventlog.Path(base, h), b, 0o644))
+		}
+	}
+	half := len(hours) / 2
+	copyFiles(hours[:half])
+	store := newMemStore()
+	first, err := Run(t.Context(), config(store, rules, base), Events{})
+	require.NoError(t, err)
+	copyFiles(hours[half:])
+	second, err := Run(t.Context(), config(store, rules, base), Events{})
+	require.NoError(t, err)
+	assert.Equal(t, int64(6000), first.Records+second.Records)
+	assert.Equal(t, want, canon(store.totals))
+}
+
+func TestShardFailureRewinds(t *testing.T) {
+	rules := testRules(t)
+	base := genLog(t, 10_000)
+	want := canon(sequential(t, rules, base))
+	store := newMemStore()
+	cfg := config(store, rules, base)
+	cfg.Shards, cfg.FlushEvery = 3, 1500
+	var failed atomic.Int32
+	cfg.Hooks.ShardBatch = func(shard int, gen, seq int64) {
+		// Fail twice: shard 1 in the first generation, shard 2 in the second, both after
+		// some epochs have been committed.
+		if (gen == 1 && shard == 1 && seq == 25) || (gen == 2 && shard == 2 && seq == 12) {
+			failed.Add(1)
+			panic(fmt.Sprintf("injected failure of shard %d", shard))
+		}
+	}
+	var restarts atomic.Int32
+	sum, err := Run(t.Context(), cfg, Events{Restarted: func(error) { restarts.Add(1) }})
+	require.NoError(t, err)
+	assert.Equal(t, int32(2), failed.Load())
+	assert.Equal(t, int64(2), sum.Restarts)
+	assert.Equal(t, int32(2), restarts.Load())
+	assert.Equal(t, want, canon(store.totals))
+}
+
+func TestCommitFailuresAreRetried(t *testing.T) {
+	rules := testRules(t)
+	base := genLog(t, 8000)
+	want := canon(sequential(t, rules, base))
+	store := newMemStore()
+	var calls atomic.Int32
+	store.failCommit = func(e *messages.Epoch) error {
+		if n := calls.Add(1); n == 2 || n == 3 || n == 6 {
+			return errors.New("connection refused")
+		}
+		return nil
+	}
+	cfg := config(store, rules, base)
+	cfg.FlushEvery = 1000
+	sum, err := Run(t.Context(), cfg, Events{})
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), sum.Restarts)
+	assert.Equal(t, want, canon(store.totals))
+}
+
+func TestRepeatedFailureStops(t *testing.T) {
+	rules := testRules(t)
+	base := genLog(t, 3000)
+	store := newMemStore()
+	store.failCommit = func(e *messages.Epoch) error {
+		if e.Number >= 2 {
+			return errors.New("disk full")
+		}
+		return nil
+	}
+	cfg := config(store, rules, base)
+	cfg.FlushEvery, cfg.MaxFailures = 1000, 3
+	_, err := Run(t.Context(), cfg, Events{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "failed 3 times")
+	assert.Contains(t, err.Error(), "disk full")
+	assert.Equal(t, int64(1), store.epoch, "the first epoch stays committed")
+}
+
+func TestBadRecordsAreDeadLettered(t *testing.T) {
+	rules := testRules(t)
+	dir := t.TempDir()
+	base := filepath.Join(dir, "m.log")
+	good := []string{
+		"1\tpage\t100.5\tv1\t1\t1.2.3.4\tGET\thttp://x/\tChrome/1\t",
+		"1\tpixel\t101\tv1\t1",
+		"1\tgoal\t102\tv1\t1\tbuy\t9.99\tS\tC",
+		"1\tgoal\t103\tv1\t1\tboom\t\t\t",
+		"1\tgoal\t104\tv1\t1\tbuy\t0.01\tS\tC",
+	}
+	bad := []string{
+		"2\tpage\t100\tv1\t1\t1.2.3.4\tGET\thttp://x/\tChrome/1\t",
+		"1\tgoal\t102\tv1\t1\tbuy\tabc\tS\tC",
+		"1\tpixel\tnot-a-time\tv2\t1",
+	}
+	var buf bytes.Buffer
+	for i := range good {
+		buf.WriteString(good[i] + "\n")
+		if i < len(bad) {
+			buf.WriteString(bad[i] + "\n")
+		}
+	}
+	require.NoError(t, os.WriteFile(base+".3600", buf.Bytes(), 0o644))
+	store := newMemStore()
+	cfg := config(store, rules, base)
+	cfg.Hooks.Record = func(_ int, r *messages.Record) {
+		if r.Goal == "boom" {
+			panic("bad record")
+		}
+	}
+	sum, err := Run(t.Context(), cfg, Events{})
+	require.NoError(t, err)
+	assert.Equal(t, int64(4), sum.Records)
+	assert.Equal(t, int64(4), sum.DeadLetters)
+	require.Len(t, store.dead, 4)
+	reasons := map[string]string{}
+	for _, d := range store.dead {
+		reasons[d.Raw] = d.Reason
+		assert.NotZero(t, d.Ptr.Offset)
+	}
+	for _, b := range bad {
+		assert.NotEmpty(t, reasons[b], "dead letter for %q", b)
+	}
+	var panicked bool
+	for raw, why := range reasons {
+		if strings.Contains(raw, "boom") {
+			panicked = strings.Contains(why, "panic")
+		}
+	}
+	assert.True(t, panicked, "the panicking record is dead-lettered: %v", reasons)
+	// Its neighbours still count: both values of "buy".
+	var total string
+	for k, c := range store.totals.Conversions {
+		if k.Goal == "buy" && k.Rollup == "all" {
+			total = c.Value.String()
+		}
+	}
+	assert.Equal(t, "10", total)
+}
+
+func TestFollowPicksUpGrowthAndStopsCleanly(t *testing.T) {
+	rules := testRules(t)
+	full := genLog(t, 4000)
+	want := canon(sequential(t, rules, full))
+	hours, err := eventlog.Files(full)
+	require.NoError(t, err)
+	base := filepath.Join(t.TempDir(), "manhattan.log")
+	store := newMemStore()
+	cfg := config(store, rules, base)
+	cfg.Follow, cfg.PollInterval, cfg.FlushInterval = true, 10*time.Millisecond, 20*time.Millisecond
+	p, err := Start(cfg, Events{})
+	require.NoError(t, err)
+	for _, h := range hours {
+		b, err := os.ReadFile(eventlog.Path(full, h))
+		require.NoError(t, err)
+		// Append each file in two writes, the first ending mid-line.
+		cut := len(b) / 2
+		require.NoError(t, appendFile(eventlog.Path(base, h), b[:cut]))
+		time.Sleep(2 * time.Millisecond)
+		require.NoError(t, appendFile(eventlog.Path(base, h), b[cut:]))
+	}
+	end := endPointer(t, full)
+	require.Eventually(t, func() bool {
+		store.mu.Lock()
+		defer store.mu.Unlock()
+		return store.pointer == end
+	}, 30*time.Second, 10*time.Millisecond)
+	p.Stop()
+	sum, err := p.Wait()
+	require.NoError(t, err)
+	assert.Equal(t, int64(4000), sum.Records)
+	assert.Equal(t, want, canon(store.totals))
+}
+
+func appendFile(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,93 @@
+package actors
+
+import (
+	"hash/fnv"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/manhattan-analytics/manhattan/messages"
+)
+
+// ShardOf returns the shard, of n, that owns visitor vid: FNV-1a 64 of the id modulo n. It
+// is stable across processes and versions.
+func ShardOf(vid string, n int) int {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(vid))
+	return int(h.Sum64() % uint64(n))
+}
+
+// router splits batches by visitor and injects epoch barriers.
+type router struct {
+	run        *run
+	gen        int64
+	shards     []*actor.PID
+	aggregator *actor.PID
+
+	epoch   int64            // the open epoch
+	last    messages.Pointer // end of the last batch routed
+	records int64            // records routed in the open epoch
+	dead    []messages.DeadLetter
+	ended   bool
+}
+
+func (r *router) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *wiring:
+		r.shards, r.aggregator = m.shards, m.aggregator
+		r.epoch = m.startEpoch + 1
+		r.last = m.start
+	case *messages.RecordBatch:
+		if m.Gen != r.gen || r.ended {
+			return
+		}
+		r.route(ctx, m)
+		if r.records >= r.run.cfg.FlushEvery {
+			r.cut(ctx, false)
+		}
+	case *messages.CutEpoch:
+		if m.Gen == r.gen && !r.ended && (r.records > 0 || len(r.dead) > 0) {
+			r.cut(ctx, false)
+		}
+	case *messages.EndOfInput:
+		if m.Gen == r.gen && !r.ended {
+			r.ended = true
+			r.cut(ctx, true)
+		}
+	}
+}
+
+func (r *router) route(ctx actor.Context, b *messages.RecordBatch) {
+	n := len(r.shards)
+	parts := make([][]messages.Record, n)
+	if n == 1 {
+		parts[0] = b.Records
+	} else {
+		per := len(b.Records)/n + len(b.Records)/(4*n) + 1
+		for i := range parts {
+			parts[i] = make([]messages.Record, 0, per)
+		}
+		for i := range b.Records {
+			k := ShardOf(b.Records[i].VID, n)
+			parts[k] = append(parts[k], b.Records[i])
+		}
+	}
+	for i, pid := range r.shards {
+		ctx.Send(pid, &messages.ShardBatch{Gen: r.gen, Seq: b.Seq, Records: parts[i]})
+	}
+	r.records += int64(len(b.Records))
+	r.dead = append(r.dead, b.DeadLetters...)
+	r.last = b.End
+}
+
+// cut closes the open epoch after the records routed so far.
+func (r *router) cut(ctx actor.Context, last bool) {
+	for _, pid := range r.shards {
+		ctx.Send(pid, &messages.Barrier{Gen: r.gen, Epoch: r.epoch, Pointer: r.last})
+	}
+	ctx.Send(r.aggregator, &messages.EpochCut{
+		Gen: r.gen, Epoch: r.epoch, Pointer: r.last, Records: r.records, DeadLetters: r.dead, Last: last,
+	})
+	r.epoch++
+	r.records = 0
+	r.dead = nil
+}

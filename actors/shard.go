@@ -1,0 +1,159 @@
+package actors
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/manhattan-analytics/manhattan/messages"
+	"github.com/manhattan-analytics/manhattan/visitor"
+)
+
+// shard owns the histories of the visitors that hash to it and applies their records.
+type shard struct {
+	run        *run
+	gen        int64
+	id         int
+	source     *actor.PID
+	aggregator *actor.PID
+
+	cache     *historyCache
+	epoch     int64 // the open epoch
+	committed int64 // the last committed epoch
+	deltas    *messages.Deltas
+	changed   []*entry // histories changed in the open epoch, each once
+	dead      []messages.DeadLetter
+	humans    int64
+	held      int64
+	replayed  int64
+	pressured bool // CacheFull sent for the open epoch
+}
+
+func (s *shard) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *wiring:
+		s.source, s.aggregator = m.source, m.aggregator
+		s.committed = m.startEpoch
+		s.epoch = m.startEpoch + 1
+		s.cache = newHistoryCache(m.cachePerShard)
+		s.deltas = messages.NewDeltas()
+	case *messages.ShardBatch:
+		if m.Gen == s.gen {
+			s.apply(ctx, m)
+		}
+	case *messages.Barrier:
+		if m.Gen == s.gen {
+			s.barrier(ctx, m)
+		}
+	case *messages.Committed:
+		if m.Gen == s.gen && m.Epoch > s.committed {
+			s.committed = m.Epoch
+			s.cache.evict(s.committed)
+		}
+	}
+}
+
+func (s *shard) apply(ctx actor.Context, b *messages.ShardBatch) {
+	if hook := s.run.cfg.Hooks.ShardBatch; hook != nil {
+		hook(s.id, s.gen, b.Seq)
+	}
+	s.load(b.Records)
+	rules := s.run.cfg.Rules
+	for i := range b.Records {
+		rec := &b.Records[i]
+		e := s.cache.get(rec.VID)
+		if e.epoch != s.epoch {
+			e.epoch = s.epoch
+			s.changed = append(s.changed, e)
+		}
+		wasHuman, queued := e.h.Human(), e.h.QueueLen()
+		if err := s.applyOne(rules, e.h, rec); err != nil {
+			s.dead = append(s.dead, messages.DeadLetter{Raw: messages.FormatLine(rec), Ptr: rec.Ptr, Reason: err.Error()})
+			continue
+		}
+		switch {
+		case !wasHuman && e.h.Human():
+			s.humans++
+			s.replayed += int64(queued)
+		case !e.h.Human() && rec.Kind != messages.KindPixel:
+			s.held++
+		}
+	}
+	ctx.Send(s.source, &messages.ShardProgress{Gen: s.gen, Shard: s.id, Seq: b.Seq})
+	if s.cache.evict(s.committed) && !s.pressured {
+		s.pressured = true
+		ctx.Send(s.aggregator, &messages.CacheFull{Gen: s.gen, Shard: s.id})
+	}
+}
+
+// applyOne applies one record, turning a panic into an error so that one bad record is
+// dead-lettered instead of failing the shard.
+func (s *shard) applyOne(rules *visitor.Rules, h *visitor.History, rec *messages.Record) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic while applying record: %v", p)
+		}
+	}()
+	if hook := s.run.cfg.Hooks.Record; hook != nil {
+		hook(s.id, rec)
+	}
+	rules.Apply(h, rec, s.deltas)
+	return nil
+}
+
+// load brings the histories of the batch's visitors into the cache: one query for all
+// misses; visitors unknown to the store start with an empty history.
+func (s *shard) load(recs []messages.Record) {
+	var misses []string
+	seen := map[string]bool{}
+	for i := range recs {
+		vid := recs[i].VID
+		if s.cache.byVID[vid] == nil && !seen[vid] {
+			seen[vid] = true
+			misses = append(misses, vid)
+		}
+	}
+	if len(misses) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.run.ctx, s.run.cfg.CommitTimeout)
+	defer cancel()
+	found, err := s.run.cfg.Store.LoadHistories(ctx, misses)
+	if err != nil {
+		panic(fmt.Errorf("shard %d: load %d histories: %w", s.id, len(misses), err))
+	}
+	for _, vid := range misses {
+		h := visitor.NewHistory()
+		if data, ok := found[vid]; ok {
+			if err := h.UnmarshalBinary(data); err != nil {
+				panic(fmt.Errorf("shard %d: stored history of visitor %q: %w", s.id, vid, err))
+			}
+		}
+		s.cache.put(vid, h)
+	}
+	s.run.stats.loaded.Add(int64(len(found)))
+}
+
+func (s *shard) barrier(ctx actor.Context, b *messages.Barrier) {
+	if b.Epoch != s.epoch {
+		panic(fmt.Errorf("shard %d: barrier of epoch %d while epoch %d is open", s.id, b.Epoch, s.epoch))
+	}
+	snaps := make([]messages.HistorySnapshot, 0, len(s.changed))
+	for _, e := range s.changed {
+		data, err := e.h.MarshalBinary()
+		if err != nil {
+			panic(fmt.Errorf("shard %d: encode history of visitor %q: %w", s.id, e.vid, err))
+		}
+		snaps = append(snaps, messages.HistorySnapshot{VID: e.vid, Data: data})
+	}
+	ctx.Send(s.aggregator, &messages.ShardEpoch{
+		Gen: s.gen, Shard: s.id, Epoch: s.epoch, Deltas: s.deltas, Histories: snaps, DeadLetters: s.dead,
+		Humans: s.humans, Held: s.held, Replayed: s.replayed,
+	})
+	s.epoch++
+	s.deltas = messages.NewDeltas()
+	s.changed, s.dead = nil, nil
+	s.humans, s.held, s.replayed = 0, 0, 0
+	s.pressured = false
+}

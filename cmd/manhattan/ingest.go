@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/manhattan-analytics/manhattan/actors"
+)
+
+func init() {
+	register(&command{name: "ingest", summary: "read the event log to its end, commit, print a summary", run: runIngest})
+}
+
+func runIngest(ctx context.Context, args []string) error {
+	fs := newFlags("ingest", "[flags]")
+	dbf := addDBFlags(fs)
+	pf := addPipelineFlags(fs)
+	lf := addLogFlags(fs)
+	follow := fs.Bool("follow", false, "keep reading as the log grows until SIGINT/SIGTERM, then commit and exit")
+	progress := fs.Bool("progress", term.IsTerminal(int(os.Stderr.Fd())), "show a progress line on standard error")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log, err := lf.logger()
+	if err != nil {
+		return err
+	}
+	cfg, err := pf.config()
+	if err != nil {
+		return err
+	}
+	db, err := openDatabase(ctx, dbf, log)
+	if err != nil {
+		return err
+	}
+	defer db.close()
+	cfg.Store, cfg.Logger, cfg.Follow = db.store, log, *follow
+
+	p, err := actors.Start(cfg, actors.Events{})
+	if err != nil {
+		return err
+	}
+	stopProgress := func() {}
+	if *progress {
+		stopProgress = showProgress(p, cfg.LogBase)
+	}
+	go func() {
+		select {
+		case <-ctx.Done():
+			p.Stop()
+		case <-p.Done():
+		}
+	}()
+	sum, err := p.Wait()
+	stopProgress()
+	printSummary(sum)
+	return err
+}
+
+func printSummary(s actors.Summary) {
+	fmt.Fprintf(stdout, "records      %d\n", s.Records)
+	fmt.Fprintf(stdout, "humans       %d (visitors who loaded the pixel in this run)\n", s.Humans)
+	fmt.Fprintf(stdout, "held back    %d (records of visitors not yet known to be human)\n", s.Held)
+	fmt.Fprintf(stdout, "dead letters %d\n", s.DeadLetters)
+	fmt.Fprintf(stdout, "epochs       %d\n", s.Epochs)
+	if s.Restarts > 0 {
+		fmt.Fprintf(stdout, "restarts     %d\n", s.Restarts)
+	}
+	fmt.Fprintf(stdout, "pointer      %s\n", s.Pointer)
+	fmt.Fprintf(stdout, "elapsed      %v (%s)\n", s.Elapsed.Round(time.Millisecond), formatRate(s.Records+s.DeadLetters, s.Elapsed))
+}

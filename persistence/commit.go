@@ -1,0 +1,394 @@
+package persistence
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/manhattan-analytics/manhattan/messages"
+)
+
+// ErrStaleEpoch is returned (wrapped) by CommitEpoch when the epoch's number is not above
+// the source's committed epoch: it, or a later one, is already committed. Nothing is
+// written.
+var ErrStaleEpoch = errors.New("epoch already committed")
+
+// CommitEpoch writes e in one transaction: its histories (upserted), test metadata
+// (earliest first, latest last, union of populations), goal metadata (the candidate
+// earliest in the log wins), counter increments, dead letters, and finally the source's
+// pointer and epoch number. Epoch numbers start at 1 and must grow: when e.Number is not
+// above the committed epoch of e.Source, CommitEpoch writes nothing and returns an error
+// wrapping ErrStaleEpoch. On any other error nothing is written either.
+//
+// Text that PostgreSQL cannot store (invalid UTF-8, NUL bytes) in a key or visitor id is
+// refused with an error before anything is sent; in dead letters it is escaped.
+func (s *Store) CommitEpoch(ctx context.Context, e *messages.Epoch) error {
+	if e == nil {
+		return errors.New("commit epoch: nil epoch")
+	}
+	w, err := s.stage(e)
+	if err != nil {
+		return fmt.Errorf("commit epoch %d of %q: %w", e.Number, e.Source, err)
+	}
+	if err := s.commit(ctx, e, w); err != nil {
+		return fmt.Errorf("commit epoch %d of %q: %w", e.Number, e.Source, err)
+	}
+	return nil
+}
+
+// part is one kind of row of an epoch: staged into a temporary table with COPY, then
+// merged into its table with one statement.
+type part struct {
+	temp    string   // temporary table, in pg_temp
+	columns []string // COPY columns, in order
+	create  string   // CREATE TEMP TABLE statement
+	merge   string   // INSERT … SELECT FROM the temporary table
+	rows    int
+	fill    func(i int, row []any) // sets row to the values of row i
+}
+
+// stage validates e and prepares its rows in a stable order (sorted keys, so that
+// concurrent committers to shared counters lock rows in the same order).
+func (s *Store) stage(e *messages.Epoch) ([]*part, error) {
+	var parts []*part
+	d := e.Deltas
+	if d == nil {
+		d = &messages.Deltas{}
+	}
+
+	if len(e.Histories) > 0 {
+		// Sorted by visitor id: index insertions then walk the index in order (much faster
+		// than random order), and concurrent committers lock rows in the same order. The
+		// sort is stable, so of a visitor's snapshots the last one given is the last one
+		// in its run, and it is the one kept.
+		hist := slices.Clone(e.Histories)
+		slices.SortStableFunc(hist, func(a, b messages.HistorySnapshot) int { return strings.Compare(a.VID, b.VID) })
+		kept := hist[:0]
+		for i, h := range hist {
+			if i+1 < len(hist) && hist[i+1].VID == h.VID {
+				continue
+			}
+			if err := checkText("visitor id", h.VID); err != nil {
+				return nil, err
+			}
+			kept = append(kept, h)
+		}
+		hist = kept
+		parts = append(parts, &part{
+			temp:    "epoch_histories",
+			columns: []string{"vid", "data"},
+			create:  "CREATE TEMP TABLE IF NOT EXISTS epoch_histories (vid text, data bytea) ON COMMIT DELETE ROWS",
+			merge: "INSERT INTO " + s.t.histories + " (vid, data) SELECT vid, data FROM pg_temp.epoch_histories " +
+				"ON CONFLICT (vid) DO UPDATE SET data = excluded.data",
+			rows: len(hist),
+			fill: func(i int, row []any) { row[0], row[1] = hist[i].VID, hist[i].Data },
+		})
+	}
+
+	if len(d.Tests) > 0 {
+		type test struct {
+			name        string
+			first, last int64
+			pops        []string
+		}
+		tests := make([]test, 0, len(d.Tests))
+		for name, m := range d.Tests {
+			if err := checkText("test name", name); err != nil {
+				return nil, err
+			}
+			pops := make([]string, 0, len(m.Populations))
+			for p := range m.Populations {
+				if err := checkText("population", p); err != nil {
+					return nil, err
+				}
+				pops = append(pops, p)
+			}
+			slices.Sort(pops)
+			tests = append(tests, test{name, m.First, m.Last, pops})
+		}
+		slices.SortFunc(tests, func(a, b test) int { return strings.Compare(a.name, b.name) })
+		parts = append(parts, &part{
+			temp:    "epoch_tests",
+			columns: []string{"name", "first_ts", "last_ts", "populations"},
+			create:  "CREATE TEMP TABLE IF NOT EXISTS epoch_tests (name text, first_ts bigint, last_ts bigint, populations text[]) ON COMMIT DELETE ROWS",
+			merge: "INSERT INTO " + s.t.tests + " AS t (name, first_ts, last_ts, populations) " +
+				"SELECT name, first_ts, last_ts, populations FROM pg_temp.epoch_tests " +
+				"ON CONFLICT (name) DO UPDATE SET first_ts = least(t.first_ts, excluded.first_ts), " +
+				"last_ts = greatest(t.last_ts, excluded.last_ts), " +
+				`populations = ARRAY(SELECT p FROM unnest(t.populations || excluded.populations) AS u(p) GROUP BY p ORDER BY p COLLATE "C")`,
+			rows: len(tests),
+			fill: func(i int, row []any) {
+				t := tests[i]
+				row[0], row[1], row[2], row[3] = t.name, t.first, t.last, t.pops
+			},
+		})
+	}
+
+	if len(d.Goals) > 0 {
+		type goal struct {
+			name string
+			m    messages.GoalMeta
+		}
+		goals := make([]goal, 0, len(d.Goals))
+		for name, m := range d.Goals {
+			for _, f := range []struct{ what, s string }{{"goal name", name}, {"goal value type", m.ValueType}, {"goal value format", m.ValueFormat}} {
+				if err := checkText(f.what, f.s); err != nil {
+					return nil, err
+				}
+			}
+			goals = append(goals, goal{name, m})
+		}
+		slices.SortFunc(goals, func(a, b goal) int { return strings.Compare(a.name, b.name) })
+		parts = append(parts, &part{
+			temp:    "epoch_goals",
+			columns: []string{"name", "value_type", "value_format", "at_file", "at_offset"},
+			create:  "CREATE TEMP TABLE IF NOT EXISTS epoch_goals (name text, value_type text, value_format text, at_file bigint, at_offset bigint) ON COMMIT DELETE ROWS",
+			merge: "INSERT INTO " + s.t.goals + " AS g (name, value_type, value_format, at_file, at_offset) " +
+				"SELECT name, value_type, value_format, at_file, at_offset FROM pg_temp.epoch_goals " +
+				"ON CONFLICT (name) DO UPDATE SET value_type = excluded.value_type, value_format = excluded.value_format, " +
+				"at_file = excluded.at_file, at_offset = excluded.at_offset " +
+				"WHERE (excluded.at_file, excluded.at_offset) < (g.at_file, g.at_offset)",
+			rows: len(goals),
+			fill: func(i int, row []any) {
+				g := goals[i]
+				row[0], row[1], row[2], row[3], row[4] = g.name, g.m.ValueType, g.m.ValueFormat, g.m.At.File, g.m.At.Offset
+			},
+		})
+	}
+
+	if len(d.Conversions) > 0 {
+		type conv struct {
+			k messages.ConversionKey
+			c messages.Counter
+		}
+		convs := make([]conv, 0, len(d.Conversions))
+		for k, c := range d.Conversions {
+			if c.Count == 0 && c.Value.IsZero() {
+				continue
+			}
+			for _, f := range []struct{ what, s string }{{"goal name", k.Goal}, {"rollup", k.Rollup}, {"bucket", k.Bucket}} {
+				if err := checkText(f.what, f.s); err != nil {
+					return nil, err
+				}
+			}
+			convs = append(convs, conv{k, c})
+		}
+		slices.SortFunc(convs, func(a, b conv) int {
+			return cmp.Or(strings.Compare(a.k.Goal, b.k.Goal), strings.Compare(a.k.Rollup, b.k.Rollup),
+				strings.Compare(a.k.Bucket, b.k.Bucket), cmp.Compare(a.k.Site, b.k.Site))
+		})
+		if len(convs) > 0 {
+			parts = append(parts, &part{
+				temp:    "epoch_conversions",
+				columns: []string{"goal", "rollup", "bucket", "site", "count", "value"},
+				create:  "CREATE TEMP TABLE IF NOT EXISTS epoch_conversions (goal text, rollup text, bucket text, site bigint, count bigint, value numeric) ON COMMIT DELETE ROWS",
+				merge: "INSERT INTO " + s.t.conversions + " AS c (goal, rollup, bucket, site, count, value) " +
+					"SELECT goal, rollup, bucket, site, count, value FROM pg_temp.epoch_conversions " +
+					"ON CONFLICT (goal, rollup, bucket, site) DO UPDATE SET count = c.count + excluded.count, value = c.value + excluded.value",
+				rows: len(convs),
+				fill: func(i int, row []any) {
+					c := convs[i]
+					row[0], row[1], row[2], row[3], row[4], row[5] = c.k.Goal, c.k.Rollup, c.k.Bucket, c.k.Site, c.c.Count, toNumeric(c.c.Value)
+				},
+			})
+		}
+	}
+
+	if len(d.Impressions) > 0 {
+		type imp struct {
+			k messages.ImpressionKey
+			n int64
+		}
+		imps := make([]imp, 0, len(d.Impressions))
+		for k, n := range d.Impressions {
+			if n == 0 {
+				continue
+			}
+			for _, f := range []struct{ what, s string }{{"test name", k.Test}, {"population", k.Population}, {"rollup", k.Rollup}, {"bucket", k.Bucket}} {
+				if err := checkText(f.what, f.s); err != nil {
+					return nil, err
+				}
+			}
+			imps = append(imps, imp{k, n})
+		}
+		slices.SortFunc(imps, func(a, b imp) int {
+			return cmp.Or(strings.Compare(a.k.Test, b.k.Test), strings.Compare(a.k.Population, b.k.Population),
+				strings.Compare(a.k.Rollup, b.k.Rollup), strings.Compare(a.k.Bucket, b.k.Bucket), cmp.Compare(a.k.Site, b.k.Site))
+		})
+		if len(imps) > 0 {
+			parts = append(parts, &part{
+				temp:    "epoch_impressions",
+				columns: []string{"test", "population", "rollup", "bucket", "site", "count"},
+				create:  "CREATE TEMP TABLE IF NOT EXISTS epoch_impressions (test text, population text, rollup text, bucket text, site bigint, count bigint) ON COMMIT DELETE ROWS",
+				merge: "INSERT INTO " + s.t.impressions + " AS c (test, population, rollup, bucket, site, count) " +
+					"SELECT test, population, rollup, bucket, site, count FROM pg_temp.epoch_impressions " +
+					"ON CONFLICT (test, population, rollup, bucket, site) DO UPDATE SET count = c.count + excluded.count",
+				rows: len(imps),
+				fill: func(i int, row []any) {
+					m := imps[i]
+					row[0], row[1], row[2], row[3], row[4], row[5] = m.k.Test, m.k.Population, m.k.Rollup, m.k.Bucket, m.k.Site, m.n
+				},
+			})
+		}
+	}
+
+	if len(d.VariantConversions) > 0 {
+		type vconv struct {
+			k messages.VariantConversionKey
+			c messages.Counter
+		}
+		vconvs := make([]vconv, 0, len(d.VariantConversions))
+		for k, c := range d.VariantConversions {
+			if c.Count == 0 && c.Value.IsZero() {
+				continue
+			}
+			for _, f := range []struct{ what, s string }{{"goal name", k.Goal}, {"test name", k.Test}, {"population", k.Population}, {"rollup", k.Rollup}, {"bucket", k.Bucket}} {
+				if err := checkText(f.what, f.s); err != nil {
+					return nil, err
+				}
+			}
+			vconvs = append(vconvs, vconv{k, c})
+		}
+		slices.SortFunc(vconvs, func(a, b vconv) int {
+			return cmp.Or(strings.Compare(a.k.Goal, b.k.Goal), strings.Compare(a.k.Test, b.k.Test),
+				strings.Compare(a.k.Population, b.k.Population), strings.Compare(a.k.Rollup, b.k.Rollup),
+				strings.Compare(a.k.Bucket, b.k.Bucket), cmp.Compare(a.k.Site, b.k.Site))
+		})
+		if len(vconvs) > 0 {
+			parts = append(parts, &part{
+				temp:    "epoch_variant_conversions",
+				columns: []string{"goal", "test", "population", "rollup", "bucket", "site", "count", "value"},
+				create: "CREATE TEMP TABLE IF NOT EXISTS epoch_variant_conversions (goal text, test text, population text, rollup text, bucket text, " +
+					"site bigint, count bigint, value numeric) ON COMMIT DELETE ROWS",
+				merge: "INSERT INTO " + s.t.variantConversions + " AS c (goal, test, population, rollup, bucket, site, count, value) " +
+					"SELECT goal, test, population, rollup, bucket, site, count, value FROM pg_temp.epoch_variant_conversions " +
+					"ON CONFLICT (goal, test, population, rollup, bucket, site) DO UPDATE SET count = c.count + excluded.count, value = c.value + excluded.value",
+				rows: len(vconvs),
+				fill: func(i int, row []any) {
+					c := vconvs[i]
+					row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7] =
+						c.k.Goal, c.k.Test, c.k.Population, c.k.Rollup, c.k.Bucket, c.k.Site, c.c.Count, toNumeric(c.c.Value)
+				},
+			})
+		}
+	}
+	return parts, nil
+}
+
+// commit runs the transaction: lock the pointer row and create the temporary tables
+// (one round trip), COPY each part, then merge every part and move the pointer (one
+// round trip), and commit.
+func (s *Store) commit(ctx context.Context, e *messages.Epoch, parts []*part) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
+
+	var stored int64
+	b := &pgx.Batch{}
+	b.Queue("INSERT INTO "+s.t.pointers+` (source, file, "offset", epoch) VALUES ($1, 0, 0, 0) ON CONFLICT (source) DO NOTHING`, e.Source)
+	b.Queue("SELECT epoch FROM "+s.t.pointers+" WHERE source = $1 FOR UPDATE", e.Source).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&stored)
+	})
+	for _, p := range parts {
+		b.Queue(p.create)
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("lock pointer: %w", err)
+	}
+	if e.Number <= stored {
+		return fmt.Errorf("%w: epoch %d is not above the committed epoch %d", ErrStaleEpoch, e.Number, stored)
+	}
+
+	for _, p := range parts {
+		src := &rowSource{n: p.rows, row: make([]any, len(p.columns)), fill: p.fill}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"pg_temp", p.temp}, p.columns, src); err != nil {
+			return fmt.Errorf("copy %s: %w", strings.TrimPrefix(p.temp, "epoch_"), err)
+		}
+	}
+	if len(e.DeadLetters) > 0 {
+		src := &rowSource{n: len(e.DeadLetters), row: make([]any, 5), fill: func(i int, row []any) {
+			dl := e.DeadLetters[i]
+			row[0], row[1], row[2], row[3], row[4] = e.Source, dl.Ptr.File, dl.Ptr.Offset, storableText(dl.Raw), storableText(dl.Reason)
+		}}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{s.schema, "dead_letters"}, []string{"source", "file", "offset", "raw", "reason"}, src); err != nil {
+			return fmt.Errorf("copy dead letters: %w", err)
+		}
+	}
+
+	b = &pgx.Batch{}
+	for _, p := range parts {
+		what := strings.TrimPrefix(p.temp, "epoch_")
+		b.Queue(p.merge).Fn = func(br pgx.BatchResults) error {
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("merge %s: %w", what, err)
+			}
+			return nil
+		}
+	}
+	b.Queue("UPDATE "+s.t.pointers+` SET file = $2, "offset" = $3, epoch = $4, records = records + $5, updated_at = now() WHERE source = $1`,
+		e.Source, e.Pointer.File, e.Pointer.Offset, e.Number, e.Records)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// rowSource feeds COPY from an indexed source without allocating a row per row.
+type rowSource struct {
+	n, i int
+	row  []any
+	fill func(i int, row []any)
+}
+
+func (r *rowSource) Next() bool {
+	if r.i >= r.n {
+		return false
+	}
+	r.fill(r.i, r.row)
+	r.i++
+	return true
+}
+
+func (r *rowSource) Values() ([]any, error) { return r.row, nil }
+func (r *rowSource) Err() error             { return nil }
+
+// checkText refuses text that a PostgreSQL text column cannot hold.
+func checkText(what, s string) error {
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("%s %q is not valid UTF-8", what, s)
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return fmt.Errorf("%s %q contains a NUL byte", what, s)
+	}
+	return nil
+}
+
+// storableText returns s with what a text column cannot hold (NUL bytes, invalid UTF-8)
+// written as \xNN escapes.
+func storableText(s string) string {
+	if checkText("", s) == nil {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || r == 0 {
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}

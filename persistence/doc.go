@@ -1,0 +1,21 @@
+// Package persistence is Manhattan's PostgreSQL store: the schema and its migrations, the
+// atomic commit of an epoch, the loading of visitor histories and pointers, and the
+// queries of DESIGN §3 (count, goal value, tests, results, per-bucket series).
+//
+// Invariants:
+//   - Everything lives in one schema (default "manhattan"), created and upgraded by the
+//     versioned SQL migrations embedded in the binary. Migrate is idempotent and safe to
+//     run from several processes at once (a transaction-scoped advisory lock per schema).
+//   - CommitEpoch writes an epoch in exactly one transaction: histories, test and goal
+//     metadata, counter increments, dead letters, and the source's pointer with the epoch
+//     number. It refuses an epoch whose number is not above the stored one
+//     (ErrStaleEpoch), so retrying a commit whose outcome is unknown can never count
+//     twice. Bulk writes use COPY into temporary tables and one INSERT … ON CONFLICT per
+//     table; no statement is issued per row.
+//   - Counters are additive: count = count + delta, value = value + delta, deltas may be
+//     negative. Values are numeric end to end (shopspring/decimal in Go), never floats.
+//   - Queries read committed state only, and every answer comes from one snapshot: a
+//     single statement, or a read-only REPEATABLE READ transaction.
+//   - SQL carries values as bound parameters only; identifiers (the schema) are validated
+//     and quoted.
+package persistence

@@ -1,0 +1,82 @@
+package persistence
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/manhattan-analytics/manhattan/messages"
+)
+
+// LoadPointer returns the committed pointer and epoch of source; zero values when the
+// source has committed nothing yet.
+func (s *Store) LoadPointer(ctx context.Context, source string) (ptr messages.Pointer, epoch int64, err error) {
+	err = s.pool.QueryRow(ctx, "SELECT file, \"offset\", epoch FROM "+s.t.pointers+" WHERE source = $1", source).
+		Scan(&ptr.File, &ptr.Offset, &epoch)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return messages.Pointer{}, 0, nil
+	}
+	if err != nil {
+		return messages.Pointer{}, 0, fmt.Errorf("load pointer of %q: %w", source, err)
+	}
+	return ptr, epoch, nil
+}
+
+// LoadHistories returns the stored histories of the given visitors, in one query. Visitors
+// without a stored history are absent from the map.
+func (s *Store) LoadHistories(ctx context.Context, vids []string) (map[string][]byte, error) {
+	found := make(map[string][]byte, len(vids))
+	if len(vids) == 0 {
+		return found, nil
+	}
+	rows, err := s.pool.Query(ctx, "SELECT vid, data FROM "+s.t.histories+" WHERE vid = ANY($1)", vids)
+	if err != nil {
+		return nil, fmt.Errorf("load %d histories: %w", len(vids), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var vid string
+		var data []byte
+		if err := rows.Scan(&vid, &data); err != nil {
+			return nil, fmt.Errorf("load histories: %w", err)
+		}
+		found[vid] = data
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load %d histories: %w", len(vids), err)
+	}
+	return found, nil
+}
+
+// DeadLetters returns the newest dead letters of source ("" for every source), at most
+// limit of them (100 when limit <= 0), newest first.
+func (s *Store) DeadLetters(ctx context.Context, source string, limit int) ([]messages.DeadLetter, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	sql := "SELECT file, \"offset\", raw, reason FROM " + s.t.deadLetters + " ORDER BY id DESC LIMIT $1"
+	args := []any{limit}
+	if source != "" {
+		sql = "SELECT file, \"offset\", raw, reason FROM " + s.t.deadLetters + " WHERE source = $2 ORDER BY id DESC LIMIT $1"
+		args = append(args, source)
+	}
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("load dead letters: %w", err)
+	}
+	defer rows.Close()
+	var dls []messages.DeadLetter
+	for rows.Next() {
+		var dl messages.DeadLetter
+		if err := rows.Scan(&dl.Ptr.File, &dl.Ptr.Offset, &dl.Raw, &dl.Reason); err != nil {
+			return nil, fmt.Errorf("load dead letters: %w", err)
+		}
+		dls = append(dls, dl)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load dead letters: %w", err)
+	}
+	return dls, nil
+}

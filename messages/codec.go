@@ -127,7 +127,7 @@ func ParseLine(line []byte) (Record, error) {
 // lineParser holds the fields of one line while it is parsed.
 type lineParser struct {
 	f    [maxFields]string // the first min(n, maxFields) fields, decoded once decode(i) ran
-	raw  [maxFields]string // the same fields as they stand in the line
+	raw  [maxFields]string // a field as it stands in the line, when decoding changed it
 	n    int               // the number of fields of the line
 	slow bool              // the line holds a backslash, a NUL or invalid UTF-8
 	kind Kind
@@ -135,20 +135,24 @@ type lineParser struct {
 
 // split cuts s at its TABs. It keeps the first maxFields fields and counts all of them.
 func (p *lineParser) split(s string) {
-	p.n = strings.Count(s, "\t") + 1
 	p.slow = strings.IndexByte(s, '\\') >= 0 || strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s)
-	m := min(p.n, maxFields)
-	rest := s
-	for i := 0; i < m-1; i++ {
+	n := 0
+	for rest := s; ; {
 		j := strings.IndexByte(rest, '\t')
-		p.f[i] = rest[:j]
+		if j < 0 {
+			p.f[n] = rest
+			n++
+			break
+		}
+		p.f[n] = rest[:j]
+		n++
 		rest = rest[j+1:]
+		if n == maxFields { // more fields than any kind has: only count the others
+			n += strings.Count(rest, "\t") + 1
+			break
+		}
 	}
-	if p.n > maxFields {
-		rest = rest[:strings.IndexByte(rest, '\t')]
-	}
-	p.f[m-1] = rest
-	p.raw = p.f
+	p.n = n
 }
 
 // decode unescapes field i in place and checks its encoding and length.
@@ -166,6 +170,7 @@ func (p *lineParser) decode(i int) *ParseError {
 			if code != 0 {
 				return p.fieldError(code, i, reason)
 			}
+			p.raw[i] = s
 			s = d
 			p.f[i] = d
 		}
@@ -177,7 +182,11 @@ func (p *lineParser) decode(i int) *ParseError {
 }
 
 func (p *lineParser) fieldError(code ErrorCode, i int, reason string) *ParseError {
-	return newFieldError(code, p.kind, i, reason, p.raw[i])
+	text := p.raw[i] // set only for fields that held escapes, which are never empty
+	if text == "" {
+		text = p.f[i]
+	}
+	return newFieldError(code, p.kind, i, reason, text)
 }
 
 func isDigits(s string) bool {

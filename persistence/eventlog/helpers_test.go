@@ -96,19 +96,21 @@ func follow(t testing.TB, r *Reader) *follower {
 		defer close(f.done)
 		for {
 			line, err := r.Next(ctx)
-			select {
-			case f.results <- followResult{got{string(line.Raw), line.Ptr}, err}:
-			case <-ctx.Done():
-				return
-			}
-			if errors.Is(err, context.Canceled) {
+			f.results <- followResult{got{string(line.Raw), line.Ptr}, err}
+			if ctx.Err() != nil {
 				return
 			}
 		}
 	}()
 	t.Cleanup(func() {
 		cancel()
-		<-f.done
+		for {
+			select {
+			case <-f.results:
+			case <-f.done:
+				return
+			}
+		}
 	})
 	return f
 }

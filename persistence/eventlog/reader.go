@@ -73,7 +73,8 @@ type Reader struct {
 	longN      int64  // > 0 while skipping an over-long line: its bytes dropped from buf so far
 	longPrefix []byte // the start of that line
 
-	settled bool // following: the last check found f exhausted and a newer file present
+	known   []int64 // the hours of the last listing of the log's files
+	settled bool    // following: the last check found f exhausted and a newer file present
 	skipped []error
 	closed  bool
 }
@@ -274,17 +275,29 @@ func (r *Reader) atEnd(ctx context.Context) error {
 	return truncated
 }
 
-// newerFile returns the oldest file newer than the current hour.
+// newerFile returns the oldest file newer than the current hour. It lists the directory
+// only when the files known from the last listing hold none, so that reading a log of
+// many files lists it about once, not once per file.
 func (r *Reader) newerFile() (int64, bool, error) {
+	if h, ok := r.firstAfter(r.hour); ok {
+		return h, true, nil
+	}
 	hours, err := Files(r.base)
 	if err != nil {
 		return 0, false, err
 	}
-	i := sort.Search(len(hours), func(i int) bool { return hours[i] > r.hour })
-	if i == len(hours) {
-		return 0, false, nil
+	r.known = hours
+	h, ok := r.firstAfter(r.hour)
+	return h, ok, nil
+}
+
+// firstAfter returns the first known hour after hour.
+func (r *Reader) firstAfter(hour int64) (int64, bool) {
+	i := sort.Search(len(r.known), func(i int) bool { return r.known[i] > hour })
+	if i == len(r.known) {
+		return 0, false
 	}
-	return hours[i], true, nil
+	return r.known[i], true
 }
 
 // open makes the file of hour the current one.

@@ -122,12 +122,17 @@ func NewStore(t testing.TB) *persistence.Store {
 		t.Fatalf("pgtest: %v", err)
 	}
 	t.Cleanup(func() {
+		st.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if _, err := st.Pool().Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+		conn, err := pgx.Connect(ctx, u)
+		if err == nil {
+			_, err = conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
+			_ = conn.Close(ctx)
+		}
+		if err != nil {
 			t.Errorf("pgtest: drop schema %s: %v", schema, err)
 		}
-		st.Close()
 	})
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatalf("pgtest: %v", err)

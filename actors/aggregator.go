@@ -46,7 +46,10 @@ func (a *aggregator) Receive(ctx actor.Context) {
 		a.next = m.startEpoch + 1
 		a.startTicker(ctx)
 	case *tick:
-		if m.gen == a.gen {
+		// The interval bounds freshness once the source has caught up with the log; while
+		// it works through a backlog, epochs are cut by size, which keeps catch-up fast
+		// (fewer, larger epochs rewrite each busy history fewer times).
+		if m.gen == a.gen && a.run.stats.caughtUp.Load() {
 			ctx.Send(a.router, &messages.CutEpoch{Gen: a.gen, Reason: "interval"})
 		}
 	case *messages.CacheFull:

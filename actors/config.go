@@ -33,7 +33,7 @@ type Config struct {
 	Shards            int           // default: number of CPUs
 	BatchSize         int           // records per source batch
 	FlushEvery        int64         // cut an epoch after this many records
-	FlushInterval     time.Duration // and at least this often
+	FlushInterval     time.Duration // and at least this often once the source has caught up with the log
 	CacheSize         int           // visitor histories kept in memory, over all shards
 	MaxBatchesAhead   int           // batches the source may read ahead of the slowest shard
 	MaxEpochsInFlight int           // sealed epochs waiting for the committer before the source holds

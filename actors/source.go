@@ -27,12 +27,12 @@ type source struct {
 	gen    int64
 	router *actor.PID
 
-	pos    messages.Pointer // just past the last line read
-	reader *eventlog.Reader
-	seq    int64   // last batch sent
-	acked  []int64 // last batch applied, per shard
-	held   bool    // the aggregator asked us to wait for the committer
-	ended  bool
+	pos     messages.Pointer // just past the last line read
+	reader  *eventlog.Reader
+	seq     int64   // last batch sent
+	acked   []int64 // last batch applied, per shard
+	held    bool    // the aggregator asked us to wait for the committer
+	ended   bool
 	wanted  bool // the source should read as soon as it may
 	pending bool // a pull message is on its way
 	timer   *time.Timer

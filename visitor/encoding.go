@@ -23,11 +23,11 @@ import (
 //	list      variants: str test, str population
 //	list      IPs: str
 //	list      user agents: str
-//	list      conversion keys: uvarint goal index, varint site, str rollup, str bucket
-//	list      impression keys: uvarint variant index, varint site, str rollup, str bucket
-//	list      variant conversion keys: uvarint goal index, uvarint variant index,
-//	          varint site, str rollup, str bucket
-//	list      complex goals: str name, list of (varint site, str rollup, str bucket)
+//	list      slots (counter buckets): str rollup key, str bucket, varint site
+//	list      conversion keys: uvarint goal index, uvarint slot index, and the variant
+//	          conversion keys extending it: list of uvarint variant index
+//	list      impression keys: uvarint variant index, uvarint slot index
+//	list      complex goals: str name, list of uvarint slot index
 //	list      queued records, oldest first: byte kind, varint timestamp, varint site,
 //	          varint pointer file, varint pointer offset, then
 //	            page:  str IP, str user agent
@@ -68,36 +68,35 @@ func (h *History) MarshalBinary() ([]byte, error) {
 			e.str(s)
 		}
 	}
+	e.uvarint(uint64(len(h.slots.items)))
+	for _, sl := range h.slots.items {
+		e.str(sl.rollup)
+		e.str(sl.bucket)
+		e.varint(sl.site)
+	}
 	e.uvarint(uint64(len(h.conversions.items)))
-	for _, k := range h.conversions.items {
-		e.uvarint(uint64(k.goal))
-		e.varint(k.site)
-		e.str(k.rollup)
-		e.str(k.bucket)
+	for i, k := range h.conversions.items {
+		goal, sl := k.parts()
+		e.uvarint(uint64(goal))
+		e.uvarint(uint64(sl))
+		variants := h.variantsOf(i)
+		e.uvarint(uint64(len(variants)))
+		for _, v := range variants {
+			e.uvarint(uint64(v))
+		}
 	}
 	e.uvarint(uint64(len(h.impressions.items)))
 	for _, k := range h.impressions.items {
-		e.uvarint(uint64(k.variant))
-		e.varint(k.site)
-		e.str(k.rollup)
-		e.str(k.bucket)
-	}
-	e.uvarint(uint64(len(h.variantConversions.items)))
-	for _, k := range h.variantConversions.items {
-		e.uvarint(uint64(k.goal))
-		e.uvarint(uint64(k.variant))
-		e.varint(k.site)
-		e.str(k.rollup)
-		e.str(k.bucket)
+		variant, sl := k.parts()
+		e.uvarint(uint64(variant))
+		e.uvarint(uint64(sl))
 	}
 	e.uvarint(uint64(len(h.complex)))
 	for _, c := range h.complex {
 		e.str(c.name)
-		e.uvarint(uint64(len(c.keys)))
-		for _, k := range c.keys {
-			e.varint(k.site)
-			e.str(k.rollup)
-			e.str(k.bucket)
+		e.uvarint(uint64(len(c.slots)))
+		for _, sl := range c.slots {
+			e.uvarint(uint64(sl))
 		}
 	}
 	e.uvarint(uint64(len(h.queue)))
@@ -145,12 +144,12 @@ func (e *encoder) held(q *held) {
 	e.varint(q.ptr.Offset)
 	switch q.kind {
 	case messages.KindPage:
-		e.str(q.ip)
-		e.str(q.agent)
+		e.str(q.a)
+		e.str(q.b)
 	case messages.KindGoal:
-		e.str(q.goal)
-		e.str(q.valueType)
-		e.str(q.valueFormat)
+		e.str(q.a)
+		e.str(q.b)
+		e.str(q.c)
 		if q.value.Sign() == 0 {
 			e.body = append(e.body, 0)
 			return
@@ -161,8 +160,8 @@ func (e *encoder) held(q *held) {
 		e.uvarint(uint64(len(digits)))
 		e.body = append(e.body, digits...)
 	case messages.KindSplit:
-		e.str(q.test)
-		e.str(q.population)
+		e.str(q.a)
+		e.str(q.b)
 	}
 }
 
@@ -218,39 +217,42 @@ func (h *History) UnmarshalBinary(data []byte) error {
 			}
 		}
 	}
-	for range d.count(4) {
-		k := conversionKey{goal: d.index(len(n.goals.items), "goal"), site: d.varint(), rollup: d.str(), bucket: d.str()}
-		if d.err == nil && !addNew(&n.conversions, k) {
-			d.fail("conversion key listed twice")
+	for range d.count(3) {
+		sl := slot{rollup: d.str(), bucket: d.str(), site: d.varint()}
+		if d.err == nil && !addNew(&n.slots, sl) {
+			d.fail("slot %q/%q/%d listed twice", sl.rollup, sl.bucket, sl.site)
 		}
 	}
-	for range d.count(4) {
-		k := impressionKey{variant: d.index(len(n.variants.items), "variant"), site: d.varint(), rollup: d.str(), bucket: d.str()}
+	for range d.count(3) {
+		goal, sl := d.index(len(n.goals.items), "goal"), d.index(len(n.slots.items), "slot")
+		i, isNew := n.addConversion(goal, sl)
+		if d.err == nil && !isNew {
+			d.fail("conversion key listed twice")
+		}
+		for range d.count(1) {
+			v := d.index(len(n.variants.items), "variant")
+			if d.err == nil && !n.markVariant(i, v) {
+				d.fail("variant %d listed twice for a conversion key", v)
+			}
+		}
+	}
+	for range d.count(2) {
+		k := newImpressionKey(d.index(len(n.variants.items), "variant"), d.index(len(n.slots.items), "slot"))
 		if d.err == nil && !addNew(&n.impressions, k) {
 			d.fail("impression key listed twice")
 		}
 	}
-	for range d.count(5) {
-		k := variantConversionKey{
-			goal:    d.index(len(n.goals.items), "goal"),
-			variant: d.index(len(n.variants.items), "variant"),
-			site:    d.varint(), rollup: d.str(), bucket: d.str(),
-		}
-		if d.err == nil && !addNew(&n.variantConversions, k) {
-			d.fail("variant conversion key listed twice")
-		}
-	}
 	for range d.count(2) {
 		name := d.str()
-		m := d.count(3)
-		keys := make([]bucketKey, 0, m)
+		m := d.count(1)
+		slots := make([]uint32, 0, m)
 		for range m {
-			keys = append(keys, bucketKey{site: d.varint(), rollup: d.str(), bucket: d.str()})
+			slots = append(slots, uint32(d.index(len(n.slots.items), "slot")))
 		}
 		if d.err == nil && n.complexFor(name) != nil {
 			d.fail("complex goal %q listed twice", name)
 		}
-		n.complex = append(n.complex, complexKeys{name: name, keys: keys})
+		n.complex = append(n.complex, complexKeys{name: name, slots: slots})
 	}
 	queueLen := d.count(6)
 	if d.err == nil && queueLen > MaxQueue {
@@ -355,13 +357,13 @@ func (d *decoder) count(minSize int) int {
 }
 
 // index reads a position in a list of n items.
-func (d *decoder) index(n int, what string) int32 {
+func (d *decoder) index(n int, what string) int {
 	i := d.uvarint()
 	if d.err == nil && i >= uint64(n) {
 		d.fail("%s index %d out of range (%d %ss)", what, i, n, what)
 		return 0
 	}
-	return int32(i)
+	return int(i)
 }
 
 func (d *decoder) str() string {
@@ -384,9 +386,9 @@ func (d *decoder) held() held {
 	q.ptr.Offset = d.varint()
 	switch q.kind {
 	case messages.KindPage:
-		q.ip, q.agent = d.str(), d.str()
+		q.a, q.b = d.str(), d.str()
 	case messages.KindGoal:
-		q.goal, q.valueType, q.valueFormat = d.str(), d.str(), d.str()
+		q.a, q.b, q.c = d.str(), d.str(), d.str()
 		switch has := d.byte(); {
 		case d.err != nil:
 		case has == 1:
@@ -395,7 +397,7 @@ func (d *decoder) held() held {
 			d.fail("bad value flag %d", has)
 		}
 	case messages.KindSplit:
-		q.test, q.population = d.str(), d.str()
+		q.a, q.b = d.str(), d.str()
 	default:
 		d.fail("queued record of unknown kind %d", q.kind)
 	}

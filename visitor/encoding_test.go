@@ -65,6 +65,14 @@ func sampleHistories(t testing.TB) (map[string]*History, *Rules, func(vid string
 	for i := range 7 {
 		h.apply(l.goal("young", day0+int64(i), 1, "order margin", fmt.Sprintf("%d.%02d", i+1, i), "A", ""))
 	}
+	// More than 64 variants, so that variant conversions spill past the bit sets.
+	h.apply(l.pixel("tester", day0, 1))
+	for i := range 70 {
+		h.apply(l.split("tester", day0+int64(i), 1, fmt.Sprintf("test %d", i), "B"))
+		if i%20 == 0 {
+			h.apply(l.goal("tester", day0+int64(i), 1, "add to cart", "1", "S", ""))
+		}
+	}
 	h.histories["new"] = NewHistory()
 
 	cont := func(vid string) []*messages.Record {
@@ -128,7 +136,10 @@ func requireSameHistory(t *testing.T, want, got *History, msg string) {
 	require.Equal(t, want.agents.items, got.agents.items, msg)
 	require.Equal(t, want.conversions.items, got.conversions.items, msg)
 	require.Equal(t, want.impressions.items, got.impressions.items, msg)
-	require.Equal(t, want.variantConversions.items, got.variantConversions.items, msg)
+	require.Equal(t, len(want.convVariants), len(got.convVariants), msg)
+	for i := range want.convVariants {
+		require.Equal(t, want.variantsOf(i), got.variantsOf(i), "%s: variants of conversion key %d", msg, i)
+	}
 	require.Equal(t, want.complex, got.complex, msg)
 	wq, gq := queueOf(want), queueOf(got)
 	require.Equal(t, len(wq), len(gq), msg)
@@ -228,30 +239,34 @@ func TestUnmarshalRejectsCorruptInput(t *testing.T) {
 		}
 		return b
 	}
+	// goals, variants, IPs, agents, slots, two key lists, complex goals, queue
+	const lists = 9
 	cases := map[string][]byte{
-		"empty":           nil,
-		"bad version":     {2, 0, 0},
-		"unknown flags":   empty(header(0x80), 9),
-		"goal twice":      empty(uv(uv(uv(header(0, "g"), 2), 0), 0), 8),
-		"string index":    empty(uv(uv(header(0, "g"), 1), 1), 8),
-		"goal index":      empty(sv(uv(uv(uv(uv(uv(uv(uv(uv(header(0, "all", "0"), 0), 0), 0), 0), 1), 3), 1), 0), 1), 4),
+		"empty":         nil,
+		"bad version":   {2, 0, 0},
+		"unknown flags": empty(header(0x80), lists),
+		"goal twice":    empty(uv(uv(uv(header(0, "g"), 2), 0), 0), lists-1),
+		"string index":  empty(uv(uv(header(0, "g"), 1), 1), lists-1),
+		// no goals, variants, IPs, agents; one slot; a conversion of goal 3 in it.
+		"goal index":      empty(uv(uv(uv(sv(uv(uv(uv(empty(header(0, "all", "0"), 4), 1), 0), 1), 0), 1), 3), 0), 4),
+		"slot twice":      empty(sv(uv(uv(sv(uv(uv(uv(empty(header(0, "all", "0"), 4), 2), 0), 1), 0), 0), 1), 0), lists-5),
 		"huge count":      uv(header(0), 1<<40),
 		"varint overflow": append(header(0), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f),
 		"human with queue": func() []byte {
-			b := empty(header(flagHuman, "ua"), 8)
+			b := empty(header(flagHuman, "ua"), lists-1)
 			b = uv(b, 1)
 			b = append(b, byte(messages.KindPage))
 			b = sv(sv(sv(sv(b, 1), 1), 1), 1)
 			return uv(uv(b, 0), 0)
 		}(),
 		"queued pixel": func() []byte {
-			b := empty(header(0), 8)
+			b := empty(header(0), lists-1)
 			b = uv(b, 1)
 			b = append(b, byte(messages.KindPixel))
 			return append(sv(sv(sv(sv(b, 1), 1), 1), 1), 0, 0)
 		}(),
 		"bad value": func() []byte {
-			b := empty(header(0, "g"), 8)
+			b := empty(header(0, "g"), lists-1)
 			b = uv(b, 1)
 			b = append(b, byte(messages.KindGoal))
 			b = sv(sv(sv(sv(b, 1), 1), 1), 1)
@@ -266,7 +281,7 @@ func TestUnmarshalRejectsCorruptInput(t *testing.T) {
 		"empty": "empty input", "bad version": "unknown encoding version", "unknown flags": "unknown flags",
 		"goal twice": "listed twice", "string index": "string index", "goal index": "goal index",
 		"huge count": "exceeds", "varint overflow": "overflows", "human with queue": "human visitor with queued",
-		"queued pixel": "unknown kind", "bad value": "not an integer",
+		"queued pixel": "unknown kind", "bad value": "not an integer", "slot twice": "listed twice",
 	}
 	require.Len(t, reasons, len(cases))
 	for name, data := range cases {
@@ -279,8 +294,8 @@ func TestUnmarshalRejectsCorruptInput(t *testing.T) {
 
 	// A well-formed minimal encoding decodes, so the cases above fail for their reason.
 	var h History
-	require.NoError(t, h.UnmarshalBinary(empty(header(0), 9)))
-	require.NoError(t, h.UnmarshalBinary(empty(header(flagHuman, "unused"), 9)))
+	require.NoError(t, h.UnmarshalBinary(empty(header(0), lists)))
+	require.NoError(t, h.UnmarshalBinary(empty(header(flagHuman, "unused"), lists)))
 	assert.True(t, h.Human())
 }
 

@@ -1,6 +1,9 @@
 package visitor
 
 import (
+	mathbits "math/bits"
+	"slices"
+
 	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/shopspring/decimal"
 )
@@ -15,72 +18,69 @@ type Variant struct {
 	Population string
 }
 
-// The dedupe keys of a history. Goals and variants are referred to by their position in
-// the history's goal and variant lists (which only grow); rollup keys and buckets are
-// the strings of the rollups, so a lookup hashes or compares no goal or test names.
+// A slot is one counter bucket: a rollup's bucket on a site. A history lists the slots
+// its visitor was counted in, and its dedupe keys refer to them, and to goals and
+// variants, by position: the keys are small integers, cheap to hash and compare and
+// free of pointers, and the history's lists only ever grow.
+type slot struct {
+	rollup string
+	bucket string
+	site   int64
+}
+
+// Dedupe keys. A conversion key is goal<<32 | slot; an impression key is
+// variant<<32 | slot. The variant conversion keys (goal, variant, slot) are kept with
+// the conversion key (goal, slot) they extend: a visitor's variant conversion is only
+// counted together with its conversion (DESIGN §3, step 3), so one lookup serves both.
 type (
-	conversionKey struct {
-		goal   int32
-		site   int64
-		rollup string
-		bucket string
-	}
-	impressionKey struct {
-		variant int32
-		site    int64
-		rollup  string
-		bucket  string
-	}
-	variantConversionKey struct {
-		goal    int32
-		variant int32
-		site    int64
-		rollup  string
-		bucket  string
-	}
-	// bucketKey is a conversion counter of a complex goal, without the goal's name.
-	bucketKey struct {
-		site   int64
-		rollup string
-		bucket string
-	}
+	conversionKey uint64
+	impressionKey uint64
 )
 
-// complexKeys are the conversion counters a complex goal last added for a visitor.
+func newConversionKey(goal, slot int) conversionKey {
+	return conversionKey(uint64(uint32(goal))<<32 | uint64(uint32(slot)))
+}
+
+func newImpressionKey(variant, slot int) impressionKey {
+	return impressionKey(uint64(uint32(variant))<<32 | uint64(uint32(slot)))
+}
+
+func (k conversionKey) parts() (goal, slot int) { return int(k >> 32), int(uint32(k)) }
+func (k impressionKey) parts() (variant, slot int) { return int(k >> 32), int(uint32(k)) }
+
+// complexKeys are the slots in which a complex goal last counted a visitor.
 type complexKeys struct {
-	name string
-	keys []bucketKey
+	name  string
+	slots []uint32
 }
 
 // held is a record waiting in the queue of a visitor not yet known to be human; it keeps
-// only what the human path needs.
+// only what the human path needs. Its strings depend on the kind:
+//
+//	page:  a = IP, b = user agent
+//	goal:  a = goal name, b = value type, c = value format (and value)
+//	split: a = test, b = population
 type held struct {
-	kind messages.Kind
-	ts   int64
-	site int64
-	ptr  messages.Pointer
-	// page
-	ip, agent string
-	// goal
-	goal                   string
-	value                  decimal.Decimal
-	valueType, valueFormat string
-	// split
-	test, population string
+	kind    messages.Kind
+	ts      int64
+	site    int64
+	ptr     messages.Pointer
+	a, b, c string
+	value   decimal.Decimal
 }
 
 func holdRecord(r *messages.Record) held {
 	h := held{kind: r.Kind, ts: r.Timestamp, site: r.Site, ptr: r.Ptr}
 	switch r.Kind {
 	case messages.KindPage:
-		h.ip, h.agent = r.IP, r.UserAgent
+		h.a, h.b = r.IP, r.UserAgent
 	case messages.KindGoal:
-		h.goal, h.valueType, h.valueFormat = r.Goal, r.ValueType, r.ValueFormat
+		h.a, h.b, h.c = r.Goal, r.ValueType, r.ValueFormat
 		if r.HasValue {
 			h.value = r.Value
 		}
 	case messages.KindSplit:
-		h.test, h.population = r.Test, r.Population
+		h.a, h.b = r.Test, r.Population
 	}
 	return h
 }
@@ -100,12 +100,20 @@ type History struct {
 	variants orderedSet[Variant]
 	ips      orderedSet[string]
 	agents   orderedSet[string]
+	slots    orderedSet[slot]
 
-	conversions        orderedSet[conversionKey]
-	impressions        orderedSet[impressionKey]
-	variantConversions orderedSet[variantConversionKey]
+	conversions orderedSet[conversionKey]
+	// convVariants[i] has bit v set when variant v (< 64) was counted with conversion
+	// key i; convVariantsHigh holds the variants from 64 on, by conversion key position.
+	convVariants     []uint64
+	convVariantsHigh map[int][]uint32
+	impressions      orderedSet[impressionKey]
 
 	complex []complexKeys
+
+	// slotHint remembers, per rollup position of the last Rules applied, the slot last
+	// used; it only speeds up finding slots and is not encoded.
+	slotHint []uint32
 }
 
 // NewHistory returns the history of a visitor never seen before.
@@ -167,23 +175,82 @@ func (h *History) complexFor(name string) *complexKeys {
 	return nil
 }
 
-// rememberComplex replaces the keys remembered for complex goal name.
-func (h *History) rememberComplex(name string, keys []bucketKey) {
+// rememberComplex replaces the slots remembered for complex goal name.
+func (h *History) rememberComplex(name string, slots []uint32) {
 	if c := h.complexFor(name); c != nil {
-		c.keys = keys
+		c.slots = slots
 		return
 	}
-	h.complex = append(h.complex, complexKeys{name: name, keys: keys})
+	h.complex = append(h.complex, complexKeys{name: name, slots: slots})
 }
 
-// forgetComplex removes and returns the keys remembered for complex goal name.
-func (h *History) forgetComplex(name string) []bucketKey {
+// forgetComplex removes and returns the slots remembered for complex goal name.
+func (h *History) forgetComplex(name string) []uint32 {
 	for i := range h.complex {
 		if h.complex[i].name == name {
-			keys := h.complex[i].keys
+			slots := h.complex[i].slots
 			h.complex = append(h.complex[:i], h.complex[i+1:]...)
-			return keys
+			return slots
 		}
 	}
 	return nil
+}
+
+// addConversion adds the conversion key (goal, slot) if it is new, and returns its
+// position and whether it was new.
+func (h *History) addConversion(goal, slot int) (int, bool) {
+	i, isNew := h.conversions.add(newConversionKey(goal, slot))
+	if isNew {
+		h.convVariants = append(h.convVariants, 0)
+	}
+	return i, isNew
+}
+
+// markVariant records variant v as counted with conversion key i, and reports whether
+// it was new.
+func (h *History) markVariant(i, v int) bool {
+	if v < 64 {
+		bit := uint64(1) << v
+		if h.convVariants[i]&bit != 0 {
+			return false
+		}
+		h.convVariants[i] |= bit
+		return true
+	}
+	if slices.Contains(h.convVariantsHigh[i], uint32(v)) {
+		return false
+	}
+	if h.convVariantsHigh == nil {
+		h.convVariantsHigh = map[int][]uint32{}
+	}
+	h.convVariantsHigh[i] = append(h.convVariantsHigh[i], uint32(v))
+	return true
+}
+
+// variantsOf returns the variants counted with conversion key i, in ascending order
+// below 64 and then in the order they were counted.
+func (h *History) variantsOf(i int) []uint32 {
+	var out []uint32
+	for bits := h.convVariants[i]; bits != 0; bits &= bits - 1 {
+		out = append(out, uint32(mathbits.TrailingZeros64(bits)))
+	}
+	return append(out, h.convVariantsHigh[i]...)
+}
+
+// slotOf returns the position of the slot (rollup, bucket, site), adding it if new; i is
+// the rollup's position in the rules, for the hint.
+func (h *History) slotOf(i int, rollup, bucket string, site int64) int {
+	if i < len(h.slotHint) {
+		if j := h.slotHint[i]; int(j) < len(h.slots.items) {
+			if s := &h.slots.items[j]; s.site == site && s.bucket == bucket && s.rollup == rollup {
+				return int(j)
+			}
+		}
+	}
+	j, _ := h.slots.add(slot{rollup: rollup, bucket: bucket, site: site})
+	for len(h.slotHint) <= i {
+		h.slotHint = append(h.slotHint, 0)
+	}
+	h.slotHint[i] = uint32(j)
+	return j
 }

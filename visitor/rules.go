@@ -131,77 +131,80 @@ func (r *Rules) Apply(h *History, rec *messages.Record, d *messages.Deltas) {
 
 // humanPath processes one record of a human visitor.
 func (r *Rules) humanPath(h *History, ev *held, d *messages.Deltas) {
-	var stack [maxStackRollups]string
-	var buckets []string
+	var stack [maxStackRollups]uint32
+	var slots []uint32
 	if len(r.Rollups) <= maxStackRollups {
-		buckets = stack[:len(r.Rollups)]
+		slots = stack[:len(r.Rollups)]
 	} else {
-		buckets = make([]string, len(r.Rollups))
+		slots = make([]uint32, len(r.Rollups))
 	}
 
 	switch ev.kind {
 	case messages.KindPage:
-		if !h.ips.has(ev.ip) {
-			h.ips.push(strings.Clone(ev.ip))
+		if !h.ips.has(ev.a) {
+			h.ips.push(strings.Clone(ev.a))
 		}
-		if !h.agents.has(ev.agent) {
-			h.agents.push(strings.Clone(ev.agent))
+		if !h.agents.has(ev.b) {
+			h.agents.push(strings.Clone(ev.b))
 		}
-		r.fillBuckets(buckets, ev.ts, h)
-		r.convert(h, d, ev, ViewedPage, decimal.Decimal{}, "", "", buckets)
+		r.fillSlots(slots, ev, h)
+		r.convert(h, d, ev, ViewedPage, decimal.Decimal{}, "", "", slots)
 	case messages.KindGoal:
-		r.fillBuckets(buckets, ev.ts, h)
-		r.convert(h, d, ev, ev.goal, ev.value, ev.valueType, ev.valueFormat, buckets)
+		r.fillSlots(slots, ev, h)
+		r.convert(h, d, ev, ev.a, ev.value, ev.b, ev.c, slots)
 	case messages.KindSplit:
-		r.fillBuckets(buckets, ev.ts, h)
-		r.impress(h, d, ev, buckets)
+		r.fillSlots(slots, ev, h)
+		r.impress(h, d, ev, slots)
 	}
 }
 
-func (r *Rules) fillBuckets(buckets []string, ts int64, h *History) {
+// fillSlots finds the slot of every rollup's bucket for the record.
+func (r *Rules) fillSlots(slots []uint32, ev *held, h *History) {
 	for i, ru := range r.Rollups {
-		buckets[i] = ru.Bucket(ts, h)
+		slots[i] = uint32(h.slotOf(i, r.keys[i], ru.Bucket(ev.ts, h), ev.site))
 	}
 }
 
 // convert records a conversion of goal with value v (DESIGN §3, "Recording a conversion").
-func (r *Rules) convert(h *History, d *messages.Deltas, ev *held, goal string, v decimal.Decimal, valueType, valueFormat string, buckets []string) {
+func (r *Rules) convert(h *History, d *messages.Deltas, ev *held, goal string, v decimal.Decimal, valueType, valueFormat string, slots []uint32) {
 	d.SeeGoal(goal, messages.GoalMeta{ValueType: valueType, ValueFormat: valueFormat, At: ev.ptr})
 
 	gi := h.goals.find(goal)
 	if gi < 0 {
 		h.goals.push(strings.Clone(goal))
 		gi = h.goals.len() - 1
-		r.evaluateComplex(h, d, goal, ev.site, buckets)
+		r.evaluateComplex(h, d, goal, slots)
 	}
 	hasValue := v.Sign() != 0
 
-	for i, rollup := range r.keys {
-		bucket := buckets[i]
-		_, isNew := h.conversions.add(conversionKey{goal: int32(gi), site: ev.site, rollup: rollup, bucket: bucket})
+	for _, si := range slots {
+		ci, isNew := h.addConversion(gi, int(si))
+		s := &h.slots.items[si]
 		if isNew || hasValue {
-			k := messages.ConversionKey{Goal: goal, Rollup: rollup, Bucket: bucket, Site: ev.site}
+			k := messages.ConversionKey{Goal: goal, Rollup: s.rollup, Bucket: s.bucket, Site: s.site}
 			c := d.Conversions[k]
 			if isNew {
 				c.Count++
 			}
 			if hasValue {
-				c.Value = c.Value.Add(v)
+				c.Value = addValue(c.Value, v)
 			}
 			d.Conversions[k] = c
 		}
-		for vi, variant := range h.variants.items {
-			_, isNew := h.variantConversions.add(variantConversionKey{goal: int32(gi), variant: int32(vi), site: ev.site, rollup: rollup, bucket: bucket})
+		for vi := range h.variants.items {
+			isNew := h.markVariant(ci, vi)
 			if !isNew && !hasValue {
 				continue
 			}
-			k := messages.VariantConversionKey{Goal: goal, Test: variant.Test, Population: variant.Population, Rollup: rollup, Bucket: bucket, Site: ev.site}
+			variant := &h.variants.items[vi]
+			k := messages.VariantConversionKey{Goal: goal, Test: variant.Test, Population: variant.Population,
+				Rollup: s.rollup, Bucket: s.bucket, Site: s.site}
 			c := d.VariantConversions[k]
 			if isNew {
 				c.Count++
 			}
 			if hasValue {
-				c.Value = c.Value.Add(v)
+				c.Value = addValue(c.Value, v)
 			}
 			d.VariantConversions[k] = c
 		}
@@ -210,29 +213,37 @@ func (r *Rules) convert(h *History, d *messages.Deltas, ev *held, goal string, v
 
 // evaluateComplex runs the complex goals goal takes part in, just after the visitor's
 // first conversion on it (DESIGN §3, "Complex goals").
-func (r *Rules) evaluateComplex(h *History, d *messages.Deltas, goal string, site int64, buckets []string) {
+func (r *Rules) evaluateComplex(h *History, d *messages.Deltas, goal string, slots []uint32) {
 	for _, use := range r.byGoal[goal] {
 		c := &r.Complex[use.index]
 		if use.inInclude && h.hasAll(c.Include) {
-			keys := make([]bucketKey, len(r.keys))
-			for i, rollup := range r.keys {
-				keys[i] = bucketKey{site: site, rollup: rollup, bucket: buckets[i]}
-				k := messages.ConversionKey{Goal: c.Name, Rollup: rollup, Bucket: buckets[i], Site: site}
-				cnt := d.Conversions[k]
-				cnt.Count++
-				d.Conversions[k] = cnt
+			for _, si := range slots {
+				addCount(d, c.Name, &h.slots.items[si], 1)
 			}
-			h.rememberComplex(c.Name, keys)
+			h.rememberComplex(c.Name, slices.Clone(slots))
 		}
 		if use.inExclude && h.onlyExcluded(c.Exclude, goal) {
-			for _, bk := range h.forgetComplex(c.Name) {
-				k := messages.ConversionKey{Goal: c.Name, Rollup: bk.rollup, Bucket: bk.bucket, Site: bk.site}
-				cnt := d.Conversions[k]
-				cnt.Count--
-				d.Conversions[k] = cnt
+			for _, si := range h.forgetComplex(c.Name) {
+				addCount(d, c.Name, &h.slots.items[si], -1)
 			}
 		}
 	}
+}
+
+// addValue returns sum + v. Decimals are immutable, so a first value is taken as it is
+// instead of being added to zero, which would allocate.
+func addValue(sum, v decimal.Decimal) decimal.Decimal {
+	if sum.Sign() == 0 {
+		return v
+	}
+	return sum.Add(v)
+}
+
+func addCount(d *messages.Deltas, goal string, s *slot, n int64) {
+	k := messages.ConversionKey{Goal: goal, Rollup: s.rollup, Bucket: s.bucket, Site: s.site}
+	c := d.Conversions[k]
+	c.Count += n
+	d.Conversions[k] = c
 }
 
 // hasAll reports whether the visitor converted on every goal of names.
@@ -256,18 +267,19 @@ func (h *History) onlyExcluded(exclude []string, goal string) bool {
 }
 
 // impress records an impression of a test population (DESIGN §3, "Recording an impression").
-func (r *Rules) impress(h *History, d *messages.Deltas, ev *held, buckets []string) {
-	vi := h.variants.find(Variant{Test: ev.test, Population: ev.population})
+func (r *Rules) impress(h *History, d *messages.Deltas, ev *held, slots []uint32) {
+	test, pop := ev.a, ev.b
+	vi := h.variants.find(Variant{Test: test, Population: pop})
 	if vi < 0 {
-		h.variants.push(Variant{Test: strings.Clone(ev.test), Population: strings.Clone(ev.population)})
+		h.variants.push(Variant{Test: strings.Clone(test), Population: strings.Clone(pop)})
 		vi = h.variants.len() - 1
 	}
-	seeTest(d, ev.test, ev.population, ev.ts)
+	seeTest(d, test, pop, ev.ts)
 
-	for i, rollup := range r.keys {
-		bucket := buckets[i]
-		if _, isNew := h.impressions.add(impressionKey{variant: int32(vi), site: ev.site, rollup: rollup, bucket: bucket}); isNew {
-			d.Impressions[messages.ImpressionKey{Test: ev.test, Population: ev.population, Rollup: rollup, Bucket: bucket, Site: ev.site}]++
+	for _, si := range slots {
+		if _, isNew := h.impressions.add(newImpressionKey(vi, int(si))); isNew {
+			s := &h.slots.items[si]
+			d.Impressions[messages.ImpressionKey{Test: test, Population: pop, Rollup: s.rollup, Bucket: s.bucket, Site: s.site}]++
 		}
 	}
 }

@@ -375,3 +375,22 @@ func TestNewRulesRejects(t *testing.T) {
 	_, err = NewRules([]rollups.Rollup{all}, []ComplexGoal{{Name: "x"}})
 	assert.ErrorContains(t, err, "no include goals")
 }
+
+func TestManyVariants(t *testing.T) {
+	l := &logBuilder{}
+	h := newHarness(newTestRules(t))
+	h.apply(l.pixel("v", day0, 1))
+	for i := range 100 {
+		h.apply(l.split("v", day0, 1, fmt.Sprintf("t%d", i), "A"))
+	}
+	h.apply(
+		l.goal("v", day0+1, 1, "completed checkout", "2", "S", ""),
+		l.goal("v", day0+2, 1, "completed checkout", "3", "S", ""),
+	)
+	for i := range 100 {
+		c := varConv(h.d, "completed checkout", fmt.Sprintf("t%d", i), "A", 1)
+		assert.Equal(t, int64(1), c.Count, "t%d", i)
+		assertDec(t, "5", c.Value, "t", i)
+	}
+	assert.Len(t, h.histories["v"].Variants(), 100)
+}

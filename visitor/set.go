@@ -2,7 +2,7 @@ package visitor
 
 // indexAt is the size from which an ordered set keeps a map index; below it, a linear
 // scan of the items is faster than hashing.
-const indexAt = 16
+const indexAt = 32
 
 // orderedSet is a set that remembers insertion order, so that a history encodes
 // deterministically and lists (user agents, variants) keep their first-seen order.
@@ -36,8 +36,14 @@ func (s *orderedSet[K]) add(k K) (int, bool) {
 	return len(s.items) - 1, true
 }
 
+// minCap is the capacity of a set's first allocation.
+const minCap = 4
+
 // push appends k, which the caller knows is not in the set.
 func (s *orderedSet[K]) push(k K) {
+	if s.items == nil {
+		s.items = make([]K, 0, minCap)
+	}
 	s.items = append(s.items, k)
 	switch {
 	case s.index != nil:

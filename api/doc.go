@@ -1,0 +1,38 @@
+// Package api is Manhattan's HTTP server: a versioned JSON API over the committed state
+// in PostgreSQL (the queries of DESIGN §3 and the store's status), /healthz, /metrics,
+// and the experiment dashboard mounted at "/".
+//
+// Endpoints (GET or HEAD; parameters in the query string):
+//
+//	/api/v1/count         goal, test, population, rollup, bucket, site
+//	/api/v1/value         goal, test, population, rollup, bucket, site
+//	/api/v1/tests
+//	/api/v1/goals
+//	/api/v1/results       test, goals (comma-separated, repeatable), site
+//	/api/v1/series        goal, test, population, rollup, site
+//	/api/v1/dead-letters  source, limit
+//	/api/v1/status
+//	/healthz              pings the database; never needs the token
+//	/metrics              Prometheus text format
+//
+// Invariants kept by the server:
+//   - Every answer of /api/ is JSON. Counts are numbers; decimal values are strings
+//     holding the exact decimal, so no client-side float rounds them. Errors are
+//     {"error": "..."} with 400 (bad parameter), 401 (token), 404 (unknown endpoint or
+//     test), 405 (method), 414 (URL too long) or 500/503 (the database; details go to
+//     the server log, not to the client).
+//   - Requests are bounded: the URL (MaxURLLength), each parameter value
+//     (messages.MaxFieldLength characters, like log fields), the number of goals
+//     (Options.MaxGoals), dead letters per answer (MaxDeadLetters); unknown or repeated
+//     parameters are rejected rather than ignored, so a typo never silently widens a
+//     query.
+//   - With Options.Token set, /api/, /metrics and the dashboard need
+//     "Authorization: Bearer <token>" (or HTTP basic auth with the token as password, so
+//     a browser can open the dashboard); the comparison takes constant time. /healthz
+//     stays open for load balancers.
+//   - The store is only read; SQL is built by package persistence with bound parameters.
+//
+// CheckListen holds the listening policy (loopback unless a token or an explicit opt-out
+// is given) and Serve runs a server until its context ends, then shuts it down
+// gracefully.
+package api

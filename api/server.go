@@ -1,0 +1,232 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/metrics"
+	"github.com/manhattan-analytics/manhattan/persistence"
+)
+
+// Prefix is the path prefix of the current API version.
+const Prefix = "/api/v1/"
+
+// Options configure a Server. Zero fields take defaults.
+type Options struct {
+	// Token, when not empty, is required as "Authorization: Bearer <token>" (or as the
+	// basic-auth password) by /api/, /metrics and the dashboard.
+	Token string
+	// Dashboard is served at "/" and below (behind the token). Nil serves a small index
+	// page that lists the API.
+	Dashboard http.Handler
+	// Metrics receives the query metrics and is served at /metrics; nil makes a new one.
+	Metrics *metrics.Metrics
+	// Ingest, when set, reports the live pipeline of this process in /api/v1/status.
+	Ingest func() actors.Stats
+	// Logger receives server-side errors; nil discards them.
+	Logger *slog.Logger
+	// MaxGoals bounds the goals of a results request; default DefaultMaxGoals.
+	MaxGoals int
+	// QueryTimeout bounds the database work of one request; default 30s.
+	QueryTimeout time.Duration
+}
+
+// Server answers the HTTP API. It is an http.Handler; use Serve to run it.
+type Server struct {
+	store     *persistence.Store
+	opts      Options
+	tokenHash [sha256.Size]byte
+	endpoints map[string]http.Handler // by name under Prefix, instrumented
+	health    http.Handler
+	metricsH  http.Handler
+	dashboard http.Handler
+	notFound  http.Handler
+}
+
+// New returns a server answering from store.
+func New(store *persistence.Store, opts Options) *Server {
+	if opts.Metrics == nil {
+		opts.Metrics = metrics.New()
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MaxGoals <= 0 {
+		opts.MaxGoals = DefaultMaxGoals
+	}
+	if opts.QueryTimeout <= 0 {
+		opts.QueryTimeout = 30 * time.Second
+	}
+	s := &Server{store: store, opts: opts, tokenHash: sha256.Sum256([]byte(opts.Token))}
+	m := opts.Metrics
+	s.endpoints = map[string]http.Handler{}
+	for name, h := range map[string]handlerFunc{
+		"count":        s.count,
+		"value":        s.value,
+		"tests":        s.tests,
+		"goals":        s.goals,
+		"results":      s.results,
+		"series":       s.series,
+		"dead-letters": s.deadLetters,
+		"status":       s.status,
+	} {
+		s.endpoints[name] = m.Instrument(name, s.jsonEndpoint(h))
+	}
+	s.health = m.Instrument("healthz", http.HandlerFunc(s.healthz))
+	s.metricsH = m.Instrument("metrics", m.Handler())
+	dash := opts.Dashboard
+	if dash == nil {
+		dash = http.HandlerFunc(index)
+	}
+	s.dashboard = m.Instrument("dashboard", dash)
+	s.notFound = m.Instrument("not_found", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s; the API is under %s (see %sstatus)", clip(r.URL.Path), Prefix, Prefix))
+	}))
+	return s
+}
+
+// Metrics returns the server's metrics.
+func (s *Server) Metrics() *metrics.Metrics { return s.opts.Metrics }
+
+// ServeHTTP routes a request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if len(r.RequestURI) > MaxURLLength || len(r.URL.RawQuery) > MaxURLLength {
+		writeError(w, http.StatusRequestURITooLong, fmt.Sprintf("request URL longer than %d bytes", MaxURLLength))
+		return
+	}
+	path := r.URL.Path
+	switch {
+	case path == "/healthz":
+		s.health.ServeHTTP(w, r)
+	case path == "/metrics":
+		if s.authorized(w, r, false) {
+			s.metricsH.ServeHTTP(w, r)
+		}
+	case path == "/api" || strings.HasPrefix(path, "/api/"):
+		if !s.authorized(w, r, false) {
+			return
+		}
+		h, ok := s.endpoints[strings.TrimPrefix(path, Prefix)]
+		if !ok || !strings.HasPrefix(path, Prefix) {
+			s.notFound.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	default:
+		if s.authorized(w, r, true) {
+			s.dashboard.ServeHTTP(w, r)
+		}
+	}
+}
+
+// authorized checks the token, answering 401 when it is missing or wrong. browser asks
+// for basic-auth challenges (so a browser prompts for the token).
+func (s *Server) authorized(w http.ResponseWriter, r *http.Request, browser bool) bool {
+	if s.opts.Token == "" {
+		return true
+	}
+	var given string
+	auth := r.Header.Get("Authorization")
+	if scheme, rest, ok := strings.Cut(auth, " "); ok && strings.EqualFold(scheme, "Bearer") {
+		given = strings.TrimSpace(rest)
+	} else if _, pass, ok := r.BasicAuth(); ok {
+		given = pass
+	}
+	h := sha256.Sum256([]byte(given))
+	if given != "" && subtle.ConstantTimeCompare(h[:], s.tokenHash[:]) == 1 {
+		return true
+	}
+	if browser {
+		w.Header().Set("WWW-Authenticate", `Basic realm="manhattan", charset="UTF-8"`)
+		http.Error(w, "401 unauthorized: this server needs its token (user name: any, password: the token)", http.StatusUnauthorized)
+		return false
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer realm="manhattan"`)
+	msg := "missing token: send Authorization: Bearer <token>"
+	if auth != "" {
+		msg = "wrong token"
+	}
+	writeError(w, http.StatusUnauthorized, msg)
+	return false
+}
+
+// handlerFunc answers one API request with a JSON document or an error.
+type handlerFunc func(ctx context.Context, r *http.Request) (any, error)
+
+// jsonEndpoint adapts h: it allows only GET and HEAD, bounds the request's time and
+// writes the answer or the error as JSON.
+func (s *Server) jsonEndpoint(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed: use GET", r.Method))
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), s.opts.QueryTimeout)
+		defer cancel()
+		answer, err := h(ctx, r)
+		if err != nil {
+			s.writeFailure(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, answer)
+	})
+}
+
+// writeFailure answers err: a request error with its own status and message, anything
+// else (the database) with 500 or 503 and a generic message, logging the details.
+func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, err error) {
+	var re *requestError
+	if errors.As(err, &re) {
+		writeError(w, re.status, re.msg)
+		return
+	}
+	if r.Context().Err() != nil {
+		return // the client is gone
+	}
+	status, msg := http.StatusInternalServerError, "internal error answering the query; see the server log"
+	if errors.Is(err, context.DeadlineExceeded) {
+		status, msg = http.StatusServiceUnavailable, "the query took too long"
+	}
+	s.opts.Logger.Error("api request failed", slog.String("path", r.URL.Path), slog.String("query", clip(r.URL.RawQuery)), slog.Any("error", err))
+	writeError(w, status, msg)
+}
+
+// healthz answers 200 when the database answers a ping, 503 otherwise.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	if err := s.store.Pool().Ping(ctx); err != nil {
+		s.opts.Logger.Warn("health check: database unreachable", slog.Any("error", err))
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "database unreachable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b, _ = json.Marshal(ErrorAnswer{Error: "encode answer: " + err.Error()})
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, ErrorAnswer{Error: msg})
+}

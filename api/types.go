@@ -1,0 +1,243 @@
+package api
+
+import (
+	"slices"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/messages"
+	"github.com/manhattan-analytics/manhattan/persistence"
+)
+
+// The JSON documents of the API. `manhattan query --json` prints the same documents, so
+// scripts can switch between the two freely. Decimal values are strings holding the
+// exact decimal.
+
+// Selection echoes the counters a count, value or series answer is about.
+type Selection struct {
+	Goal       string `json:"goal,omitempty"`
+	Test       string `json:"test,omitempty"`
+	Population string `json:"population,omitempty"`
+	Rollup     string `json:"rollup"`
+	Bucket     string `json:"bucket,omitempty"` // absent in a series (it has every bucket)
+	Site       *int64 `json:"site"`             // null: summed over all sites
+}
+
+// NewSelection returns the selection of q with the defaults filled in.
+func NewSelection(q persistence.Query) Selection {
+	if q.Rollup == "" {
+		q.Rollup = persistence.DefaultRollup
+	}
+	if q.Bucket == "" {
+		q.Bucket = persistence.DefaultBucket
+	}
+	return Selection{Goal: q.Goal, Test: q.Test, Population: q.Population, Rollup: q.Rollup, Bucket: q.Bucket, Site: q.Site}
+}
+
+// CountAnswer is the answer of /api/v1/count.
+type CountAnswer struct {
+	Selection
+	Count int64 `json:"count"`
+}
+
+// ValueAnswer is the answer of /api/v1/value.
+type ValueAnswer struct {
+	Selection
+	Value string `json:"value"`
+}
+
+// Test is one split test.
+type Test struct {
+	Name        string    `json:"name"`
+	First       int64     `json:"first"` // first impression, Unix seconds
+	Last        int64     `json:"last"`  // last impression, Unix seconds
+	FirstTime   time.Time `json:"first_time"`
+	LastTime    time.Time `json:"last_time"`
+	Populations []string  `json:"populations"`
+}
+
+// TestsAnswer is the answer of /api/v1/tests: newest last impression first.
+type TestsAnswer struct {
+	Tests []Test `json:"tests"`
+}
+
+// NewTestsAnswer converts the store's tests.
+func NewTestsAnswer(tests []persistence.TestInfo) TestsAnswer {
+	out := TestsAnswer{Tests: make([]Test, 0, len(tests))}
+	for _, t := range tests {
+		pops := t.Populations
+		if pops == nil {
+			pops = []string{}
+		}
+		out.Tests = append(out.Tests, Test{
+			Name: t.Name, First: t.First, Last: t.Last,
+			FirstTime: time.Unix(t.First, 0).UTC(), LastTime: time.Unix(t.Last, 0).UTC(),
+			Populations: pops,
+		})
+	}
+	return out
+}
+
+// Goal is one goal with its value type ("", S, A, I, R) and format ("", N, C, P).
+type Goal struct {
+	Name        string `json:"name"`
+	ValueType   string `json:"value_type"`
+	ValueFormat string `json:"value_format"`
+}
+
+// GoalsAnswer is the answer of /api/v1/goals, by name.
+type GoalsAnswer struct {
+	Goals []Goal `json:"goals"`
+}
+
+// NewGoalsAnswer converts the store's goals.
+func NewGoalsAnswer(goals []persistence.GoalInfo) GoalsAnswer {
+	out := GoalsAnswer{Goals: make([]Goal, 0, len(goals))}
+	for _, g := range goals {
+		out.Goals = append(out.Goals, Goal(g))
+	}
+	return out
+}
+
+// ResultsAnswer is the answer of /api/v1/results: for each population of the test, the
+// value of each goal (in Goals' order) for that variant, in the "all" rollup.
+type ResultsAnswer struct {
+	Test        string              `json:"test"`
+	Goals       []string            `json:"goals"`
+	Site        *int64              `json:"site"`
+	Populations []string            `json:"populations"` // sorted by name
+	Results     map[string][]string `json:"results"`     // population → values
+}
+
+// NewResultsAnswer converts the store's results.
+func NewResultsAnswer(test string, goals []string, site *int64, results map[string][]decimal.Decimal) ResultsAnswer {
+	out := ResultsAnswer{Test: test, Goals: goals, Site: site, Populations: []string{}, Results: map[string][]string{}}
+	for pop, values := range results {
+		out.Populations = append(out.Populations, pop)
+		row := make([]string, len(values))
+		for i, v := range values {
+			row[i] = v.String()
+		}
+		out.Results[pop] = row
+	}
+	slices.Sort(out.Populations)
+	return out
+}
+
+// Point is one bucket of a series.
+type Point struct {
+	Bucket string `json:"bucket"`
+	Count  int64  `json:"count"`
+	Value  string `json:"value"`
+}
+
+// SeriesAnswer is the answer of /api/v1/series: every bucket of the rollup, integer
+// buckets (days, weeks) in numeric order first.
+type SeriesAnswer struct {
+	Selection
+	Points []Point `json:"points"`
+}
+
+// NewSeriesAnswer converts the store's series.
+func NewSeriesAnswer(q persistence.Query, points []persistence.Point) SeriesAnswer {
+	sel := NewSelection(q)
+	sel.Bucket = ""
+	out := SeriesAnswer{Selection: sel, Points: make([]Point, 0, len(points))}
+	for _, p := range points {
+		out.Points = append(out.Points, Point{Bucket: p.Bucket, Count: p.Count, Value: p.Value.String()})
+	}
+	return out
+}
+
+// DeadLetter is a log line that could not be processed.
+type DeadLetter struct {
+	Pointer string `json:"pointer"` // file:offset
+	File    int64  `json:"file"`    // the hour suffix of the log file
+	Offset  int64  `json:"offset"`
+	Raw     string `json:"raw"`
+	Reason  string `json:"reason"`
+}
+
+// DeadLettersAnswer is the answer of /api/v1/dead-letters, newest first.
+type DeadLettersAnswer struct {
+	DeadLetters []DeadLetter `json:"dead_letters"`
+}
+
+// NewDeadLettersAnswer converts the store's dead letters.
+func NewDeadLettersAnswer(dls []messages.DeadLetter) DeadLettersAnswer {
+	out := DeadLettersAnswer{DeadLetters: make([]DeadLetter, 0, len(dls))}
+	for _, d := range dls {
+		out.DeadLetters = append(out.DeadLetters, DeadLetter{
+			Pointer: d.Ptr.String(), File: d.Ptr.File, Offset: d.Ptr.Offset, Raw: d.Raw, Reason: d.Reason,
+		})
+	}
+	return out
+}
+
+// PointerStatus is the committed position of one log source.
+type PointerStatus struct {
+	Source    string    `json:"source"`
+	Pointer   string    `json:"pointer"`
+	File      int64     `json:"file"`
+	Offset    int64     `json:"offset"`
+	Epoch     int64     `json:"epoch"`
+	Records   int64     `json:"records"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// IngestStatus is the live state of the pipeline running in the server's process.
+type IngestStatus struct {
+	Read              int64   `json:"read"`
+	Committed         int64   `json:"committed"`
+	DeadLetters       int64   `json:"dead_letters"`
+	Epochs            int64   `json:"epochs"`
+	Restarts          int64   `json:"restarts"`
+	Pointer           string  `json:"pointer"`
+	CaughtUp          bool    `json:"caught_up"`
+	LastCommitSeconds float64 `json:"last_commit_seconds"`
+	UptimeSeconds     float64 `json:"uptime_seconds"`
+}
+
+// StatusAnswer is the answer of /api/v1/status.
+type StatusAnswer struct {
+	Schema        string           `json:"schema"`
+	Version       int              `json:"version"`
+	LatestVersion int              `json:"latest_version"`
+	Pointers      []PointerStatus  `json:"pointers"`
+	Rows          map[string]int64 `json:"rows"`
+	DeadLetters   int64            `json:"dead_letters"`
+	Ingest        *IngestStatus    `json:"ingest,omitempty"` // only when the server runs with an ingest
+}
+
+// NewStatusAnswer converts the store's status and, when not nil, the live ingest stats.
+func NewStatusAnswer(st persistence.Status, ingest *actors.Stats) StatusAnswer {
+	out := StatusAnswer{
+		Schema: st.Schema, Version: st.Version, LatestVersion: st.LatestVersion,
+		Pointers: make([]PointerStatus, 0, len(st.Pointers)), Rows: st.Rows, DeadLetters: st.DeadLetters,
+	}
+	if out.Rows == nil {
+		out.Rows = map[string]int64{}
+	}
+	for _, p := range st.Pointers {
+		out.Pointers = append(out.Pointers, PointerStatus{
+			Source: p.Source, Pointer: p.Pointer.String(), File: p.Pointer.File, Offset: p.Pointer.Offset,
+			Epoch: p.Epoch, Records: p.Records, UpdatedAt: p.UpdatedAt.UTC(),
+		})
+	}
+	if ingest != nil {
+		c := ingest.Committed
+		out.Ingest = &IngestStatus{
+			Read: ingest.Read, Committed: c.Records, DeadLetters: c.DeadLetters, Epochs: c.Epochs, Restarts: c.Restarts,
+			Pointer: c.Pointer.String(), CaughtUp: ingest.CaughtUp,
+			LastCommitSeconds: ingest.LastCommit.Seconds(), UptimeSeconds: c.Elapsed.Seconds(),
+		}
+	}
+	return out
+}
+
+// ErrorAnswer is the body of every error of the API.
+type ErrorAnswer struct {
+	Error string `json:"error"`
+}

@@ -45,7 +45,7 @@ func newImpressionKey(variant, slot int) impressionKey {
 	return impressionKey(uint64(uint32(variant))<<32 | uint64(uint32(slot)))
 }
 
-func (k conversionKey) parts() (goal, slot int) { return int(k >> 32), int(uint32(k)) }
+func (k conversionKey) parts() (goal, slot int)    { return int(k >> 32), int(uint32(k)) }
 func (k impressionKey) parts() (variant, slot int) { return int(k >> 32), int(uint32(k)) }
 
 // complexKeys are the slots in which a complex goal last counted a visitor.

@@ -121,6 +121,41 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	return s, nil
 }
 
+// CheckAccess reports whether a server started by this process could use a data folder
+// inside dir: the user the server runs as must be able to traverse dir and its parents.
+// It returns nil when it can.
+func CheckAccess(dir string) error {
+	acct, err := serverAccount()
+	if err != nil {
+		return fmt.Errorf("localpg: %w", err)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("localpg: %w", err)
+	}
+	if err := acct.reach(abs); err != nil {
+		return fmt.Errorf("localpg: %w", err)
+	}
+	return nil
+}
+
+// reach checks that the account may traverse dir and all its existing parents.
+func (a *account) reach(dir string) error {
+	for p := dir; ; p = filepath.Dir(p) {
+		fi, err := os.Stat(p)
+		if err != nil && !errors.Is(err, os.ErrNotExist) { // missing folders get created 0755
+			return err
+		}
+		if err == nil && !a.canTraverse(fi) {
+			return fmt.Errorf("PostgreSQL runs as user %q, which cannot enter %s (mode %o); choose a folder whose parents it may traverse, or chmod o+x %s",
+				a.name, p, fi.Mode().Perm(), p)
+		}
+		if p == filepath.Dir(p) {
+			return nil
+		}
+	}
+}
+
 // URL returns a connection string for the database "manhattan" as the superuser.
 func (s *Server) URL() string { return s.url(Database) }
 
@@ -168,18 +203,8 @@ func (s *Server) prepareDir() (fresh bool, err error) {
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return false, fmt.Errorf("localpg: create %s: %w", parent, err)
 	}
-	for p := parent; ; p = filepath.Dir(p) {
-		fi, err := os.Stat(p)
-		if err != nil {
-			return false, fmt.Errorf("localpg: %w", err)
-		}
-		if !s.acct.canTraverse(fi) {
-			return false, fmt.Errorf("localpg: data folder %s: PostgreSQL runs as user %q, which cannot enter %s (mode %o); choose a folder whose parents it may traverse, or chmod o+x %s",
-				s.dir, s.acct.name, p, fi.Mode().Perm(), p)
-		}
-		if p == filepath.Dir(p) {
-			break
-		}
+	if err := s.acct.reach(parent); err != nil {
+		return false, fmt.Errorf("localpg: data folder %s: %w", s.dir, err)
 	}
 	if _, err := os.Stat(filepath.Join(s.dir, "PG_VERSION")); err == nil {
 		return false, nil

@@ -161,3 +161,22 @@ func TestStartOverLoopbackWhenSocketPathTooLong(t *testing.T) {
 	assert.Equal(t, "127.0.0.1", showSetting(t, s.URL(), "listen_addresses"))
 	require.NoError(t, s.Stop())
 }
+
+func TestCheckAccess(t *testing.T) {
+	open := baseDir(t)
+	require.NoError(t, CheckAccess(open))
+	acct, err := serverAccount()
+	require.NoError(t, err)
+	if !acct.switched {
+		return // the server runs as the caller, who can reach its own folders
+	}
+	closed := filepath.Join(open, "closed")
+	require.NoError(t, os.Mkdir(closed, 0o700))
+	err = CheckAccess(filepath.Join(closed, "inner"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "cannot enter "+closed)
+
+	_, err = Start(context.Background(), Options{Dir: filepath.Join(closed, "pg")})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "cannot enter "+closed)
+}

@@ -88,7 +88,11 @@ func URL(t testing.TB) string {
 }
 
 func startServer() (string, error) {
-	dir, err := os.MkdirTemp("", "manhattan-pgtest-")
+	base := os.TempDir()
+	if localpg.CheckAccess(base) != nil && localpg.CheckAccess("/tmp") == nil {
+		base = "/tmp" // e.g. TMPDIR inside root's private home, out of the server user's reach
+	}
+	dir, err := os.MkdirTemp(base, "manhattan-pgtest-")
 	if err != nil {
 		return "", err
 	}

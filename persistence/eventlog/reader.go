@@ -54,11 +54,14 @@ type Line struct {
 //
 // Next returns io.EOF at the end of the log in batch mode, and can be called again later
 // to go on if the log has grown. An incomplete last line is left unread until its "\n" is
-// written. A following Reader leaves a file for the next newer one only after it has found
-// the file without unread complete lines, and a newer file present, on two checks one poll
-// interval apart, the second one made while holding a shared flock of the file (so no
-// Writer is in the middle of an append). A writer whose clock lags and that appends to an
-// older file after that is not seen.
+// written.
+//
+// A Reader leaves a file for the next newer one only when the file has no unread complete
+// line and a newer file exists, checked last while holding a shared flock of the file, so
+// that no Writer is in the middle of an append to it. A following Reader moreover makes
+// that check twice, one poll interval apart. A writer that appends to an older file after
+// a newer one was created and the Reader moved on (a writer descheduled across the hour
+// boundary for longer than that) is not seen.
 type Reader struct {
 	base string
 	opts Options

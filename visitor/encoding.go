@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	mathbits "math/bits"
 
 	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/shopspring/decimal"
@@ -52,7 +53,7 @@ const (
 
 // MarshalBinary encodes the history (format: EncodingVersion).
 func (h *History) MarshalBinary() ([]byte, error) {
-	var e encoder
+	e := encoder{body: make([]byte, 0, 64+4*len(h.conversions.items)+3*len(h.impressions.items)+24*len(h.queue))}
 	e.uvarint(uint64(len(h.goals.items)))
 	for _, g := range h.goals.items {
 		e.str(g)
@@ -62,11 +63,13 @@ func (h *History) MarshalBinary() ([]byte, error) {
 		e.str(v.Test)
 		e.str(v.Population)
 	}
-	for _, set := range []*orderedSet[string]{&h.ips, &h.agents} {
-		e.uvarint(uint64(len(set.items)))
-		for _, s := range set.items {
-			e.str(s)
-		}
+	e.uvarint(uint64(len(h.ips.items)))
+	for _, s := range h.ips.items {
+		e.str(s)
+	}
+	e.uvarint(uint64(len(h.agents.items)))
+	for _, s := range h.agents.items {
+		e.str(s)
 	}
 	e.uvarint(uint64(len(h.slots.items)))
 	for _, sl := range h.slots.items {
@@ -79,9 +82,12 @@ func (h *History) MarshalBinary() ([]byte, error) {
 		goal, sl := k.parts()
 		e.uvarint(uint64(goal))
 		e.uvarint(uint64(sl))
-		variants := h.variantsOf(i)
-		e.uvarint(uint64(len(variants)))
-		for _, v := range variants {
+		low, high := h.convVariants[i], h.convVariantsHigh[i]
+		e.uvarint(uint64(mathbits.OnesCount64(low) + len(high)))
+		for ; low != 0; low &= low - 1 {
+			e.uvarint(uint64(mathbits.TrailingZeros64(low)))
+		}
+		for _, v := range high {
 			e.uvarint(uint64(v))
 		}
 	}

@@ -11,6 +11,8 @@
 //     timestamp and visitor give the same bucket in every process, whatever was cached.
 //   - The periods of a calendar rollup are half-open intervals [start, next start) that
 //     tile the time line, so every timestamp falls into exactly one of them, also across
-//     daylight-saving changes (a local day is then 23 or 25 hours long).
+//     daylight-saving changes (a local day is then 23 or 25 hours long). (Timestamps
+//     beyond ±2^62 seconds, where calendar arithmetic overflows, still get a
+//     deterministic bucket, but not a meaningful one.)
 //   - Rollups are safe for concurrent use by any number of goroutines.
 package rollups

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/rollups"
@@ -17,11 +18,13 @@ const ViewedPage = "viewed page"
 const maxStackRollups = 16
 
 // Rules are the rollups and complex goals that records are counted under. Build them
-// with NewRules; they are read-only afterwards and safe for concurrent use.
+// with NewRules, which checks them; a Rules literal works too, unchecked. They must not
+// be changed after first use, and are safe for concurrent use.
 type Rules struct {
 	Rollups []rollups.Rollup
 	Complex []ComplexGoal
 
+	once   sync.Once
 	keys   []string             // rollup keys, as Rollups
 	byGoal map[string][]goalUse // complex goals each goal takes part in, in Complex order
 }
@@ -36,12 +39,7 @@ type goalUse struct {
 // NewRules checks and prepares rollups and complex goals. Rollup keys must be distinct,
 // and so must complex goal names; every complex goal needs a name and an include goal.
 func NewRules(rs []rollups.Rollup, cs []ComplexGoal) (*Rules, error) {
-	r := &Rules{
-		Rollups: slices.Clone(rs),
-		Complex: make([]ComplexGoal, len(cs)),
-		keys:    make([]string, len(rs)),
-		byGoal:  map[string][]goalUse{},
-	}
+	r := &Rules{Rollups: slices.Clone(rs), Complex: make([]ComplexGoal, len(cs))}
 	seen := map[string]bool{}
 	for i, ru := range rs {
 		if ru == nil {
@@ -55,7 +53,6 @@ func NewRules(rs []rollups.Rollup, cs []ComplexGoal) (*Rules, error) {
 			return nil, fmt.Errorf("two rollups have the key %q", k)
 		}
 		seen[k] = true
-		r.keys[i] = k
 	}
 	names := map[string]bool{}
 	for i, c := range cs {
@@ -67,7 +64,19 @@ func NewRules(rs []rollups.Rollup, cs []ComplexGoal) (*Rules, error) {
 		}
 		names[c.Name] = true
 		r.Complex[i] = ComplexGoal{Name: c.Name, Include: slices.Clone(c.Include), Exclude: slices.Clone(c.Exclude)}
+	}
+	r.once.Do(r.prepare)
+	return r, nil
+}
 
+// prepare derives the lookup tables Apply uses.
+func (r *Rules) prepare() {
+	r.keys = make([]string, len(r.Rollups))
+	for i, ru := range r.Rollups {
+		r.keys[i] = ru.Key()
+	}
+	r.byGoal = map[string][]goalUse{}
+	for i, c := range r.Complex {
 		uses := map[string]goalUse{}
 		var order []string
 		for _, g := range c.Include {
@@ -90,11 +99,11 @@ func NewRules(rs []rollups.Rollup, cs []ComplexGoal) (*Rules, error) {
 			r.byGoal[g] = append(r.byGoal[g], uses[g])
 		}
 	}
-	return r, nil
 }
 
 // String describes the rules: rollup keys and complex goals.
 func (r *Rules) String() string {
+	r.once.Do(r.prepare)
 	var b strings.Builder
 	b.WriteString("rollups [" + strings.Join(r.keys, " ") + "]")
 	for _, c := range r.Complex {
@@ -107,8 +116,10 @@ func (r *Rules) String() string {
 // (DESIGN §3). Records of a visitor must be applied in log order. A pixel makes the
 // visitor human and replays its queued records (only the first pixel does); other
 // records are processed at once for a human visitor and queued otherwise. Records of an
-// unknown kind are ignored. Apply keeps no reference to rec, only to its strings.
+// unknown kind are ignored. Apply keeps no reference to rec, only to its strings. Nil
+// maps of d are allocated as needed.
 func (r *Rules) Apply(h *History, rec *messages.Record, d *messages.Deltas) {
+	r.once.Do(r.prepare)
 	switch rec.Kind {
 	case messages.KindPixel:
 		if h.human {
@@ -131,6 +142,9 @@ func (r *Rules) Apply(h *History, rec *messages.Record, d *messages.Deltas) {
 
 // humanPath processes one record of a human visitor.
 func (r *Rules) humanPath(h *History, ev *held, d *messages.Deltas) {
+	if d.Conversions == nil || d.Impressions == nil || d.VariantConversions == nil || d.Tests == nil || d.Goals == nil {
+		allocate(d)
+	}
 	var stack [maxStackRollups]uint32
 	var slots []uint32
 	if len(r.Rollups) <= maxStackRollups {
@@ -155,6 +169,24 @@ func (r *Rules) humanPath(h *History, ev *held, d *messages.Deltas) {
 	case messages.KindSplit:
 		r.fillSlots(slots, ev, h)
 		r.impress(h, d, ev, slots)
+	}
+}
+
+func allocate(d *messages.Deltas) {
+	if d.Conversions == nil {
+		d.Conversions = map[messages.ConversionKey]messages.Counter{}
+	}
+	if d.Impressions == nil {
+		d.Impressions = map[messages.ImpressionKey]int64{}
+	}
+	if d.VariantConversions == nil {
+		d.VariantConversions = map[messages.VariantConversionKey]messages.Counter{}
+	}
+	if d.Tests == nil {
+		d.Tests = map[string]messages.TestMeta{}
+	}
+	if d.Goals == nil {
+		d.Goals = map[string]messages.GoalMeta{}
 	}
 }
 

@@ -394,3 +394,18 @@ func TestManyVariants(t *testing.T) {
 	}
 	assert.Len(t, h.histories["v"].Variants(), 100)
 }
+
+func TestRulesLiteralAndZeroDeltas(t *testing.T) {
+	c, err := ParseComplex("abandoned cart|add to cart|began checkout")
+	require.NoError(t, err)
+	r := &Rules{Rollups: rollups.Defaults(), Complex: []ComplexGoal{c}}
+	l := &logBuilder{}
+	h := NewHistory()
+	var d messages.Deltas
+	for _, rec := range []*messages.Record{l.pixel("v", day0, 1), l.goal("v", day0, 1, "add to cart", "", "", "")} {
+		r.Apply(h, rec, &d)
+	}
+	assert.Equal(t, int64(1), allConv(&d, "add to cart", 1).Count)
+	assert.Equal(t, int64(1), allConv(&d, "abandoned cart", 1).Count)
+	assert.Contains(t, r.String(), "abandoned cart|add to cart|began checkout")
+}

@@ -3,9 +3,11 @@ package tracker
 import (
 	"bufio"
 	"bytes"
+	"io"
 	"net"
 	"net/http"
 	"strings"
+	"unsafe"
 )
 
 // closeBody is what starts the tag the pixel goes before; a match also needs the byte
@@ -85,6 +87,14 @@ func (w *injector) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// WriteString is Write for a string, without copying it: the bytes are only read.
+func (w *injector) WriteString(s string) (int, error) {
+	if w.committed && (!w.inject || w.done) {
+		return io.WriteString(w.w, s)
+	}
+	return w.Write(unsafe.Slice(unsafe.StringData(s), len(s)))
 }
 
 // commit decides whether the body is to be modified, passes the header on and then the
@@ -227,21 +237,20 @@ func isHTML(ct string) bool {
 }
 
 // lastCloseBody returns the index of the last complete "</body" match in b that starts
-// at or after from, or -1.
+// at or after from, or -1. It searches backwards: in a page the match is near the end.
 func lastCloseBody(b []byte, from int) int {
-	last := -1
-	for i := from; i < len(b); {
-		j := bytes.IndexByte(b[i:], '<')
-		if j < 0 {
+	for end := len(b); end > from; {
+		i := bytes.LastIndexByte(b[from:end], '<')
+		if i < 0 {
 			break
 		}
-		i += j
+		i += from
 		if i+len(closeBody) < len(b) && equalFold(b[i:i+len(closeBody)], closeBody) && endsTagName(b[i+len(closeBody)]) {
-			last = i
+			return i
 		}
-		i++
+		end = i
 	}
-	return last
+	return -1
 }
 
 // partialTail returns the length of the longest suffix of b that is the start of a

@@ -102,7 +102,7 @@ func TestNotInjected(t *testing.T) {
 	f := newFixture(t, nil)
 	body := "<html><body>x</body></html>"
 	cases := map[string]http.Handler{
-		"plain text": chunksHandler("text/plain", false, body),
+		"plain text": chunksHandler("text/plain", false, body[:9], body[9:]),
 		"json":       chunksHandler("application/json", false, body),
 		"xhtml":      chunksHandler("application/xhtml+xml", false, body),
 		"gzip": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

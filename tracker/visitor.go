@@ -24,9 +24,10 @@ type Visitor struct {
 	site int64
 
 	mu     sync.Mutex
-	buf    []byte   // lines not yet written
-	splits []string // tests recorded in this request
-	ended  bool     // the request has ended: write at once
+	buf    []byte    // lines not yet written
+	splits []string  // tests recorded in this request
+	ended  bool      // the request has ended: write at once
+	space  [768]byte // room for the lines of a typical request
 }
 
 // noop is the Visitor outside the middleware.
@@ -204,6 +205,9 @@ func (v *Visitor) add(rec *messages.Record, now time.Time) {
 	rec.VID, rec.Site = v.id, v.site
 	v.mu.Lock()
 	if !v.ended && !v.t.immediate {
+		if v.buf == nil {
+			v.buf = v.space[:0]
+		}
 		v.buf = messages.AppendLine(v.buf, rec)
 		v.mu.Unlock()
 		return

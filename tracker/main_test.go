@@ -1,0 +1,11 @@
+package tracker_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/manhattan-analytics/manhattan/persistence/pgtest"
+)
+
+// TestMain provides the PostgreSQL server of the end-to-end test (started on first use).
+func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }

@@ -19,13 +19,13 @@ import (
 // Options.PollInterval is not set.
 const DefaultPollInterval = 200 * time.Millisecond
 
-// bufferSize is the size of a Reader's buffer.
-const bufferSize = 256 << 10
+// MaxLineLength is the longest line, its "\n" included, that a Reader returns (256 KiB).
+// A longer line is skipped and reported as a *LineTooLongError. (A valid record is at most
+// a few tens of KiB long.)
+const MaxLineLength = 256 << 10
 
-// MaxLineLength is the longest line, its "\n" included, that a Reader returns. A longer
-// line is skipped and reported as a *LineTooLongError. (A valid record is at most a few
-// tens of KiB long.)
-const MaxLineLength = bufferSize
+// bufferSize is the size of a Reader's buffer: a line of MaxLineLength fits.
+const bufferSize = MaxLineLength
 
 // Options control a Reader.
 type Options struct {

@@ -88,7 +88,7 @@ func holdRecord(r *messages.Record) held {
 // History is what is known of one visitor (DESIGN §3): whether it is human, the records
 // held until it is, its goals, variants, IP addresses and user agents (each in first-seen
 // order), the counters it was already counted in, and the conversions each complex goal
-// last added for it. The zero History is not usable; call NewHistory.
+// last added for it. The zero History, like NewHistory(), is a visitor never seen before.
 type History struct {
 	human bool
 

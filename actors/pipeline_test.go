@@ -351,3 +351,27 @@ func appendFile(path string, b []byte) error {
 	}
 	return f.Close()
 }
+
+func TestOverlongAndTruncatedLinesAreDeadLettered(t *testing.T) {
+	rules := testRules(t)
+	base := filepath.Join(t.TempDir(), "m.log")
+	long := "1\tgoal\t100\tv1\t1\t" + strings.Repeat("x", 300_000) + "\t\t\t\n"
+	older := "1\tpage\t100\tv1\t1\t1.2.3.4\tGET\thttp://x/\tChrome/1\t\n" + long + "1\tpixel\t101\tv1\t1\n" +
+		"1\tgoal\t102\tv1\t1\tbuy\t1\tS\tC" // a writer died here, mid-line
+	newer := "1\tgoal\t7300\tv1\t1\tbuy\t2\tS\tC\n"
+	require.NoError(t, os.WriteFile(base+".0", []byte(older), 0o644))
+	require.NoError(t, os.WriteFile(base+".7200", []byte(newer), 0o644))
+	store := newMemStore()
+	sum, err := Run(t.Context(), config(store, rules, base), Events{})
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), sum.Records)
+	assert.Equal(t, int64(2), sum.DeadLetters)
+	assert.Equal(t, messages.Pointer{File: 7200, Offset: int64(len(newer))}, store.pointer)
+	var total string
+	for k, c := range store.totals.Conversions {
+		if k.Goal == "buy" && k.Rollup == "all" {
+			total = c.Value.String()
+		}
+	}
+	assert.Equal(t, "2", total, "only the complete goal line counts")
+}

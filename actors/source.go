@@ -111,12 +111,9 @@ func (s *source) read(ctx actor.Context) {
 			atEnd = true
 			break
 		}
-		var trunc *eventlog.TruncatedLineError
-		if errors.As(err, &trunc) {
-			batch.DeadLetters = append(batch.DeadLetters, messages.DeadLetter{
-				Raw: string(trunc.Raw), Ptr: trunc.Ptr, Reason: "line without its newline before a newer log file",
-			})
-			s.pos = trunc.Ptr
+		if dl, ok := eventlog.AsDeadLetter(err); ok { // a truncated or over-long line
+			batch.DeadLetters = append(batch.DeadLetters, dl)
+			s.pos = dl.Ptr
 			continue
 		}
 		if err != nil {

@@ -17,10 +17,14 @@ type Comparison struct {
 	// Lift is the relative lift RateB/RateA − 1, with its 95% confidence interval by
 	// the delta method on the ratio: Lift ± z·SE with
 	// SE² = pB(1−pB)/(nB·pA²) + pB²·pA(1−pA)/(nA·pA⁴).
-	// LiftDefined is false when the control rate is 0 or a group has no visitors; the
-	// three lift fields are then 0.
+	// The lift cannot fall below −100%, so neither does LiftLow (the interval is cut
+	// there). LiftDefined is false when the control rate is 0 or a group has no visitors; the
+	// three lift fields are then 0. IntervalDefined is false when the interval
+	// collapses to a point because SE is 0 (each group converts never or always, or
+	// the variant never converts): LiftLow and LiftHigh are then 0, not Lift.
 	Lift, LiftLow, LiftHigh float64
 	LiftDefined             bool
+	IntervalDefined         bool
 
 	// Z is the two-proportion z statistic with the pooled standard error,
 	// (pB − pA) / √(p(1−p)(1/nA + 1/nB)), p = (convA+convB)/(nA+nB); P is its
@@ -30,7 +34,16 @@ type Comparison struct {
 
 	// Significant reports P < Alpha (0.05).
 	Significant bool
+
+	// SmallSample reports that the normal approximation behind Z and the intervals is
+	// rough: a group has fewer than SmallCount conversions or non-conversions (the
+	// textbook rule n·p ≥ 5 and n·(1−p) ≥ 5).
+	SmallSample bool
 }
+
+// SmallCount is the least number of conversions and of non-conversions per group for
+// which the normal approximation is considered adequate.
+const SmallCount = 5
 
 // TwoProportion compares convB conversions of nB visitors (the variant) with convA of
 // nA (the control) by the two-proportion z-test. See Comparison for the formulas and
@@ -60,10 +73,13 @@ func TwoProportion(convA, nA, convB, nB int64) Comparison {
 		c.Lift = pb/pa - 1
 		varB := pb * (1 - pb) / fb
 		varA := pa * (1 - pa) / fa
-		se := math.Sqrt(varB/(pa*pa) + pb*pb*varA/(pa*pa*pa*pa))
-		c.LiftLow, c.LiftHigh = c.Lift-zConfidence*se, c.Lift+zConfidence*se
+		if se := math.Sqrt(varB/(pa*pa) + pb*pb*varA/(pa*pa*pa*pa)); se > 0 {
+			c.IntervalDefined = true
+			c.LiftLow, c.LiftHigh = max(c.Lift-zConfidence*se, -1), c.Lift+zConfidence*se
+		}
 	}
 	c.Significant = c.P < Alpha
+	c.SmallSample = min(convA, nA-convA, convB, nB-convB) < SmallCount
 	return c
 }
 

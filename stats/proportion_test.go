@@ -40,7 +40,7 @@ func TestTwoProportion(t *testing.T) {
 		{"tiny samples", 1, 2, 2, 2,
 			0.5, 1,
 			0.5, -0.19295191217483876, 1.1929519121748386,
-			1, -1.771807648699355, 3.771807648699355,
+			1, -1, 3.771807648699355, // the interval's −177% is cut at −100%
 			1.1547005383792517, 0.24821307898992362, false},
 		{"10% vs 12%", 10, 100, 12, 100,
 			0.1, 0.12,
@@ -57,6 +57,7 @@ func TestTwoProportion(t *testing.T) {
 			c := TwoProportion(tc.convA, tc.nA, tc.convB, tc.nB)
 			require.True(t, c.Valid)
 			require.True(t, c.LiftDefined)
+			require.True(t, c.IntervalDefined)
 			const eps = 1e-12
 			assert.InDelta(t, tc.pa, c.RateA, eps)
 			assert.InDelta(t, tc.pb, c.RateB, eps)
@@ -69,6 +70,7 @@ func TestTwoProportion(t *testing.T) {
 			assert.InDelta(t, tc.z, c.Z, 1e-10)
 			assert.InEpsilon(t, tc.p, c.P, 1e-9)
 			assert.Equal(t, tc.significant, c.Significant)
+			assert.Equal(t, tc.name == "tiny samples", c.SmallSample)
 		})
 	}
 }
@@ -87,14 +89,14 @@ func TestTwoProportionDegenerate(t *testing.T) {
 		convA, nA, convB, nB int64
 		want                 Comparison
 	}{
-		{"no visitors at all", 0, 0, 0, 0, Comparison{Valid: true, P: 1}},
+		{"no visitors at all", 0, 0, 0, 0, Comparison{Valid: true, P: 1, SmallSample: true}},
 		{"control without visitors", 0, 0, 5, 10,
-			Comparison{Valid: true, RateB: 0.5, Diff: 0.5, P: 1}},
+			Comparison{Valid: true, RateB: 0.5, Diff: 0.5, P: 1, SmallSample: true}},
 		{"variant without visitors", 5, 10, 0, 0,
-			Comparison{Valid: true, RateA: 0.5, Diff: -0.5, P: 1}},
-		{"nobody converts", 0, 100, 0, 100, Comparison{Valid: true, P: 1}},
+			Comparison{Valid: true, RateA: 0.5, Diff: -0.5, P: 1, SmallSample: true}},
+		{"nobody converts", 0, 100, 0, 100, Comparison{Valid: true, P: 1, SmallSample: true}},
 		{"everybody converts", 100, 100, 80, 80,
-			Comparison{Valid: true, RateA: 1, RateB: 1, LiftDefined: true, P: 1}},
+			Comparison{Valid: true, RateA: 1, RateB: 1, LiftDefined: true, P: 1, SmallSample: true}},
 		{"negative count", -1, 10, 2, 10, Comparison{P: 1}},
 		{"more conversions than visitors", 11, 10, 2, 10, Comparison{P: 1}},
 		{"negative visitors", 0, -10, 2, 10, Comparison{P: 1}},
@@ -116,8 +118,23 @@ func TestTwoProportionControlRateZero(t *testing.T) {
 	// z = 0.1 / √(0.05 · 0.95 · 0.2), computed by hand.
 	assert.InDelta(t, 1.025978352085154, c.Z, 1e-12)
 	assert.False(t, c.Significant)
-	// A variant that never converts has a lift of exactly −100%.
+	// A variant that never converts has a lift of exactly −100%, but the delta method
+	// gives no interval (its standard error is 0).
 	c = TwoProportion(10, 100, 0, 100)
 	assert.True(t, c.LiftDefined)
 	assert.InDelta(t, -1.0, c.Lift, 1e-15)
+	assert.False(t, c.IntervalDefined)
+	assert.Zero(t, c.LiftLow)
+	assert.Zero(t, c.LiftHigh)
+	// z = −0.1/√(0.05 · 0.95 · 0.02), by hand: significant.
+	assert.InDelta(t, -3.244428422615251, c.Z, 1e-12)
+	assert.True(t, c.Significant)
+}
+
+func TestTwoProportionSmallSample(t *testing.T) {
+	// 5 conversions and 5 non-conversions in each group are enough.
+	assert.False(t, TwoProportion(5, 10, 5, 10).SmallSample)
+	assert.True(t, TwoProportion(4, 10, 5, 10).SmallSample)
+	assert.True(t, TwoProportion(5, 10, 6, 10).SmallSample, "4 non-conversions")
+	assert.False(t, TwoProportion(500, 10000, 700, 10000).SmallSample)
 }

@@ -142,4 +142,11 @@ func TestStatusAndReset(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, ptr.IsZero())
 	assert.Zero(t, ep)
+
+	// The store keeps working on the new tables (statements cached on pooled
+	// connections refer to the dropped ones by name only).
+	commit(t, st, withConversion(epoch(1), "g", 2, "0"))
+	n, err := st.Count(ctx, persistence.Query{Goal: "g"})
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), n)
 }

@@ -64,7 +64,7 @@ type handler struct {
 //	GET /tests/{name}/results.csv  the results table as CSV (same parameters)
 //	GET /assets/…                  the style sheet and script
 //
-// Every other path answers 404. It reads committed state from store on every request.
+// Every other path answers 404, other methods 405. It reads committed state from store on every request.
 func New(store *persistence.Store, opts Options) (http.Handler, error) {
 	if store == nil {
 		return nil, errors.New("dashboard: no store")
@@ -106,7 +106,7 @@ func newHandler(src source, opts Options) (*handler, error) {
 	h.mux.HandleFunc("GET /tests/{name}", h.test)
 	h.mux.HandleFunc("GET /tests/{name}/results.csv", h.csv)
 	h.mux.Handle("GET /assets/", http.StripPrefix("/assets/", assetHandler(http.FileServerFS(assets))))
-	h.mux.HandleFunc("/", h.notFound)
+	h.mux.HandleFunc("GET /", h.notFound)
 	return h, nil
 }
 

@@ -181,3 +181,16 @@ func TestEmptyStore(t *testing.T) {
 	assert.Contains(t, body, "No goals yet.")
 	assert.NotContains(t, body, `id="daily-chart"`)
 }
+
+func TestOnlyGet(t *testing.T) {
+	h, err := newHandler(newFake(), Options{})
+	require.NoError(t, err)
+	for _, path := range []string{"/", "/tests/t", "/elsewhere"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, strings.NewReader("x")))
+		assert.Equal(t, http.StatusMethodNotAllowed, rec.Code, path)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodHead, "/", nil))
+	assert.Equal(t, http.StatusOK, rec.Code)
+}

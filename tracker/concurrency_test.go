@@ -15,16 +15,20 @@ import (
 	"github.com/manhattan-analytics/manhattan/messages"
 )
 
-// TestConcurrentRequests sends many requests at once through one Tracker writing to a
-// real hourly log: every record arrives, each request's records stay together, and
-// every line parses.
+// TestConcurrentRequests sends many requests at once through two Trackers (as two
+// processes would: each with its own log writer) writing to the same real hourly log:
+// every record arrives, each request's records stay together, and every line parses.
 func TestConcurrentRequests(t *testing.T) {
 	const goroutines, requests = 8, 150
 	base := filepath.Join(t.TempDir(), "manhattan.log")
 	errs := &errorSink{}
-	tr, err := New(Options{Secret: testSecret, LogBase: base, ErrorLog: errs.log})
-	require.NoError(t, err)
-	h := tr.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	trackers := make([]*Tracker, 2)
+	for i := range trackers {
+		tr, err := New(Options{Secret: testSecret, LogBase: base, ErrorLog: errs.log})
+		require.NoError(t, err)
+		trackers[i] = tr
+	}
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v := FromContext(r.Context())
 		// Visitors may be used from goroutines of the handler as well.
 		var wg sync.WaitGroup
@@ -33,11 +37,13 @@ func TestConcurrentRequests(t *testing.T) {
 		wg.Wait()
 		w.Header().Set("Content-Type", "text/html")
 		fmt.Fprint(w, "<html><body>", r.URL.Path, "</body></html>")
-	}))
+	})
 
 	var wg sync.WaitGroup
 	for g := range goroutines {
 		wg.Go(func() {
+			tr := trackers[g%len(trackers)]
+			h := tr.Middleware(app)
 			var cookie *http.Cookie
 			for i := range requests {
 				r := httptest.NewRequest("GET", fmt.Sprintf("http://shop.example/g%d/r%d", g, i), nil)
@@ -56,7 +62,9 @@ func TestConcurrentRequests(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	require.NoError(t, tr.Close())
+	for _, tr := range trackers {
+		require.NoError(t, tr.Close())
+	}
 	require.Empty(t, errs.all())
 
 	recs := readLog(t, base)

@@ -94,15 +94,15 @@ func (t *Tracker) visitorID(r *http.Request) (string, bool) {
 	return "", false
 }
 
-// cookie returns the visitor cookie for vid.
-func (t *Tracker) cookie(vid string, r *http.Request) *http.Cookie {
+// cookie returns the visitor cookie for vid; secure for a request made over https.
+func (t *Tracker) cookie(vid string, secure bool) *http.Cookie {
 	return &http.Cookie{
 		Name:     t.cookieName,
 		Value:    t.sign(vid),
 		Path:     "/",
 		MaxAge:   int(CookieMaxAge.Seconds()),
 		HttpOnly: true,
-		Secure:   r.TLS != nil,
+		Secure:   secure,
 		SameSite: http.SameSiteLaxMode,
 	}
 }

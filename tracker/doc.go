@@ -19,7 +19,8 @@
 // HMAC-SHA256(secret, vid). A cookie is accepted only when its signature matches, compared
 // in constant time (hmac.Equal). A missing, mangled or forged cookie is never an error:
 // the request gets a fresh vid and a new cookie (Path=/, HttpOnly, SameSite=Lax, Secure
-// when the request came over TLS, Max-Age 400 days, the longest browsers keep). The cookie
+// when the request came over TLS or a trusted proxy says X-Forwarded-Proto: https,
+// Max-Age 400 days, the longest browsers keep). The cookie
 // is set only when a new vid is issued. Changing the secret invalidates every cookie, so
 // every returning browser becomes a new visitor.
 //
@@ -64,7 +65,9 @@
 // positive finite weight in byte-wise sorted order, x = (u >> 11) / 2^53 (uniform in
 // [0, 1)) and returns the first key whose cumulative weight exceeds x times the total.
 // Adding a population therefore reassigns visitors; keep the list fixed while a test runs.
-// Each test is recorded once per request, however often it is asked for.
+// Each test is recorded once per request, however often it is asked for. Assign and
+// AssignWeighted compute the same assignments without a request, for other programs and
+// offline analysis.
 //
 // # Pixel injection
 //

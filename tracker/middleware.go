@@ -23,10 +23,11 @@ func (t *Tracker) Middleware(next http.Handler) http.Handler {
 
 func (t *Tracker) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	now := t.now()
+	scheme := t.scheme(r)
 	vid, known := t.visitorID(r)
 	if !known {
 		vid = newVID()
-		http.SetCookie(w, t.cookie(vid, r))
+		http.SetCookie(w, t.cookie(vid, scheme == "https"))
 	}
 	v := &Visitor{t: t, id: vid, site: t.site(r)}
 	if r.URL.Path == t.pixelPath {
@@ -34,12 +35,11 @@ func (t *Tracker) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		return
 	}
 	if counted(r) {
-		ip, fromProxy := t.clientIP(r)
 		rec := messages.Record{
 			Kind:      messages.KindPage,
-			IP:        clip(ip),
+			IP:        clip(t.clientIP(r)),
 			Method:    r.Method,
-			URL:       clip(t.fullURL(r, fromProxy)),
+			URL:       clip(fullURL(r, scheme)),
 			UserAgent: clip(r.Header.Get("User-Agent")),
 			Referer:   clip(r.Header.Get("Referer")),
 		}

@@ -450,3 +450,18 @@ func TestCustomPixelPathAndCookieName(t *testing.T) {
 	require.Len(t, recs, 1)
 	assert.Equal(t, messages.KindPixel, recs[0].Kind)
 }
+
+func TestSecureCookieBehindTrustedProxy(t *testing.T) {
+	for _, c := range []struct {
+		remote string
+		secure bool
+	}{{"10.0.0.1:80", true}, {"198.51.100.7:80", false}} {
+		f := newFixture(t, func(o *Options) { o.TrustedProxies = []string{"10.0.0.0/8"} })
+		r := httptest.NewRequest("GET", "http://shop.example/", nil)
+		r.RemoteAddr = c.remote
+		r.Header.Set("X-Forwarded-Proto", "https")
+		cookie := visitorCookie(f.do(htmlHandler(""), r))
+		require.NotNil(t, cookie)
+		assert.Equal(t, c.secure, cookie.Secure, c.remote)
+	}
+}

@@ -92,11 +92,10 @@ func (t *Tracker) peer(r *http.Request) (string, bool) {
 // clientIP returns the IP of the client that made r: the peer address or, when the peer
 // is a trusted proxy, the right-most X-Forwarded-For entry that is not a trusted proxy.
 // An entry that is not an address ends the walk: the nearest trusted hop is returned.
-// fromProxy reports whether the peer is a trusted proxy.
-func (t *Tracker) clientIP(r *http.Request) (ip string, fromProxy bool) {
-	ip, fromProxy = t.peer(r)
+func (t *Tracker) clientIP(r *http.Request) string {
+	ip, fromProxy := t.peer(r)
 	if !fromProxy {
-		return ip, false
+		return ip
 	}
 	values := r.Header.Values("X-Forwarded-For")
 	for i := len(values) - 1; i >= 0; i-- {
@@ -114,15 +113,15 @@ func (t *Tracker) clientIP(r *http.Request) (ip string, fromProxy bool) {
 			}
 			a, ok := parseForwarded(entry)
 			if !ok {
-				return ip, true
+				return ip
 			}
 			ip = a.String()
 			if !t.isTrusted(a) {
-				return ip, true
+				return ip
 			}
 		}
 	}
-	return ip, true
+	return ip
 }
 
 // parseForwarded parses an X-Forwarded-For entry: an address, optionally with a port
@@ -142,20 +141,29 @@ func parseForwarded(s string) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// fullURL returns the URL r was made for: scheme, host, path and query. The scheme is
-// https for TLS requests, or X-Forwarded-Proto when the peer is a trusted proxy.
-func (t *Tracker) fullURL(r *http.Request, fromProxy bool) string {
+// scheme returns the scheme r was made with: https for TLS requests, or what
+// X-Forwarded-Proto says when the peer is a trusted proxy.
+func (t *Tracker) scheme(r *http.Request) string {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	if fromProxy {
-		if p := r.Header.Get("X-Forwarded-Proto"); strings.EqualFold(p, "https") {
-			scheme = "https"
-		} else if strings.EqualFold(p, "http") {
-			scheme = "http"
+	if len(t.trusted) > 0 {
+		if p := r.Header.Get("X-Forwarded-Proto"); p != "" {
+			if _, trusted := t.peer(r); trusted {
+				if strings.EqualFold(p, "https") {
+					scheme = "https"
+				} else if strings.EqualFold(p, "http") {
+					scheme = "http"
+				}
+			}
 		}
 	}
+	return scheme
+}
+
+// fullURL returns the URL r was made for: scheme, host, path and query.
+func fullURL(r *http.Request, scheme string) string {
 	host := r.Host
 	if host == "" {
 		host = r.URL.Host

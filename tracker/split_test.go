@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -100,11 +101,20 @@ func TestSplitIsStableForAVisitor(t *testing.T) {
 	assert.Equal(t, first, Assign(f.vid, "button colour", "red", "green", "blue", "yellow"))
 }
 
-// share counts how often each population is chosen for n visitor ids.
+// manyVIDs are 100,000 visitor ids, shared by the distribution tests.
+var manyVIDs = sync.OnceValue(func() []string {
+	vids := make([]string, 100_000)
+	for i := range vids {
+		vids[i] = fmt.Sprintf("%032x", i)
+	}
+	return vids
+})
+
+// share returns the share of the first n visitor ids of manyVIDs each population gets.
 func share(n int, choose func(vid string) string) map[string]float64 {
 	counts := map[string]int{}
-	for i := range n {
-		counts[choose(fmt.Sprintf("%032x", i))]++
+	for _, vid := range manyVIDs()[:n] {
+		counts[choose(vid)]++
 	}
 	out := map[string]float64{}
 	for k, c := range counts {
@@ -156,8 +166,7 @@ func TestSplitDependsOnTheTest(t *testing.T) {
 	// True in one get True in the other.
 	const n = 20_000
 	same := 0
-	for i := range n {
-		vid := fmt.Sprintf("%032x", i)
+	for _, vid := range manyVIDs()[:n] {
 		if Assign(vid, "test one") == Assign(vid, "test two") {
 			same++
 		}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/api"
+	"github.com/manhattan-analytics/manhattan/metrics"
+)
+
+func init() {
+	register(&command{name: "run", summary: "ingest the log as it grows and serve the API and dashboard, in one process", run: runRun})
+}
+
+func runRun(ctx context.Context, args []string) error {
+	fs := newFlags("run", "[flags]")
+	dbf := addDBFlags(fs)
+	pf := addPipelineFlags(fs)
+	lf := addLogFlags(fs)
+	sf := addServerFlags(fs)
+	follow := fs.Bool("follow", true, "keep reading as the log grows; with --follow=false, read to the end, commit, and keep serving")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	log, err := lf.logger()
+	if err != nil {
+		return err
+	}
+	cfg, err := pf.config()
+	if err != nil {
+		return err
+	}
+	if err := sf.check(); err != nil {
+		return err
+	}
+	db, err := openDatabase(ctx, dbf, log)
+	if err != nil {
+		return err
+	}
+	defer db.close()
+	cfg.Store, cfg.Logger, cfg.Follow = db.store, log, *follow
+
+	ln, err := sf.open()
+	if err != nil {
+		return err
+	}
+	m := metrics.New()
+	p, err := actors.Start(cfg, m.PipelineEvents())
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	m.TrackPipeline(p)
+	h, err := newHandler(db.store, sf, m, log, p.Stats)
+	if err != nil {
+		ln.Close()
+		p.Stop()
+		_, _ = p.Wait()
+		return err
+	}
+	serveCtx, stopServing := context.WithCancel(context.Background())
+	defer stopServing()
+	served := make(chan error, 1)
+	go func() { served <- api.Serve(serveCtx, ln, h, log) }()
+	printServing(stdout, ln, sf)
+	fmt.Fprintf(stdout, "ingesting  %s (source %q)\n", cfg.LogBase, cfg.Source)
+	log.Info("running", slog.String("address", ln.Addr().String()), slog.String("log", cfg.LogBase), slog.Bool("follow", cfg.Follow))
+
+	pipelineErr, serveErr := supervise(ctx, p, served, stopServing, log)
+	sum := p.Stats().Committed
+	printSummary(sum)
+	return errors.Join(pipelineErr, serveErr)
+}
+
+// supervise runs until ctx ends, the pipeline fails, or the server fails, then stops
+// both: the server stops accepting and finishes its requests, the pipeline commits what it
+// has read. A pipeline that ends without error (a batch ingest that reached the end of the
+// log) leaves the server running until ctx ends.
+func supervise(ctx context.Context, p *actors.Pipeline, served <-chan error, stopServing func(), log *slog.Logger) (pipelineErr, serveErr error) {
+	pipelineDone := p.Done()
+	pipelineOver := false
+	for {
+		select {
+		case <-ctx.Done():
+			log.Info("stopping: committing what was read and closing the server")
+			stopServing()
+			if !pipelineOver {
+				p.Stop()
+				_, pipelineErr = p.Wait()
+			}
+			return pipelineErr, <-served
+		case <-pipelineDone:
+			pipelineDone, pipelineOver = nil, true
+			if _, pipelineErr = p.Wait(); pipelineErr != nil {
+				log.Error("ingest failed; stopping the server", slog.Any("error", pipelineErr))
+				stopServing()
+				return pipelineErr, <-served
+			}
+			log.Info("ingest reached the end of the log and committed; still serving")
+		case serveErr = <-served:
+			log.Error("server failed; stopping the ingest", slog.Any("error", serveErr))
+			if !pipelineOver {
+				p.Stop()
+				_, pipelineErr = p.Wait()
+			}
+			return pipelineErr, serveErr
+		}
+	}
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+
+	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/api"
+	"github.com/manhattan-analytics/manhattan/metrics"
+	"github.com/manhattan-analytics/manhattan/persistence"
+)
+
+func init() {
+	register(&command{name: "serve", summary: "serve the JSON API, the dashboard, /metrics and /healthz", run: runServe})
+}
+
+// serverFlags are the flags of commands that run the HTTP server.
+type serverFlags struct {
+	listen   *string
+	token    *string
+	insecure *bool
+}
+
+func addServerFlags(fs *flag.FlagSet) *serverFlags {
+	return &serverFlags{
+		listen: envString(fs, "listen", "MANHATTAN_LISTEN", api.DefaultListen, "address of the HTTP server (API, dashboard, /metrics, /healthz)"),
+		token: envString(fs, "token", "MANHATTAN_TOKEN", "", "bearer token the API, the dashboard and /metrics require (not /healthz); "+
+			"prefer the environment variable, a flag is visible to other users in the process list"),
+		insecure: fs.Bool("insecure-listen", false, "allow a --listen address beyond loopback without --token (when a proxy in front controls access)"),
+	}
+}
+
+// check applies the listening policy before anything starts.
+func (f *serverFlags) check() error {
+	if err := api.CheckListen(*f.listen, *f.token != "", *f.insecure); err != nil {
+		return usagef("--listen: %v", err)
+	}
+	return nil
+}
+
+// open listens on --listen.
+func (f *serverFlags) open() (net.Listener, error) {
+	ln, err := net.Listen("tcp", *f.listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", *f.listen, err)
+	}
+	return ln, nil
+}
+
+// newHandler returns the server's handler: the API with the dashboard at "/". ingest,
+// when not nil, reports this process's pipeline in /api/v1/status.
+func newHandler(store *persistence.Store, f *serverFlags, m *metrics.Metrics, log *slog.Logger, ingest func() actors.Stats) (http.Handler, error) {
+	dash, err := newDashboard(store)
+	if err != nil {
+		return nil, err
+	}
+	return api.New(store, api.Options{Token: *f.token, Dashboard: dash, Metrics: m, Ingest: ingest, Logger: log}), nil
+}
+
+// printServing tells where the server listens.
+func printServing(w io.Writer, ln net.Listener, f *serverFlags) {
+	fmt.Fprintf(w, "dashboard  %s\n", baseURL(ln))
+	fmt.Fprintf(w, "API        %sapi/v1/  (metrics: /metrics, health: /healthz)\n", baseURL(ln))
+	if *f.token != "" {
+		fmt.Fprintln(w, "token      required: Authorization: Bearer <token> (browsers: any user name, the token as password)")
+	}
+}
+
+// baseURL is the http URL of the listener, with a trailing slash.
+func baseURL(ln net.Listener) string {
+	addr := ln.Addr().String()
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		addr = net.JoinHostPort("127.0.0.1", fmt.Sprint(tcp.Port))
+	}
+	return "http://" + addr + "/"
+}
+
+func runServe(ctx context.Context, args []string) error {
+	fs := newFlags("serve", "[flags]")
+	dbf := addDBFlags(fs)
+	lf := addLogFlags(fs)
+	sf := addServerFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	log, err := lf.logger()
+	if err != nil {
+		return err
+	}
+	if err := sf.check(); err != nil {
+		return err
+	}
+	db, err := openDatabase(ctx, dbf, log)
+	if err != nil {
+		return err
+	}
+	defer db.close()
+	h, err := newHandler(db.store, sf, metrics.New(), log, nil)
+	if err != nil {
+		return err
+	}
+	ln, err := sf.open()
+	if err != nil {
+		return err
+	}
+	printServing(stdout, ln, sf)
+	log.Info("serving", slog.String("address", ln.Addr().String()), slog.String("schema", db.store.Schema()))
+	return api.Serve(ctx, ln, h, log)
+}
+
+// newDashboard returns the experiment dashboard for store; a nil handler makes the server
+// show its index of the API at "/".
+func newDashboard(store *persistence.Store) (http.Handler, error) { return nil, nil }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/manhattan-analytics/manhattan/actors"
 	"github.com/manhattan-analytics/manhattan/api"
+	"github.com/manhattan-analytics/manhattan/dashboard"
 	"github.com/manhattan-analytics/manhattan/loggen"
 	"github.com/manhattan-analytics/manhattan/metrics"
 	"github.com/manhattan-analytics/manhattan/persistence"
@@ -124,7 +125,7 @@ func runDemo(ctx context.Context, args []string) error {
 		return nil
 	}
 
-	h, err := newHandler(db.store, sf, m, log, nil)
+	h, err := newHandler(db.store, sf, m, log, nil, dashboard.Options{Goals: demoGoals})
 	if err != nil {
 		return err
 	}
@@ -138,6 +139,10 @@ func runDemo(ctx context.Context, args []string) error {
 	fmt.Fprintln(stdout, "\nPress Ctrl-C to stop.")
 	return api.Serve(ctx, ln, h, log)
 }
+
+// demoGoals are the goals a test page of the demo dashboard shows first: the shop's
+// funnel, then the goals with values.
+var demoGoals = []string{"viewed page", "add to cart", "began checkout", "completed checkout", "order size", "time on site", "newsletter signup"}
 
 // demoRules are the default rollups and the complex goals that suit generated logs.
 func demoRules() (*visitor.Rules, error) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -133,8 +134,13 @@ func TestDemoServesUntilCancelled(t *testing.T) {
 	var tests api.TestsAnswer
 	getJSON(t, base+"api/v1/tests", &tests)
 	assert.Len(t, tests.Tests, len(loggen.Tests))
-	status, _ := get(t, base, "")
+	// The dashboard is mounted at "/".
+	status, body := get(t, base, "")
 	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, string(body), "red checkout form")
+	status, body = get(t, base+"tests/"+url.PathEscape("red checkout form"), "")
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, string(body), "completed checkout")
 	assert.Contains(t, b.out.String(), "curl '"+base+"api/v1/results?")
 	require.NoError(t, b.stop(t))
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/manhattan-analytics/manhattan/actors"
 	"github.com/manhattan-analytics/manhattan/api"
+	"github.com/manhattan-analytics/manhattan/dashboard"
 	"github.com/manhattan-analytics/manhattan/metrics"
 )
 
@@ -57,7 +58,7 @@ func runRun(ctx context.Context, args []string) error {
 		return err
 	}
 	m.TrackPipeline(p)
-	h, err := newHandler(db.store, sf, m, log, p.Stats)
+	h, err := newHandler(db.store, sf, m, log, p.Stats, dashboard.Options{})
 	if err != nil {
 		ln.Close()
 		p.Stop()

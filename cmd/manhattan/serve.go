@@ -11,6 +11,7 @@ import (
 
 	"github.com/manhattan-analytics/manhattan/actors"
 	"github.com/manhattan-analytics/manhattan/api"
+	"github.com/manhattan-analytics/manhattan/dashboard"
 	"github.com/manhattan-analytics/manhattan/metrics"
 	"github.com/manhattan-analytics/manhattan/persistence"
 )
@@ -52,14 +53,17 @@ func (f *serverFlags) open() (net.Listener, error) {
 	return ln, nil
 }
 
-// newHandler returns the server's handler: the API with the dashboard at "/". ingest,
-// when not nil, reports this process's pipeline in /api/v1/status.
-func newHandler(store *persistence.Store, f *serverFlags, m *metrics.Metrics, log *slog.Logger, ingest func() actors.Stats) (http.Handler, error) {
-	dash, err := newDashboard(store)
+// newHandler returns the server's handler: the API with the dashboard (configured by
+// dash) at "/". ingest, when not nil, reports this process's pipeline in /api/v1/status.
+func newHandler(store *persistence.Store, f *serverFlags, m *metrics.Metrics, log *slog.Logger, ingest func() actors.Stats, dash dashboard.Options) (http.Handler, error) {
+	if dash.Logger == nil {
+		dash.Logger = log
+	}
+	d, err := newDashboard(store, dash)
 	if err != nil {
 		return nil, err
 	}
-	return api.New(store, api.Options{Token: *f.token, Dashboard: dash, Metrics: m, Ingest: ingest, Logger: log}), nil
+	return api.New(store, api.Options{Token: *f.token, Dashboard: d, Metrics: m, Ingest: ingest, Logger: log}), nil
 }
 
 // printServing tells where the server listens.
@@ -103,7 +107,7 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.close()
-	h, err := newHandler(db.store, sf, metrics.New(), log, nil)
+	h, err := newHandler(db.store, sf, metrics.New(), log, nil, dashboard.Options{})
 	if err != nil {
 		return err
 	}
@@ -116,6 +120,11 @@ func runServe(ctx context.Context, args []string) error {
 	return api.Serve(ctx, ln, h, log)
 }
 
-// newDashboard returns the experiment dashboard for store; a nil handler makes the server
-// show its index of the API at "/".
-func newDashboard(store *persistence.Store) (http.Handler, error) { return nil, nil }
+// newDashboard returns the experiment dashboard for store.
+func newDashboard(store *persistence.Store, opts dashboard.Options) (http.Handler, error) {
+	h, err := dashboard.New(store, opts)
+	if err != nil {
+		return nil, fmt.Errorf("dashboard: %w", err)
+	}
+	return h, nil
+}

@@ -72,30 +72,41 @@ func (s *Store) stage(e *messages.Epoch) ([]*part, error) {
 
 	if len(e.Histories) > 0 {
 		// Sorted by visitor id: index insertions then walk the index in order (much faster
-		// than random order), and concurrent committers lock rows in the same order. The
-		// sort is stable, so of a visitor's snapshots the last one given is the last one
-		// in its run, and it is the one kept.
-		hist := slices.Clone(e.Histories)
-		slices.SortStableFunc(hist, func(a, b messages.HistorySnapshot) int { return strings.Compare(a.VID, b.VID) })
-		kept := hist[:0]
-		for i, h := range hist {
-			if i+1 < len(hist) && hist[i+1].VID == h.VID {
+		// than random order), and concurrent committers lock rows in the same order. Of
+		// several snapshots of one visitor, the last one given is kept.
+		type ref struct {
+			vid string
+			i   int
+		}
+		refs := make([]ref, len(e.Histories))
+		for i, h := range e.Histories {
+			refs[i] = ref{h.VID, i}
+		}
+		slices.SortFunc(refs, func(a, b ref) int {
+			if c := strings.Compare(a.vid, b.vid); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.i, b.i)
+		})
+		kept := refs[:0]
+		for i, r := range refs {
+			if i+1 < len(refs) && refs[i+1].vid == r.vid {
 				continue
 			}
-			if err := checkText("visitor id", h.VID); err != nil {
+			if err := checkText("visitor id", r.vid); err != nil {
 				return nil, err
 			}
-			kept = append(kept, h)
+			kept = append(kept, r)
 		}
-		hist = kept
+		hist := e.Histories
 		parts = append(parts, &part{
 			temp:    "epoch_histories",
 			columns: []string{"vid", "data"},
 			create:  "CREATE TEMP TABLE IF NOT EXISTS epoch_histories (vid text, data bytea) ON COMMIT DELETE ROWS",
 			merge: "INSERT INTO " + s.t.histories + " (vid, data) SELECT vid, data FROM pg_temp.epoch_histories " +
 				"ON CONFLICT (vid) DO UPDATE SET data = excluded.data",
-			rows: len(hist),
-			fill: func(i int, row []any) { row[0], row[1] = hist[i].VID, hist[i].Data },
+			rows: len(kept),
+			fill: func(i int, row []any) { row[0], row[1] = kept[i].vid, hist[kept[i].i].Data },
 		})
 	}
 
@@ -188,8 +199,7 @@ func (s *Store) stage(e *messages.Epoch) ([]*part, error) {
 			convs = append(convs, conv{k, c})
 		}
 		slices.SortFunc(convs, func(a, b conv) int {
-			return cmp.Or(strings.Compare(a.k.Goal, b.k.Goal), strings.Compare(a.k.Rollup, b.k.Rollup),
-				strings.Compare(a.k.Bucket, b.k.Bucket), cmp.Compare(a.k.Site, b.k.Site))
+			return compareKeys(a.k.Site, b.k.Site, a.k.Goal, b.k.Goal, a.k.Rollup, b.k.Rollup, a.k.Bucket, b.k.Bucket)
 		})
 		if len(convs) > 0 {
 			parts = append(parts, &part{
@@ -226,8 +236,7 @@ func (s *Store) stage(e *messages.Epoch) ([]*part, error) {
 			imps = append(imps, imp{k, n})
 		}
 		slices.SortFunc(imps, func(a, b imp) int {
-			return cmp.Or(strings.Compare(a.k.Test, b.k.Test), strings.Compare(a.k.Population, b.k.Population),
-				strings.Compare(a.k.Rollup, b.k.Rollup), strings.Compare(a.k.Bucket, b.k.Bucket), cmp.Compare(a.k.Site, b.k.Site))
+			return compareKeys(a.k.Site, b.k.Site, a.k.Test, b.k.Test, a.k.Population, b.k.Population, a.k.Rollup, b.k.Rollup, a.k.Bucket, b.k.Bucket)
 		})
 		if len(imps) > 0 {
 			parts = append(parts, &part{
@@ -264,9 +273,8 @@ func (s *Store) stage(e *messages.Epoch) ([]*part, error) {
 			vconvs = append(vconvs, vconv{k, c})
 		}
 		slices.SortFunc(vconvs, func(a, b vconv) int {
-			return cmp.Or(strings.Compare(a.k.Goal, b.k.Goal), strings.Compare(a.k.Test, b.k.Test),
-				strings.Compare(a.k.Population, b.k.Population), strings.Compare(a.k.Rollup, b.k.Rollup),
-				strings.Compare(a.k.Bucket, b.k.Bucket), cmp.Compare(a.k.Site, b.k.Site))
+			return compareKeys(a.k.Site, b.k.Site, a.k.Goal, b.k.Goal, a.k.Test, b.k.Test, a.k.Population, b.k.Population,
+				a.k.Rollup, b.k.Rollup, a.k.Bucket, b.k.Bucket)
 		})
 		if len(vconvs) > 0 {
 			parts = append(parts, &part{
@@ -355,6 +363,17 @@ func (s *Store) commit(ctx context.Context, e *messages.Epoch, parts []*part) er
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// compareKeys orders counter keys: the text fields given in pairs (a1, b1, a2, b2, …)
+// in order, then the sites. Only as many strings are compared as needed.
+func compareKeys(siteA, siteB int64, pairs ...string) int {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if c := strings.Compare(pairs[i], pairs[i+1]); c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(siteA, siteB)
 }
 
 // rowSource feeds COPY from an indexed source without allocating a row per row.

@@ -133,6 +133,9 @@ func (s *shard) load(recs []messages.Record) {
 		s.cache.put(vid, h)
 	}
 	s.run.stats.loaded.Add(int64(len(found)))
+	if f := s.run.events.Loaded; f != nil && len(found) > 0 {
+		f(len(found))
+	}
 }
 
 func (s *shard) barrier(ctx actor.Context, b *messages.Barrier) {

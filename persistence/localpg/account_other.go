@@ -9,7 +9,10 @@ import (
 
 // account is the operating-system user the server's processes run as: on this platform
 // always the caller.
-type account struct{ name string }
+type account struct {
+	name     string
+	switched bool // never: there is no switching user here
+}
 
 func serverAccount() (*account, error) { return &account{name: "current user"}, nil }
 

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,6 +47,11 @@ type Options struct {
 	// Fast turns durability off (fsync, synchronous_commit, full_page_writes) for
 	// throwaway test clusters. Never use it for data that matters.
 	Fast bool
+	// StopOnExit runs the server as a child of this process that shuts down
+	// immediately when this process exits for any reason, a crash or a killed test binary
+	// included (on Linux; elsewhere only Stop stops it). For throwaway test servers. A
+	// server started without it keeps running until Stop, so a later Start can reuse it.
+	StopOnExit bool
 	// Logf, when set, receives progress messages.
 	Logf func(format string, args ...any)
 }
@@ -59,6 +65,8 @@ type Server struct {
 	socket  string // unix socket folder; "" when the server is reached over TCP
 	started bool   // Start launched the server, so Stop stops it
 	logf    func(string, ...any)
+	child   *exec.Cmd     // the postmaster, when started with StopOnExit
+	exited  chan struct{} // closed when child has exited
 
 	mu      sync.Mutex
 	stopped bool
@@ -170,6 +178,14 @@ func (s *Server) Stop() error {
 	defer s.mu.Unlock()
 	if s.stopped || !s.started {
 		s.stopped = true
+		return nil
+	}
+	if s.child != nil {
+		if err := s.stopChild(); err != nil {
+			return err
+		}
+		s.stopped = true
+		s.logf("stopped PostgreSQL in %s", s.dir)
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -341,8 +357,14 @@ func (s *Server) start(ctx context.Context, opts Options) error {
 			return err
 		}
 		s.logf("starting PostgreSQL in %s on port %d", s.dir, s.port)
-		logPath := filepath.Join(s.dir, logFile)
-		out, err := s.run(ctx, "pg_ctl", "-D", s.dir, "-l", logPath, "-w", "-t", "60", "-s", "start")
+		var err error
+		var out []byte
+		if opts.StopOnExit {
+			err = s.startChild(ctx)
+		} else {
+			logPath := filepath.Join(s.dir, logFile)
+			out, err = s.run(ctx, "pg_ctl", "-D", s.dir, "-l", logPath, "-w", "-t", "60", "-s", "start")
+		}
 		if err == nil {
 			s.started = true
 			return nil
@@ -353,6 +375,90 @@ func (s *Server) start(ctx context.Context, opts Options) error {
 		}
 	}
 	return lastErr
+}
+
+// startChild runs the postmaster as a child of this process, tied to it, and waits
+// until it accepts connections.
+func (s *Server) startChild(ctx context.Context) error {
+	logPath := filepath.Join(s.dir, logFile)
+	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	defer log.Close() // the child has its own copy
+	if err := s.acct.own(logPath); err != nil {
+		return err
+	}
+	cmd := exec.Command(filepath.Join(s.bin, "postgres"), "-D", s.dir)
+	cmd.Env = childEnv()
+	cmd.Dir = s.dir
+	cmd.Stdout, cmd.Stderr = log, log
+	s.acct.apply(cmd)
+	tieToProcess(cmd)
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	s.child, s.exited = cmd, exited
+
+	deadline := time.NewTimer(60 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-exited:
+			s.child = nil
+			return fmt.Errorf("the server exited while starting (%v)", cmd.ProcessState)
+		case <-ctx.Done():
+			_ = s.stopChild()
+			return ctx.Err()
+		case <-deadline.C:
+			_ = s.stopChild()
+			return errors.New("the server did not become ready within 60 s")
+		case <-tick.C:
+			if s.pidStatus(cmd.Process.Pid) == "ready" {
+				return nil
+			}
+		}
+	}
+}
+
+// pidStatus returns the status line of postmaster.pid ("starting", "ready", …) when the
+// file belongs to the postmaster pid.
+func (s *Server) pidStatus(pid int) string {
+	b, err := os.ReadFile(filepath.Join(s.dir, "postmaster.pid"))
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(string(b), "\n")
+	if len(lines) < 8 || strings.TrimSpace(lines[0]) != strconv.Itoa(pid) {
+		return ""
+	}
+	return strings.TrimSpace(lines[7])
+}
+
+// stopChild shuts the child postmaster down: fast shutdown, then immediate shutdown,
+// then kill, each given time to finish.
+func (s *Server) stopChild() error {
+	defer func() { s.child = nil }()
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGQUIT, os.Kill} {
+		if err := s.child.Process.Signal(sig); err != nil {
+			break // already gone
+		}
+		select {
+		case <-s.exited:
+			return nil
+		case <-time.After(30 * time.Second):
+		}
+	}
+	select {
+	case <-s.exited:
+		return nil
+	case <-time.After(5 * time.Second):
+		return fmt.Errorf("localpg: the server in %s (pid %d) does not exit", s.dir, s.child.Process.Pid)
+	}
 }
 
 func (s *Server) writeConf(fast bool) error {

@@ -2,7 +2,10 @@ package localpg
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -179,4 +182,45 @@ func TestCheckAccess(t *testing.T) {
 	_, err = Start(context.Background(), Options{Dir: filepath.Join(closed, "pg")})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "cannot enter "+closed)
+}
+
+// TestHelperServerOfDyingProcess is not a test: TestStopOnExitServerDiesWithItsProcess
+// runs it in a child process that starts a server and exits without stopping it.
+func TestHelperServerOfDyingProcess(t *testing.T) {
+	dir := os.Getenv("LOCALPG_HELPER_DIR")
+	if dir == "" {
+		t.Skip("helper process only")
+	}
+	s, err := Start(context.Background(), Options{Dir: dir, Fast: true, StopOnExit: true})
+	if err != nil {
+		fmt.Println("error:", err)
+		os.Exit(2)
+	}
+	fmt.Println("url:", s.URL())
+	os.Exit(0) // no Stop: the server must go with this process
+}
+
+func TestStopOnExitServerDiesWithItsProcess(t *testing.T) {
+	requireBinaries(t)
+	dir := filepath.Join(baseDir(t), "pg")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperServerOfDyingProcess$")
+	cmd.Env = append(os.Environ(), "LOCALPG_HELPER_DIR="+dir)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, string(out), "url: ")
+
+	// The helper has exited; its server receives SIGQUIT and goes away.
+	require.Eventually(t, func() bool {
+		_, err := os.Stat(filepath.Join(dir, "postmaster.pid"))
+		return errors.Is(err, os.ErrNotExist)
+	}, 30*time.Second, 50*time.Millisecond, "the server outlived its process")
+
+	// The cluster is intact and starts again.
+	s, err := Start(context.Background(), Options{Dir: dir, Fast: true, StopOnExit: true})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Stop() })
+	assert.Equal(t, "off", showSetting(t, s.URL(), "fsync"), "Fast")
+	require.NoError(t, s.Stop())
+	_, err = os.Stat(filepath.Join(dir, "postmaster.pid"))
+	require.ErrorIs(t, err, os.ErrNotExist, "Stop stops a StopOnExit server")
 }

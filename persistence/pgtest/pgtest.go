@@ -103,7 +103,7 @@ func startServer() (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	s, err := localpg.Start(ctx, localpg.Options{Dir: filepath.Join(dir, "data"), Fast: true})
+	s, err := localpg.Start(ctx, localpg.Options{Dir: filepath.Join(dir, "data"), Fast: true, StopOnExit: true})
 	if err != nil {
 		return "", err
 	}

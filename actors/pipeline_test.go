@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/manhattan-analytics/manhattan/internal/reference"
 	"github.com/manhattan-analytics/manhattan/loggen"
 	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/persistence/eventlog"
@@ -44,68 +44,17 @@ func genLog(t testing.TB, records int) string {
 	return base
 }
 
-// sequential applies every good line of the log in order with one set of histories: the
-// reference result of DESIGN §3.
+// sequential applies every line of the (clean) log in order with one set of histories:
+// the reference result of DESIGN §3.
 func sequential(t testing.TB, rules *visitor.Rules, base string) *messages.Deltas {
 	t.Helper()
-	r, err := eventlog.OpenReader(base, messages.Pointer{}, eventlog.Options{})
+	recs, err := reference.ReadLog(t.Context(), base, messages.Pointer{})
 	require.NoError(t, err)
-	defer r.Close()
-	d := messages.NewDeltas()
-	hs := map[string]*visitor.History{}
-	for {
-		line, err := r.Next(t.Context())
-		if err != nil {
-			break
-		}
-		rec, err := messages.ParseLine(line.Raw)
-		if err != nil {
-			continue
-		}
-		rec.Ptr = line.Ptr
-		h := hs[rec.VID]
-		if h == nil {
-			h = visitor.NewHistory()
-			hs[rec.VID] = h
-		}
-		rules.Apply(h, &rec, d)
-	}
-	return d
+	return reference.Accumulate(rules, recs)
 }
 
-// canon renders deltas as sorted lines, leaving out counters that sum to nothing, so
-// that two results compare independently of how they were split into epochs.
-func canon(d *messages.Deltas) []string {
-	var out []string
-	for k, c := range d.Conversions {
-		if c.Count != 0 || !c.Value.IsZero() {
-			out = append(out, fmt.Sprintf("conv %v %d %s", k, c.Count, c.Value.String()))
-		}
-	}
-	for k, n := range d.Impressions {
-		if n != 0 {
-			out = append(out, fmt.Sprintf("impr %v %d", k, n))
-		}
-	}
-	for k, c := range d.VariantConversions {
-		if c.Count != 0 || !c.Value.IsZero() {
-			out = append(out, fmt.Sprintf("vconv %v %d %s", k, c.Count, c.Value.String()))
-		}
-	}
-	for name, m := range d.Tests {
-		pops := make([]string, 0, len(m.Populations))
-		for p := range m.Populations {
-			pops = append(pops, p)
-		}
-		sort.Strings(pops)
-		out = append(out, fmt.Sprintf("test %q %d %d %v", name, m.First, m.Last, pops))
-	}
-	for name, m := range d.Goals {
-		out = append(out, fmt.Sprintf("goal %q %q %q %v", name, m.ValueType, m.ValueFormat, m.At))
-	}
-	sort.Strings(out)
-	return out
-}
+// canon renders deltas so that results split into epochs differently compare equal.
+func canon(d *messages.Deltas) []string { return reference.CanonicalNonZero(d) }
 
 func config(store Store, rules *visitor.Rules, base string) Config {
 	return Config{

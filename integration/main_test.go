@@ -119,26 +119,5 @@ func dump(t testing.TB, s *persistence.Store) *messages.Deltas {
 	return d
 }
 
-// canonical renders deltas for comparison, leaving out counters that sum to nothing (a
-// complex goal that was added and taken back leaves a zero row in one run and no row in
-// another, depending on epoch boundaries).
-func canonical(d *messages.Deltas) []string {
-	c := messages.NewDeltas()
-	for k, v := range d.Conversions {
-		if v.Count != 0 || !v.Value.IsZero() {
-			c.Conversions[k] = v
-		}
-	}
-	for k, v := range d.Impressions {
-		if v != 0 {
-			c.Impressions[k] = v
-		}
-	}
-	for k, v := range d.VariantConversions {
-		if v.Count != 0 || !v.Value.IsZero() {
-			c.VariantConversions[k] = v
-		}
-	}
-	c.Tests, c.Goals = d.Tests, d.Goals
-	return reference.Canonical(c)
-}
+// canonical renders deltas for comparison (see reference.CanonicalNonZero).
+func canonical(d *messages.Deltas) []string { return reference.CanonicalNonZero(d) }

@@ -38,3 +38,28 @@ func Canonical(d *messages.Deltas) []string {
 	slices.Sort(lines)
 	return lines
 }
+
+// CanonicalNonZero is Canonical without counters that sum to nothing. A complex goal that
+// is added and taken back leaves a zero row when both happen in different epochs and no
+// row when they happen in one, so results split into epochs differently compare equal
+// only in this form.
+func CanonicalNonZero(d *messages.Deltas) []string {
+	c := messages.NewDeltas()
+	for k, v := range d.Conversions {
+		if v.Count != 0 || !v.Value.IsZero() {
+			c.Conversions[k] = v
+		}
+	}
+	for k, v := range d.Impressions {
+		if v != 0 {
+			c.Impressions[k] = v
+		}
+	}
+	for k, v := range d.VariantConversions {
+		if v.Count != 0 || !v.Value.IsZero() {
+			c.VariantConversions[k] = v
+		}
+	}
+	c.Tests, c.Goals = d.Tests, d.Goals
+	return Canonical(c)
+}

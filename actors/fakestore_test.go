@@ -25,6 +25,8 @@ type memStore struct {
 	// before anything is applied.
 	failCommit func(e *messages.Epoch) error
 	failLoad   func() error
+	// failPointer, when set, fails LoadPointer while it returns an error.
+	failPointer func() error
 }
 
 func newMemStore() *memStore {
@@ -34,6 +36,11 @@ func newMemStore() *memStore {
 func (m *memStore) LoadPointer(context.Context, string) (messages.Pointer, int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.failPointer != nil {
+		if err := m.failPointer(); err != nil {
+			return messages.Pointer{}, 0, err
+		}
+	}
 	return m.pointer, m.epoch, nil
 }
 

@@ -324,3 +324,37 @@ func TestOverlongAndTruncatedLinesAreDeadLettered(t *testing.T) {
 	}
 	assert.Equal(t, "2", total, "only the complete goal line counts")
 }
+
+func TestStopWhileStoreIsUnreachable(t *testing.T) {
+	rules := testRules(t)
+	base := genLog(t, 3000)
+	store := newMemStore()
+	var down atomic.Bool
+	store.failCommit = func(*messages.Epoch) error {
+		down.Store(true)
+		return errors.New("connection refused")
+	}
+	store.failPointer = func() error {
+		if down.Load() {
+			return errors.New("connection refused")
+		}
+		return nil
+	}
+	cfg := config(store, rules, base)
+	cfg.StoreWait = time.Hour // only Stop ends the wait
+	p, err := Start(cfg, Events{})
+	require.NoError(t, err)
+	require.Eventually(t, down.Load, 10*time.Second, time.Millisecond)
+	time.Sleep(50 * time.Millisecond) // the supervisor is now retrying LoadPointer
+	p.Stop()
+	done := make(chan error, 1)
+	go func() { _, err := p.Wait(); done <- err }()
+	select {
+	case err := <-done:
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "store was unreachable")
+	case <-time.After(20 * time.Second):
+		t.Fatal("Stop did not end a pipeline waiting for its store")
+	}
+	assert.Zero(t, store.epoch, "nothing was committed")
+}

@@ -239,8 +239,8 @@ func (s *supervisor) loadPointer() (messages.Pointer, int64, error) {
 		if err == nil {
 			return ptr, epoch, nil
 		}
-		if s.run.ctx.Err() != nil {
-			return ptr, epoch, fmt.Errorf("pipeline: stopped while reading the committed pointer: %w", err)
+		if s.run.ctx.Err() != nil || s.run.stats.stopRequested.Load() {
+			return ptr, epoch, fmt.Errorf("pipeline: stopped while the store was unreachable (uncommitted records will be read again): %w", err)
 		}
 		if time.Now().After(deadline) {
 			return ptr, epoch, fmt.Errorf("pipeline: store unreachable for %v: %w", cfg.StoreWait, err)

@@ -53,6 +53,7 @@ type run struct {
 	cfg    Config
 	events Events
 	ctx    context.Context // cancelled by Kill: aborts store calls
+	pools  *recordPools
 
 	stats struct {
 		read, loaded    atomic.Int64
@@ -83,7 +84,7 @@ func Start(cfg Config, events Events) (*Pipeline, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &run{cfg: cfg, events: events, ctx: ctx}
+	r := &run{cfg: cfg, events: events, ctx: ctx, pools: &recordPools{size: cfg.BatchSize}}
 	r.stats.startedAt = time.Now()
 	logger := cfg.Logger
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {

@@ -65,12 +65,13 @@ func (r *router) route(ctx actor.Context, b *messages.RecordBatch) {
 	} else {
 		per := len(b.Records)/n + len(b.Records)/(4*n) + 1
 		for i := range parts {
-			parts[i] = make([]messages.Record, 0, per)
+			parts[i] = r.run.pools.get(per)
 		}
 		for i := range b.Records {
 			k := ShardOf(b.Records[i].VID, n)
 			parts[k] = append(parts[k], b.Records[i])
 		}
+		r.run.pools.put(b.Records) // copied into the parts
 	}
 	for i, pid := range r.shards {
 		ctx.Send(pid, &messages.ShardBatch{Gen: r.gen, Seq: b.Seq, Records: parts[i]})

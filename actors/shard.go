@@ -80,6 +80,7 @@ func (s *shard) apply(ctx actor.Context, b *messages.ShardBatch) {
 			s.held++
 		}
 	}
+	s.run.pools.put(b.Records) // applied: no one reads them any more
 	ctx.Send(s.source, &messages.ShardProgress{Gen: s.gen, Shard: s.id, Seq: b.Seq})
 	if s.cache.evict(s.committed) && !s.pressured {
 		s.pressured = true

@@ -103,7 +103,7 @@ func (s *source) read(ctx actor.Context) {
 		}
 		s.reader = r
 	}
-	batch := &messages.RecordBatch{Gen: s.gen, Records: make([]messages.Record, 0, s.run.cfg.BatchSize)}
+	batch := &messages.RecordBatch{Gen: s.gen, Records: s.run.pools.get(s.run.cfg.BatchSize)}
 	atEnd := false
 	for len(batch.Records)+len(batch.DeadLetters) < s.run.cfg.BatchSize {
 		line, err := s.reader.Next(context.Background())

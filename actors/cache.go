@@ -27,14 +27,13 @@ func newHistoryCache(capacity int) *historyCache {
 	return &historyCache{capacity: max(capacity, 1), byVID: make(map[string]*entry), lru: list.New()}
 }
 
-func (c *historyCache) get(vid string) *entry {
-	e := c.byVID[vid]
-	if e != nil {
-		c.lru.MoveToFront(e.elem)
-	}
-	return e
-}
+// lookup returns the entry of vid, or nil; it does not count as a use.
+func (c *historyCache) lookup(vid string) *entry { return c.byVID[vid] }
 
+// touch marks e as the most recently used entry.
+func (c *historyCache) touch(e *entry) { c.lru.MoveToFront(e.elem) }
+
+// put adds the history of vid, as the most recently used entry; h may be set later.
 func (c *historyCache) put(vid string, h *visitor.History) *entry {
 	e := &entry{vid: vid, h: h}
 	e.elem = c.lru.PushFront(e)

@@ -23,6 +23,7 @@ type shard struct {
 	committed int64 // the last committed epoch
 	deltas    *messages.Deltas
 	changed   []*entry // histories changed in the open epoch, each once
+	entries   []*entry // scratch: the entries of a batch's records
 	dead      []messages.DeadLetter
 	humans    int64
 	held      int64
@@ -58,11 +59,12 @@ func (s *shard) apply(ctx actor.Context, b *messages.ShardBatch) {
 	if hook := s.run.cfg.Hooks.ShardBatch; hook != nil {
 		hook(s.id, s.gen, b.Seq)
 	}
-	s.load(b.Records)
+	entries := s.load(b.Records)
 	rules := s.run.cfg.Rules
 	for i := range b.Records {
 		rec := &b.Records[i]
-		e := s.cache.get(rec.VID)
+		e := entries[i]
+		s.cache.touch(e)
 		if e.epoch != s.epoch {
 			e.epoch = s.epoch
 			s.changed = append(s.changed, e)
@@ -80,6 +82,7 @@ func (s *shard) apply(ctx actor.Context, b *messages.ShardBatch) {
 			s.held++
 		}
 	}
+	clear(entries)             // keep no evicted entry alive
 	s.run.pools.put(b.Records) // applied: no one reads them any more
 	ctx.Send(s.source, &messages.ShardProgress{Gen: s.gen, Shard: s.id, Seq: b.Seq})
 	if s.cache.evict(s.committed) && !s.pressured {
@@ -103,40 +106,47 @@ func (s *shard) applyOne(rules *visitor.Rules, h *visitor.History, rec *messages
 	return nil
 }
 
-// load brings the histories of the batch's visitors into the cache: one query for all
-// misses; visitors unknown to the store start with an empty history.
-func (s *shard) load(recs []messages.Record) {
-	var misses []string
-	seen := map[string]bool{}
+// load returns the cache entry of every record's visitor, in record order. Histories not
+// in the cache are loaded with one query for all of them; visitors unknown to the store
+// start with an empty history.
+func (s *shard) load(recs []messages.Record) []*entry {
+	entries := s.entries[:0]
+	var misses []*entry
 	for i := range recs {
-		vid := recs[i].VID
-		if s.cache.byVID[vid] == nil && !seen[vid] {
-			seen[vid] = true
-			misses = append(misses, vid)
+		e := s.cache.lookup(recs[i].VID)
+		if e == nil { // the visitor's first record in this batch: its history comes below
+			e = s.cache.put(recs[i].VID, nil)
+			misses = append(misses, e)
 		}
+		entries = append(entries, e)
 	}
+	s.entries = entries
 	if len(misses) == 0 {
-		return
+		return entries
+	}
+	vids := make([]string, len(misses))
+	for i, e := range misses {
+		vids[i] = e.vid
 	}
 	ctx, cancel := context.WithTimeout(s.run.ctx, s.run.cfg.CommitTimeout)
 	defer cancel()
-	found, err := s.run.cfg.Store.LoadHistories(ctx, misses)
+	found, err := s.run.cfg.Store.LoadHistories(ctx, vids)
 	if err != nil {
-		panic(fmt.Errorf("shard %d: load %d histories: %w", s.id, len(misses), err))
+		panic(fmt.Errorf("shard %d: load %d histories: %w", s.id, len(vids), err))
 	}
-	for _, vid := range misses {
-		h := visitor.NewHistory()
-		if data, ok := found[vid]; ok {
-			if err := h.UnmarshalBinary(data); err != nil {
-				panic(fmt.Errorf("shard %d: stored history of visitor %q: %w", s.id, vid, err))
+	for _, e := range misses {
+		e.h = visitor.NewHistory()
+		if data, ok := found[e.vid]; ok {
+			if err := e.h.UnmarshalBinary(data); err != nil {
+				panic(fmt.Errorf("shard %d: stored history of visitor %q: %w", s.id, e.vid, err))
 			}
 		}
-		s.cache.put(vid, h)
 	}
 	s.run.stats.loaded.Add(int64(len(found)))
 	if f := s.run.events.Loaded; f != nil && len(found) > 0 {
 		f(len(found))
 	}
+	return entries
 }
 
 func (s *shard) barrier(ctx actor.Context, b *messages.Barrier) {

@@ -19,11 +19,11 @@ type shard struct {
 	aggregator *actor.PID
 
 	cache     *historyCache
-	epoch     int64 // the open epoch
-	committed int64 // the last committed epoch
-	deltas    *messages.Deltas
-	changed   []*entry // histories changed in the open epoch, each once
-	entries   []*entry // scratch: the entries of a batch's records
+	epoch     int64          // the open epoch
+	committed int64          // the last committed epoch
+	counts    visitor.Counts // what the open epoch counted so far
+	changed   []*entry       // histories changed in the open epoch, each once
+	entries   []*entry       // scratch: the entries of a batch's records
 	dead      []messages.DeadLetter
 	humans    int64
 	held      int64
@@ -38,7 +38,6 @@ func (s *shard) Receive(ctx actor.Context) {
 		s.committed = m.startEpoch
 		s.epoch = m.startEpoch + 1
 		s.cache = newHistoryCache(m.cachePerShard)
-		s.deltas = messages.NewDeltas()
 	case *messages.ShardBatch:
 		if m.Gen == s.gen {
 			s.apply(ctx, m)
@@ -102,7 +101,7 @@ func (s *shard) applyOne(rules *visitor.Rules, h *visitor.History, rec *messages
 	if hook := s.run.cfg.Hooks.Record; hook != nil {
 		hook(s.id, rec)
 	}
-	rules.Apply(h, rec, s.deltas)
+	rules.ApplyCounts(h, rec, &s.counts)
 	return nil
 }
 
@@ -161,12 +160,13 @@ func (s *shard) barrier(ctx actor.Context, b *messages.Barrier) {
 		}
 		snaps = append(snaps, messages.HistorySnapshot{VID: e.vid, Data: data})
 	}
+	deltas := messages.NewDeltas()
+	s.counts.Flush(deltas)
 	ctx.Send(s.aggregator, &messages.ShardEpoch{
-		Gen: s.gen, Shard: s.id, Epoch: s.epoch, Deltas: s.deltas, Histories: snaps, DeadLetters: s.dead,
+		Gen: s.gen, Shard: s.id, Epoch: s.epoch, Deltas: deltas, Histories: snaps, DeadLetters: s.dead,
 		Humans: s.humans, Held: s.held, Replayed: s.replayed,
 	})
 	s.epoch++
-	s.deltas = messages.NewDeltas()
 	s.changed, s.dead = nil, nil
 	s.humans, s.held, s.replayed = 0, 0, 0
 	s.pressured = false

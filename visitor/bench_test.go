@@ -76,6 +76,35 @@ func BenchmarkApply(b *testing.B) {
 	b.ReportMetric(n/(cpuTime(b)-cpu0).Seconds(), "records/cpu-s")
 }
 
+// BenchmarkApplyCounts is BenchmarkApply with ApplyCounts, as the pipeline's shards
+// apply records: one Counts, flushed into a new Deltas every 10,000 records.
+func BenchmarkApplyCounts(b *testing.B) {
+	recs := benchRecords()
+	rules := benchRules(b)
+	b.ReportAllocs()
+	start, cpu0 := time.Now(), cpuTime(b)
+	for b.Loop() {
+		histories := make(map[string]*visitor.History)
+		var c visitor.Counts
+		for i := range recs {
+			if i%epochRecords == 0 {
+				c.Flush(messages.NewDeltas())
+			}
+			rec := &recs[i]
+			h := histories[rec.VID]
+			if h == nil {
+				h = visitor.NewHistory()
+				histories[rec.VID] = h
+			}
+			rules.ApplyCounts(h, rec, &c)
+		}
+		c.Flush(messages.NewDeltas())
+	}
+	n := float64(len(recs)) * float64(b.N)
+	b.ReportMetric(n/time.Since(start).Seconds(), "records/s")
+	b.ReportMetric(n/(cpuTime(b)-cpu0).Seconds(), "records/cpu-s")
+}
+
 // cpuTime returns the CPU time (user and system) the process has used, garbage
 // collection included. On a busy machine, records per CPU second is the steadier figure.
 func cpuTime(b *testing.B) time.Duration {

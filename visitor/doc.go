@@ -1,7 +1,9 @@
 // Package visitor holds a visitor's history and the counting rules of DESIGN §3: the
 // function that applies one record of the event log to its visitor's history and adds
 // the resulting counter deltas (conversions, values, impressions, variant conversions and
-// values, complex goals) and test and goal metadata to a messages.Deltas.
+// values, complex goals) and test and goal metadata to a messages.Deltas. For many
+// records (a pipeline epoch), ApplyCounts adds to a Counts, which keys its counters by
+// small numbers instead of strings and turns into the same Deltas on Flush.
 //
 // It is plain Go: no actors, no I/O and no package state. A Rules value is immutable
 // after NewRules and may be shared by any number of goroutines; a History belongs to one

@@ -1,0 +1,252 @@
+package visitor
+
+import (
+	"strings"
+
+	"github.com/manhattan-analytics/manhattan/messages"
+)
+
+// Counts accumulates what the rules count, like a messages.Deltas, but with cheap keys:
+// goal names, variants and counter slots are numbered as they first appear, and a
+// counter is found by those small numbers instead of by hashing and comparing up to
+// five strings. A shard keeps one Counts per epoch's work and turns it into Deltas at
+// the barrier (Flush).
+//
+// The numbering outlives Flush, so that the next epoch finds the same names at once; it
+// is dropped when it grows past maxInterned entries. A Counts belongs to one goroutine
+// at a time. The zero Counts is ready to use.
+type Counts struct {
+	goalIDs    map[string]uint32
+	goals      []string // by id
+	variantIDs map[Variant]uint32
+	variants   []Variant
+	slotIDs    map[slot]uint32
+	slots      []slot
+
+	// Counters, in first-use order; the maps give their positions.
+	convAt  map[convID]int32
+	conv    []convCount
+	vconvAt map[vconvID]int32
+	vconv   []vconvCount
+	impAt   map[impID]int32
+	imp     []impCount
+
+	goalMeta []goalMeta // by goal id
+	testMeta []testMeta // by variant id
+	metaUsed []uint32   // goal ids whose goalMeta is set (in use order)
+	testUsed []uint32   // variant ids whose testMeta is set
+
+	// touched is set once a record took the human path: Flush then allocates the maps
+	// of its Deltas, as Apply always did.
+	touched bool
+}
+
+type (
+	convID  struct{ goal, slot uint32 }
+	vconvID struct{ goal, variant, slot uint32 }
+	impID   struct{ variant, slot uint32 }
+)
+
+type convCount struct {
+	id convID
+	c  messages.Counter
+}
+
+type vconvCount struct {
+	id vconvID
+	c  messages.Counter
+}
+
+type impCount struct {
+	id impID
+	n  int64
+}
+
+type goalMeta struct {
+	m   messages.GoalMeta
+	set bool
+}
+
+type testMeta struct {
+	first, last int64
+	set         bool
+}
+
+// maxInterned bounds the numbered names kept from one Flush to the next.
+const maxInterned = 1 << 16
+
+func (c *Counts) init() {
+	c.goalIDs = map[string]uint32{}
+	c.variantIDs = map[Variant]uint32{}
+	c.slotIDs = map[slot]uint32{}
+	c.convAt = map[convID]int32{}
+	c.vconvAt = map[vconvID]int32{}
+	c.impAt = map[impID]int32{}
+	c.goals, c.variants, c.slots = nil, nil, nil
+	c.goalMeta, c.testMeta = nil, nil
+}
+
+// Empty reports whether c holds no counter or metadata.
+func (c *Counts) Empty() bool {
+	return len(c.conv)+len(c.vconv)+len(c.imp)+len(c.metaUsed)+len(c.testUsed) == 0
+}
+
+func (c *Counts) goalID(name string) uint32 {
+	if id, ok := c.goalIDs[name]; ok {
+		return id
+	}
+	id := uint32(len(c.goals))
+	name = strings.Clone(name) // a record's name would keep its whole log line alive
+	c.goals = append(c.goals, name)
+	c.goalMeta = append(c.goalMeta, goalMeta{})
+	c.goalIDs[name] = id
+	return id
+}
+
+func (c *Counts) variantID(v Variant) uint32 {
+	if id, ok := c.variantIDs[v]; ok {
+		return id
+	}
+	id := uint32(len(c.variants))
+	c.variants = append(c.variants, v)
+	c.testMeta = append(c.testMeta, testMeta{})
+	c.variantIDs[v] = id
+	return id
+}
+
+func (c *Counts) slotID(s *slot) uint32 {
+	if id, ok := c.slotIDs[*s]; ok {
+		return id
+	}
+	id := uint32(len(c.slots))
+	c.slots = append(c.slots, *s)
+	c.slotIDs[*s] = id
+	return id
+}
+
+// conversion returns the counter of (goal, slot), creating it.
+func (c *Counts) conversion(goal, slot uint32) *messages.Counter {
+	id := convID{goal, slot}
+	i, ok := c.convAt[id]
+	if !ok {
+		i = int32(len(c.conv))
+		c.conv = append(c.conv, convCount{id: id})
+		c.convAt[id] = i
+	}
+	return &c.conv[i].c
+}
+
+// variantConversion returns the counter of (goal, variant, slot), creating it.
+func (c *Counts) variantConversion(goal, variant, slot uint32) *messages.Counter {
+	id := vconvID{goal, variant, slot}
+	i, ok := c.vconvAt[id]
+	if !ok {
+		i = int32(len(c.vconv))
+		c.vconv = append(c.vconv, vconvCount{id: id})
+		c.vconvAt[id] = i
+	}
+	return &c.vconv[i].c
+}
+
+// impression adds one to the impression counter of (variant, slot).
+func (c *Counts) impression(variant, slot uint32) {
+	id := impID{variant, slot}
+	i, ok := c.impAt[id]
+	if !ok {
+		i = int32(len(c.imp))
+		c.imp = append(c.imp, impCount{id: id})
+		c.impAt[id] = i
+	}
+	c.imp[i].n++
+}
+
+// seeGoal records goal metadata as Deltas.SeeGoal does: the candidate first in the log wins.
+func (c *Counts) seeGoal(goal uint32, m messages.GoalMeta) {
+	g := &c.goalMeta[goal]
+	if g.set && !m.At.Less(g.m.At) {
+		return
+	}
+	if !g.set {
+		c.metaUsed = append(c.metaUsed, goal)
+	}
+	*g = goalMeta{m: m, set: true}
+}
+
+// seeTest records an impression of variant at ts in the test metadata.
+func (c *Counts) seeTest(variant uint32, ts int64) {
+	t := &c.testMeta[variant]
+	if !t.set {
+		*t = testMeta{first: ts, last: ts, set: true}
+		c.testUsed = append(c.testUsed, variant)
+		return
+	}
+	t.first, t.last = min(t.first, ts), max(t.last, ts)
+}
+
+// Flush adds everything c holds to d, as the same records applied with Rules.Apply to
+// d would have, and empties c. Nil maps of d are allocated as needed.
+func (c *Counts) Flush(d *messages.Deltas) {
+	if c.touched || !c.Empty() {
+		allocate(d)
+	}
+	for i := range c.conv {
+		e := &c.conv[i]
+		s := &c.slots[e.id.slot]
+		k := messages.ConversionKey{Goal: c.goals[e.id.goal], Rollup: s.rollup, Bucket: s.bucket, Site: s.site}
+		d.Conversions[k] = addCounter(d.Conversions[k], e.c)
+	}
+	for i := range c.vconv {
+		e := &c.vconv[i]
+		s, v := &c.slots[e.id.slot], &c.variants[e.id.variant]
+		k := messages.VariantConversionKey{Goal: c.goals[e.id.goal], Test: v.Test, Population: v.Population,
+			Rollup: s.rollup, Bucket: s.bucket, Site: s.site}
+		d.VariantConversions[k] = addCounter(d.VariantConversions[k], e.c)
+	}
+	for i := range c.imp {
+		e := &c.imp[i]
+		s, v := &c.slots[e.id.slot], &c.variants[e.id.variant]
+		d.Impressions[messages.ImpressionKey{Test: v.Test, Population: v.Population, Rollup: s.rollup, Bucket: s.bucket, Site: s.site}] += e.n
+	}
+	for _, g := range c.metaUsed {
+		d.SeeGoal(c.goals[g], c.goalMeta[g].m)
+		c.goalMeta[g] = goalMeta{}
+	}
+	for _, vi := range c.testUsed {
+		t, v := &c.testMeta[vi], &c.variants[vi]
+		seeTest(d, v.Test, v.Population, t.first)
+		seeTest(d, v.Test, v.Population, t.last)
+		c.testMeta[vi] = testMeta{}
+	}
+	c.reset()
+}
+
+// reset empties the counters and keeps the numbering unless it has grown too large.
+func (c *Counts) reset() {
+	c.conv, c.vconv, c.imp = c.conv[:0], c.vconv[:0], c.imp[:0]
+	c.metaUsed, c.testUsed = c.metaUsed[:0], c.testUsed[:0]
+	c.touched = false
+	if c.goalIDs == nil || len(c.goals)+len(c.variants)+len(c.slots) > maxInterned {
+		c.init()
+		return
+	}
+	clear(c.convAt)
+	clear(c.vconvAt)
+	clear(c.impAt)
+}
+
+// addCounter returns sum + n, adding values as the rules do (a first value is taken as
+// it is).
+func addCounter(sum, n messages.Counter) messages.Counter {
+	sum.Count += n.Count
+	if n.Value.Sign() != 0 {
+		sum.Value = addValue(sum.Value, n.Value)
+	}
+	return sum
+}
+
+// ready prepares the zero Counts for use.
+func (c *Counts) ready() {
+	if c.goalIDs == nil {
+		c.init()
+	}
+}

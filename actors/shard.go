@@ -148,17 +148,30 @@ func (s *shard) load(recs []messages.Record) []*entry {
 	return entries
 }
 
+// Encoded histories are appended to chunks of snapshotChunk bytes; a new chunk is started
+// when less than snapshotReserve bytes are left (a larger history still fits: the chunk
+// is then copied once, the histories already in it keep the old one).
+const (
+	snapshotChunk   = 256 << 10
+	snapshotReserve = 8 << 10
+)
+
 func (s *shard) barrier(ctx actor.Context, b *messages.Barrier) {
 	if b.Epoch != s.epoch {
 		panic(fmt.Errorf("shard %d: barrier of epoch %d while epoch %d is open", s.id, b.Epoch, s.epoch))
 	}
 	snaps := make([]messages.HistorySnapshot, 0, len(s.changed))
+	var buf []byte // histories are encoded into shared chunks, not one allocation each
 	for _, e := range s.changed {
-		data, err := e.h.MarshalBinary()
-		if err != nil {
+		if cap(buf)-len(buf) < snapshotReserve {
+			buf = make([]byte, 0, snapshotChunk)
+		}
+		start := len(buf)
+		var err error
+		if buf, err = e.h.AppendBinary(buf); err != nil {
 			panic(fmt.Errorf("shard %d: encode history of visitor %q: %w", s.id, e.vid, err))
 		}
-		snaps = append(snaps, messages.HistorySnapshot{VID: e.vid, Data: data})
+		snaps = append(snaps, messages.HistorySnapshot{VID: e.vid, Data: buf[start:len(buf):len(buf)]})
 	}
 	deltas := messages.NewDeltas()
 	s.counts.Flush(deltas)

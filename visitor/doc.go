@@ -5,7 +5,7 @@
 // records (a pipeline epoch), ApplyCounts adds to a Counts, which keys its counters by
 // small numbers instead of strings and turns into the same Deltas on Flush.
 //
-// It is plain Go: no actors, no I/O and no package state. A Rules value is immutable
+// It is plain Go: no actors, no I/O and no package state (but a pool of scratch buffers). A Rules value is immutable
 // after NewRules and may be shared by any number of goroutines; a History belongs to one
 // goroutine at a time (in the pipeline, the shard that owns its visitor).
 //

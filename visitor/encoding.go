@@ -7,6 +7,8 @@ import (
 	"math"
 	"math/big"
 	mathbits "math/bits"
+	"slices"
+	"sync"
 
 	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/shopspring/decimal"
@@ -52,8 +54,17 @@ const (
 )
 
 // MarshalBinary encodes the history (format: EncodingVersion).
-func (h *History) MarshalBinary() ([]byte, error) {
-	e := encoder{body: make([]byte, 0, 64+4*len(h.conversions.items)+3*len(h.impressions.items)+24*len(h.queue))}
+func (h *History) MarshalBinary() ([]byte, error) { return h.AppendBinary(nil) }
+
+// encoders recycles the scratch space of AppendBinary.
+var encoders = sync.Pool{New: func() any { return new(encoder) }}
+
+// AppendBinary appends the encoding of the history (format: EncodingVersion) to b and
+// returns the extended slice. Encoding many histories into one buffer saves an
+// allocation per history.
+func (h *History) AppendBinary(b []byte) ([]byte, error) {
+	e := encoders.Get().(*encoder)
+	defer e.release()
 	e.uvarint(uint64(len(h.goals.items)))
 	for _, g := range h.goals.items {
 		e.str(g)
@@ -118,7 +129,7 @@ func (h *History) MarshalBinary() ([]byte, error) {
 	for _, s := range e.table.items {
 		size += binary.MaxVarintLen32 + len(s)
 	}
-	out := make([]byte, 0, size)
+	out := slices.Grow(b, size)
 	out = append(out, EncodingVersion)
 	out = binary.AppendUvarint(out, flags)
 	out = binary.AppendUvarint(out, uint64(len(e.table.items)))
@@ -132,6 +143,18 @@ func (h *History) MarshalBinary() ([]byte, error) {
 type encoder struct {
 	body  []byte
 	table orderedSet[string]
+}
+
+// release empties e and gives it back to the pool, unless it grew too large to keep.
+func (e *encoder) release() {
+	if cap(e.body) > 64<<10 || len(e.table.items) > 1024 {
+		return
+	}
+	e.body = e.body[:0]
+	clear(e.table.items)
+	e.table.items = e.table.items[:0]
+	e.table.index = nil
+	encoders.Put(e)
 }
 
 func (e *encoder) uvarint(v uint64) { e.body = binary.AppendUvarint(e.body, v) }

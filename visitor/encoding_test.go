@@ -127,6 +127,28 @@ func TestHistoryRoundTrip(t *testing.T) {
 	}
 }
 
+func TestAppendBinaryAppendsMarshalBinary(t *testing.T) {
+	hs, _, _ := sampleHistories(t)
+	buf := []byte("prefix")
+	var ends []int
+	var vids []string
+	for vid, h := range hs {
+		var err error
+		buf, err = h.AppendBinary(buf)
+		require.NoError(t, err, vid)
+		ends = append(ends, len(buf))
+		vids = append(vids, vid)
+	}
+	require.Equal(t, "prefix", string(buf[:6]))
+	start := 6
+	for i, vid := range vids {
+		want, err := hs[vid].MarshalBinary()
+		require.NoError(t, err)
+		assert.Equal(t, want, buf[start:ends[i]], vid)
+		start = ends[i]
+	}
+}
+
 func requireSameHistory(t *testing.T, want, got *History, msg string) {
 	t.Helper()
 	require.Equal(t, want.human, got.human, msg)

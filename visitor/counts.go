@@ -1,7 +1,10 @@
 package visitor
 
 import (
+	"math"
 	"strings"
+
+	"github.com/shopspring/decimal"
 
 	"github.com/manhattan-analytics/manhattan/messages"
 )
@@ -49,12 +52,23 @@ type (
 
 type convCount struct {
 	id convID
-	c  messages.Counter
+	c  counter
 }
 
 type vconvCount struct {
 	id vconvID
-	c  messages.Counter
+	c  counter
+}
+
+// counter is a messages.Counter whose value is summed in an int64 coefficient while
+// the sum fits, instead of allocating a new decimal for every addition.
+type counter struct {
+	count int64
+	sum   valueSum
+}
+
+func (c *counter) message() messages.Counter {
+	return messages.Counter{Count: c.count, Value: c.sum.decimal()}
 }
 
 type impCount struct {
@@ -125,7 +139,7 @@ func (c *Counts) slotID(s *slot) uint32 {
 }
 
 // conversion returns the counter of (goal, slot), creating it.
-func (c *Counts) conversion(goal, slot uint32) *messages.Counter {
+func (c *Counts) conversion(goal, slot uint32) *counter {
 	id := convID{goal, slot}
 	i, ok := c.convAt[id]
 	if !ok {
@@ -137,7 +151,7 @@ func (c *Counts) conversion(goal, slot uint32) *messages.Counter {
 }
 
 // variantConversion returns the counter of (goal, variant, slot), creating it.
-func (c *Counts) variantConversion(goal, variant, slot uint32) *messages.Counter {
+func (c *Counts) variantConversion(goal, variant, slot uint32) *counter {
 	id := vconvID{goal, variant, slot}
 	i, ok := c.vconvAt[id]
 	if !ok {
@@ -193,14 +207,14 @@ func (c *Counts) Flush(d *messages.Deltas) {
 		e := &c.conv[i]
 		s := &c.slots[e.id.slot]
 		k := messages.ConversionKey{Goal: c.goals[e.id.goal], Rollup: s.rollup, Bucket: s.bucket, Site: s.site}
-		d.Conversions[k] = addCounter(d.Conversions[k], e.c)
+		d.Conversions[k] = addCounter(d.Conversions[k], e.c.message())
 	}
 	for i := range c.vconv {
 		e := &c.vconv[i]
 		s, v := &c.slots[e.id.slot], &c.variants[e.id.variant]
 		k := messages.VariantConversionKey{Goal: c.goals[e.id.goal], Test: v.Test, Population: v.Population,
 			Rollup: s.rollup, Bucket: s.bucket, Site: s.site}
-		d.VariantConversions[k] = addCounter(d.VariantConversions[k], e.c)
+		d.VariantConversions[k] = addCounter(d.VariantConversions[k], e.c.message())
 	}
 	for i := range c.imp {
 		e := &c.imp[i]
@@ -249,4 +263,85 @@ func (c *Counts) ready() {
 	if c.goalIDs == nil {
 		c.init()
 	}
+}
+
+// valueSum is a sum of decimals built as addValue builds it: the first non-zero value
+// (or the first after the sum came back to zero) is taken as it is, and every later one
+// is added exactly at the smaller of the two exponents. While the coefficient fits in an
+// int64 the sum is kept as coefficient and exponent; after that as a decimal.
+type valueSum struct {
+	coef int64
+	exp  int32
+	wide bool            // the sum is in big
+	big  decimal.Decimal // when wide
+}
+
+// smallValue is a decimal's coefficient and exponent, when the coefficient has at most
+// 18 digits.
+type smallValue struct {
+	coef int64
+	exp  int32
+	ok   bool
+}
+
+func smallOf(v decimal.Decimal) smallValue {
+	if v.NumDigits() > 18 {
+		return smallValue{}
+	}
+	return smallValue{coef: v.CoefficientInt64(), exp: v.Exponent(), ok: true}
+}
+
+// add adds v, whose smallOf is sv.
+func (s *valueSum) add(v decimal.Decimal, sv smallValue) {
+	if !s.wide && sv.ok {
+		if s.coef == 0 {
+			s.coef, s.exp = sv.coef, sv.exp
+			return
+		}
+		a, b, exp := s.coef, sv.coef, s.exp
+		ok := true
+		switch {
+		case s.exp > sv.exp:
+			a, ok = scale(a, s.exp-sv.exp)
+			exp = sv.exp
+		case sv.exp > s.exp:
+			b, ok = scale(b, sv.exp-s.exp)
+		}
+		// a + b overflows only when both have the same sign and the sum has not.
+		if sum := a + b; ok && ((a < 0) != (b < 0) || (sum < 0) == (a < 0)) {
+			s.coef, s.exp = sum, exp
+			return
+		}
+	}
+	if !s.wide {
+		s.wide = true
+		s.big = s.decimalOfCoef()
+	}
+	s.big = addValue(s.big, v)
+}
+
+// decimal returns the sum; zero when nothing non-zero was added.
+func (s *valueSum) decimal() decimal.Decimal {
+	if s.wide {
+		return s.big
+	}
+	return s.decimalOfCoef()
+}
+
+func (s *valueSum) decimalOfCoef() decimal.Decimal {
+	if s.coef == 0 {
+		return decimal.Decimal{}
+	}
+	return decimal.New(s.coef, s.exp)
+}
+
+// scale returns c·10^k and whether it fits in an int64.
+func scale(c int64, k int32) (int64, bool) {
+	for ; k > 0; k-- {
+		if c > math.MaxInt64/10 || c < math.MinInt64/10 {
+			return 0, false
+		}
+		c *= 10
+	}
+	return c, true
 }

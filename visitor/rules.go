@@ -222,6 +222,10 @@ func (r *Rules) convert(h *History, c *Counts, ev *held, goal string, v decimal.
 		r.evaluateComplex(h, c, goal, slots)
 	}
 	hasValue := v.Sign() != 0
+	var sv smallValue
+	if hasValue {
+		sv = smallOf(v)
+	}
 
 	// The counters' numbers of the visitor's variants, found once for all slots.
 	var stack [16]uint32
@@ -236,10 +240,10 @@ func (r *Rules) convert(h *History, c *Counts, ev *held, goal string, v decimal.
 		if isNew || hasValue {
 			n := c.conversion(g, sid)
 			if isNew {
-				n.Count++
+				n.count++
 			}
 			if hasValue {
-				n.Value = addValue(n.Value, v)
+				n.sum.add(v, sv)
 			}
 		}
 		for vi, vid := range variants {
@@ -249,10 +253,10 @@ func (r *Rules) convert(h *History, c *Counts, ev *held, goal string, v decimal.
 			}
 			n := c.variantConversion(g, vid, sid)
 			if isNew {
-				n.Count++
+				n.count++
 			}
 			if hasValue {
-				n.Value = addValue(n.Value, v)
+				n.sum.add(v, sv)
 			}
 		}
 	}
@@ -266,14 +270,14 @@ func (r *Rules) evaluateComplex(h *History, c *Counts, goal string, slots []uint
 		if use.inInclude && h.hasAll(cg.Include) {
 			g := c.goalID(cg.Name)
 			for _, si := range slots {
-				c.conversion(g, c.slotID(&h.slots.items[si])).Count++
+				c.conversion(g, c.slotID(&h.slots.items[si])).count++
 			}
 			h.rememberComplex(cg.Name, slices.Clone(slots))
 		}
 		if use.inExclude && h.onlyExcluded(cg.Exclude, goal) {
 			g := c.goalID(cg.Name)
 			for _, si := range h.forgetComplex(cg.Name) {
-				c.conversion(g, c.slotID(&h.slots.items[si])).Count--
+				c.conversion(g, c.slotID(&h.slots.items[si])).count--
 			}
 		}
 	}

@@ -93,27 +93,9 @@ func runDemo(ctx context.Context, args []string) error {
 
 	m := metrics.New()
 	fmt.Fprintf(stdout, "ingesting  %s into schema %q\n", *base, db.store.Schema())
-	p, err := actors.Start(actors.Config{
+	_, err = ingestToEnd(ctx, actors.Config{
 		Store: db.store, Rules: rules, LogBase: *base, Source: demoSource, Shards: *shards, Logger: log,
-	}, m.PipelineEvents())
-	if err != nil {
-		return err
-	}
-	m.TrackPipeline(p)
-	stopProgress := func() {}
-	if *progress {
-		stopProgress = showProgress(p, *base)
-	}
-	go func() {
-		select {
-		case <-ctx.Done():
-			p.Stop()
-		case <-p.Done():
-		}
-	}()
-	sum, err := p.Wait()
-	stopProgress()
-	printSummary(sum)
+	}, m.PipelineEvents(), m.TrackPipeline, *progress)
 	if err != nil {
 		return err
 	}

@@ -40,12 +40,23 @@ func runIngest(ctx context.Context, args []string) error {
 	defer db.close()
 	cfg.Store, cfg.Logger, cfg.Follow = db.store, log, *follow
 
-	p, err := actors.Start(cfg, actors.Events{})
+	_, err = ingestToEnd(ctx, cfg, actors.Events{}, nil, *progress)
+	return err
+}
+
+// ingestToEnd runs a pipeline until its input ends (or, in follow mode, until ctx is
+// cancelled: then it commits what it has read), showing progress when asked, and prints
+// the run's summary. track, when not nil, is given the pipeline once it has started.
+func ingestToEnd(ctx context.Context, cfg actors.Config, events actors.Events, track func(*actors.Pipeline), progress bool) (actors.Summary, error) {
+	p, err := actors.Start(cfg, events)
 	if err != nil {
-		return err
+		return actors.Summary{}, err
+	}
+	if track != nil {
+		track(p)
 	}
 	stopProgress := func() {}
-	if *progress {
+	if progress {
 		stopProgress = showProgress(p, cfg.LogBase)
 	}
 	go func() {
@@ -58,7 +69,7 @@ func runIngest(ctx context.Context, args []string) error {
 	sum, err := p.Wait()
 	stopProgress()
 	printSummary(sum)
-	return err
+	return sum, err
 }
 
 func printSummary(s actors.Summary) {

@@ -358,3 +358,21 @@ func TestStopWhileStoreIsUnreachable(t *testing.T) {
 	}
 	assert.Zero(t, store.epoch, "nothing was committed")
 }
+
+func TestPointerOutsideTheLogStopsAtOnce(t *testing.T) {
+	rules := testRules(t)
+	base := genLog(t, 2000)
+	store := newMemStore()
+	store.pointer, store.epoch = messages.Pointer{File: 42, Offset: 10}, 3 // a file the log lacks
+	cfg := config(store, rules, base)
+	_, err := Run(t.Context(), cfg, Events{})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, eventlog.ErrPointerFileMissing)
+	assert.Contains(t, err.Error(), "SkipMissing")
+	assert.Equal(t, int64(3), store.epoch, "nothing committed")
+
+	cfg.SkipMissing = true
+	sum, err := Run(t.Context(), cfg, Events{})
+	require.NoError(t, err)
+	assert.Equal(t, int64(2000), sum.Records, "continues at the next file: here the whole log")
+}

@@ -98,6 +98,11 @@ func (s *source) read(ctx actor.Context) {
 	}
 	if s.reader == nil {
 		r, err := eventlog.OpenReader(s.run.cfg.LogBase, s.pos, eventlog.Options{SkipMissing: s.run.cfg.SkipMissing})
+		if errors.Is(err, eventlog.ErrPointerFileMissing) || errors.Is(err, eventlog.ErrPointerBeyondEnd) {
+			// Reading again cannot help: the operator has to choose (DESIGN §2).
+			panic(fatalError{fmt.Errorf("source %q: the committed pointer %v does not fit log %s (set SkipMissing, --skip-missing, to continue at the next file): %w",
+				s.run.cfg.Source, s.pos, s.run.cfg.LogBase, err)})
+		}
 		if err != nil {
 			panic(fmt.Errorf("source: open log %s at %v: %w", s.run.cfg.LogBase, s.pos, err))
 		}

@@ -21,6 +21,12 @@ type wiring struct {
 }
 
 type shutdown struct{ kill bool }
+
+// fatalError is a failure that rewinding cannot mend (a configuration problem): the
+// pipeline stops with it at once instead of retrying.
+type fatalError struct{ err error }
+
+func (f fatalError) Error() string { return f.err.Error() }
 type restart struct{}
 
 type supState int
@@ -83,6 +89,13 @@ func (s *supervisor) Receive(ctx actor.Context) {
 func (s *supervisor) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, _ *actor.RestartStatistics, reason any, _ any) {
 	if s.state != running {
 		return // the generation is already being stopped
+	}
+	if f, ok := reason.(fatalError); ok {
+		s.run.cfg.Logger.Error("pipeline failure that a rewind cannot mend", slog.String("actor", child.Id), slog.Any("error", f.err))
+		s.finishErr = f.err
+		s.state = finishing
+		sup.StopChildren(sup.Children()...)
+		return
 	}
 	err, ok := reason.(error)
 	if !ok {

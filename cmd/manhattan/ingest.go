@@ -9,6 +9,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/persistence/eventlog"
 )
 
 func init() {
@@ -39,6 +40,9 @@ func runIngest(ctx context.Context, args []string) error {
 	}
 	defer db.close()
 	cfg.Store, cfg.Logger, cfg.Follow = db.store, log, *follow
+	if hours, err := eventlog.Files(cfg.LogBase); err == nil && len(hours) == 0 {
+		fmt.Fprintf(os.Stderr, "manhattan ingest: no log files %s.<hour> yet\n", cfg.LogBase)
+	}
 
 	_, err = ingestToEnd(ctx, cfg, actors.Events{}, nil, *progress)
 	return err

@@ -103,7 +103,15 @@ func parseView(q url.Values, test persistence.TestInfo, known []persistence.Goal
 		}
 		v.Chart = &g
 	} else if len(v.Goals) > 0 {
+		// The first goal, but not page views when there is another: every visitor views
+		// a page, so that rate says little about a test.
 		v.Chart = &v.Goals[0]
+		for i := range v.Goals {
+			if v.Goals[i].Name != persistence.ViewedPage {
+				v.Chart = &v.Goals[i]
+				break
+			}
+		}
 	}
 
 	switch v.Mode = q.Get("mode"); v.Mode {

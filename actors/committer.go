@@ -32,6 +32,7 @@ type committed struct {
 	stats   epochStats
 	took    time.Duration
 	rows    int
+	empty   bool // nothing was written (an empty final epoch)
 }
 
 // committer writes sealed epochs in order, one transaction each. A failed commit panics:
@@ -49,6 +50,12 @@ func (c *committer) Receive(ctx actor.Context) {
 		c.aggregator, c.supervisor = m.aggregator, m.supervisor
 	case *sealed:
 		if m.gen != c.gen {
+			return
+		}
+		if e := m.epoch; m.last && e.Records == 0 && len(e.DeadLetters) == 0 && len(e.Histories) == 0 && e.Deltas.Empty() {
+			// The final epoch of a run that found nothing new: no line was consumed, so the
+			// pointer has not moved and there is nothing to write.
+			ctx.Send(c.supervisor, &committed{gen: c.gen, epoch: e.Number, pointer: e.Pointer, last: true, empty: true})
 			return
 		}
 		start := time.Now()

@@ -376,3 +376,19 @@ func TestPointerOutsideTheLogStopsAtOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(2000), sum.Records, "continues at the next file: here the whole log")
 }
+
+func TestRunWithNothingNewCommitsNothing(t *testing.T) {
+	rules := testRules(t)
+	base := genLog(t, 1500)
+	store := newMemStore()
+	first, err := Run(t.Context(), config(store, rules, base), Events{})
+	require.NoError(t, err)
+	commits, ptr := store.commits, store.pointer
+	second, err := Run(t.Context(), config(store, rules, base), Events{})
+	require.NoError(t, err)
+	assert.Equal(t, int64(1500), first.Records)
+	assert.Zero(t, second.Records)
+	assert.Zero(t, second.Epochs)
+	assert.Equal(t, ptr, second.Pointer)
+	assert.Equal(t, commits, store.commits, "an empty final epoch is not committed")
+}

@@ -27,6 +27,7 @@ type shutdown struct{ kill bool }
 type fatalError struct{ err error }
 
 func (f fatalError) Error() string { return f.err.Error() }
+
 type restart struct{}
 
 type supState int
@@ -128,6 +129,10 @@ func (s *supervisor) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, c
 }
 
 func (s *supervisor) onCommitted(ctx actor.Context, m *committed) {
+	if m.empty {
+		s.finish(ctx, nil)
+		return
+	}
 	s.committedEpoch = m.epoch
 	s.failures, s.backoff = 0, 0
 	r := s.run

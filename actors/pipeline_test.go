@@ -392,3 +392,24 @@ func TestRunWithNothingNewCommitsNothing(t *testing.T) {
 	assert.Equal(t, ptr, second.Pointer)
 	assert.Equal(t, commits, store.commits, "an empty final epoch is not committed")
 }
+
+func TestKillAbortsAndTheNextRunCompletes(t *testing.T) {
+	rules := testRules(t)
+	base := genLog(t, 30_000)
+	want := canon(sequential(t, rules, base))
+	store := newMemStore()
+	cfg := config(store, rules, base)
+	cfg.FlushEvery, cfg.BatchSize = 2000, 256
+	var commits atomic.Int32
+	p, err := Start(cfg, Events{Committed: func(int64, int64, int64, time.Duration) { commits.Add(1) }})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return commits.Load() >= 2 }, 20*time.Second, time.Millisecond)
+	p.Kill()
+	_, err = p.Wait()
+	if err != nil { // the run may have finished just before the kill
+		assert.ErrorIs(t, err, ErrAborted)
+	}
+	_, err = Run(t.Context(), cfg, Events{})
+	require.NoError(t, err)
+	assert.Equal(t, want, canon(store.totals))
+}

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -21,6 +22,9 @@ type wiring struct {
 }
 
 type shutdown struct{ kill bool }
+
+// ErrAborted is returned by a pipeline stopped with Kill.
+var ErrAborted = errors.New("pipeline aborted: records not yet committed will be read again by the next run")
 
 // fatalError is a failure that rewinding cannot mend (a configuration problem): the
 // pipeline stops with it at once instead of retrying.
@@ -73,7 +77,7 @@ func (s *supervisor) Receive(ctx actor.Context) {
 	case *shutdown:
 		switch {
 		case m.kill:
-			s.finish(ctx, nil)
+			s.finish(ctx, ErrAborted)
 		case s.state == running && s.source != nil:
 			ctx.Send(s.source, &stopReading{})
 		case s.state == rewinding:

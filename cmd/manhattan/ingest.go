@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"golang.org/x/term"
@@ -66,7 +68,18 @@ func ingestToEnd(ctx context.Context, cfg actors.Config, events actors.Events, t
 	go func() {
 		select {
 		case <-ctx.Done():
+			// A second signal aborts: what is not committed yet is simply read again
+			// by the next run.
+			again := make(chan os.Signal, 1)
+			signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+			defer signal.Stop(again)
+			fmt.Fprintln(os.Stderr, "stopping: committing what has been read (signal again to abort)")
 			p.Stop()
+			select {
+			case <-again:
+				p.Kill()
+			case <-p.Done():
+			}
 		case <-p.Done():
 		}
 	}()

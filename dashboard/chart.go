@@ -1,7 +1,6 @@
 package dashboard
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -67,24 +66,8 @@ func loadDays(ctx context.Context, src source, r *report, goal, rollup string) (
 	for b := range buckets {
 		d.Buckets = append(d.Buckets, b)
 	}
-	slices.SortFunc(d.Buckets, compareBuckets)
+	slices.SortFunc(d.Buckets, persistence.CompareBuckets)
 	return d, nil
-}
-
-// compareBuckets orders integer buckets numerically before all others, which are
-// ordered by their bytes (the order of persistence.Store.Series).
-func compareBuckets(a, b string) int {
-	x, errA := strconv.ParseInt(a, 10, 64)
-	y, errB := strconv.ParseInt(b, 10, 64)
-	switch {
-	case errA == nil && errB == nil:
-		return cmp.Compare(x, y)
-	case errA == nil:
-		return -1
-	case errB == nil:
-		return 1
-	}
-	return strings.Compare(a, b)
 }
 
 // ratePoint is one day of a population's rate: conversions of visitors, per day or

@@ -333,13 +333,13 @@ func (s *Store) Series(ctx context.Context, q Query) ([]Point, error) {
 	if err != nil {
 		return nil, fmt.Errorf("series: %w", err)
 	}
-	slices.SortFunc(points, func(a, b Point) int { return compareBuckets(a.Bucket, b.Bucket) })
+	slices.SortFunc(points, func(a, b Point) int { return CompareBuckets(a.Bucket, b.Bucket) })
 	return points, nil
 }
 
-// compareBuckets orders integer buckets numerically before all others, which are
-// ordered by their bytes.
-func compareBuckets(a, b string) int {
+// CompareBuckets orders integer buckets numerically before all others, which are
+// ordered by their bytes: the order of Series.
+func CompareBuckets(a, b string) int {
 	x, errA := strconv.ParseInt(a, 10, 64)
 	y, errB := strconv.ParseInt(b, 10, 64)
 	switch {

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/loggen"
 	"github.com/manhattan-analytics/manhattan/persistence"
 	"github.com/manhattan-analytics/manhattan/persistence/localpg"
 	"github.com/manhattan-analytics/manhattan/persistence/pgtest"
@@ -59,7 +60,7 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 	store := pgtest.NewStore(t)
 	args := []string{"ingest", "--db", pgtest.URL(t), "--schema", store.Schema(), "--log", base,
 		"--shards", "2", "--flush-every", "7000", "--progress=false"}
-	for _, c := range loggenComplexFlags() {
+	for _, c := range loggen.ComplexGoals {
 		args = append(args, "--complex", c)
 	}
 	killed := 0
@@ -105,15 +106,6 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 	require.NoError(t, err, string(out))
 	assert.Contains(t, string(out), "records")
 	assert.Equal(t, want, canonical(dump(t, store)))
-}
-
-func loggenComplexFlags() []string {
-	return []string{
-		"abandoned cart|add to cart|began checkout",
-		"abandoned checkout|began checkout|completed checkout",
-		"abandoned after validation failure|began checkout,checkout validation failed|completed checkout",
-		"abandoned after payment failure|began checkout,payment failed|completed checkout",
-	}
 }
 
 func freePort(t *testing.T) int {

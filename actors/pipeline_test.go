@@ -14,10 +14,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/manhattan-analytics/manhattan/eventlog"
 	"github.com/manhattan-analytics/manhattan/internal/reference"
 	"github.com/manhattan-analytics/manhattan/loggen"
 	"github.com/manhattan-analytics/manhattan/messages"
-	"github.com/manhattan-analytics/manhattan/persistence/eventlog"
 	"github.com/manhattan-analytics/manhattan/rollups"
 	"github.com/manhattan-analytics/manhattan/visitor"
 )

@@ -9,8 +9,8 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/manhattan-analytics/manhattan/eventlog"
 	"github.com/manhattan-analytics/manhattan/messages"
-	"github.com/manhattan-analytics/manhattan/persistence/eventlog"
 )
 
 // pull asks the source to read another batch.

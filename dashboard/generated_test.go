@@ -15,7 +15,7 @@ import (
 
 	"github.com/manhattan-analytics/manhattan/dashboard"
 	"github.com/manhattan-analytics/manhattan/internal/fixtures"
-	"github.com/manhattan-analytics/manhattan/persistence/pgtest"
+	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 )
 
 // generatedAnswers reads the answers of the generated-20k fixture.

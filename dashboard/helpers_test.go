@@ -16,7 +16,7 @@ import (
 
 	"github.com/manhattan-analytics/manhattan/dashboard"
 	"github.com/manhattan-analytics/manhattan/internal/fixtures"
-	"github.com/manhattan-analytics/manhattan/persistence/pgtest"
+	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 )
 
 // The clickstream fixture's one split test.

@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/manhattan-analytics/manhattan/persistence/pgtest"
+	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }

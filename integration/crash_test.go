@@ -18,10 +18,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/internal/localpg"
+	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/loggen"
 	"github.com/manhattan-analytics/manhattan/persistence"
-	"github.com/manhattan-analytics/manhattan/persistence/localpg"
-	"github.com/manhattan-analytics/manhattan/persistence/pgtest"
 )
 
 var (

@@ -11,9 +11,9 @@ import (
 
 	"github.com/manhattan-analytics/manhattan/actors"
 	"github.com/manhattan-analytics/manhattan/internal/fixtures"
+	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/internal/reference"
 	"github.com/manhattan-analytics/manhattan/messages"
-	"github.com/manhattan-analytics/manhattan/persistence/pgtest"
 )
 
 // clickstreamFile is the one file of the clickstream log; offsetAfter25 is the pointer

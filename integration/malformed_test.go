@@ -12,9 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/eventlog"
+	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/messages"
-	"github.com/manhattan-analytics/manhattan/persistence/eventlog"
-	"github.com/manhattan-analytics/manhattan/persistence/pgtest"
 )
 
 func TestMalformedLinesAreDeadLettered(t *testing.T) {

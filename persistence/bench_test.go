@@ -16,9 +16,9 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/shopspring/decimal"
 
+	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/persistence"
-	"github.com/manhattan-analytics/manhattan/persistence/pgtest"
 )
 
 // The benchmark epoch: 100,000 changed histories of ~300 bytes and 50,000 counter

@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/persistence"
-	"github.com/manhattan-analytics/manhattan/persistence/pgtest"
 )
 
 func withConversion(e *messages.Epoch, goal string, n int64, value string) *messages.Epoch {

@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/manhattan-analytics/manhattan/persistence/pgtest"
+	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 )
 
 // TestMain provides the PostgreSQL server of the end-to-end test (started on first use).

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/manhattan-analytics/manhattan/persistence/eventlog"
+	"github.com/manhattan-analytics/manhattan/eventlog"
 )
 
 // Writer appends complete log lines, each ending in "\n", to the event log; now is the

@@ -19,8 +19,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/persistence"
-	"github.com/manhattan-analytics/manhattan/persistence/pgtest"
 	"github.com/manhattan-analytics/manhattan/rollups"
 	"github.com/manhattan-analytics/manhattan/tracker"
 	"github.com/manhattan-analytics/manhattan/visitor"

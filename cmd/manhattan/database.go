@@ -8,8 +8,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/manhattan-analytics/manhattan/internal/localpg"
 	"github.com/manhattan-analytics/manhattan/persistence"
-	"github.com/manhattan-analytics/manhattan/persistence/localpg"
 )
 
 // dbFlags are the flags that choose the database.

@@ -18,10 +18,10 @@ import (
 	"github.com/manhattan-analytics/manhattan/actors"
 	"github.com/manhattan-analytics/manhattan/api"
 	"github.com/manhattan-analytics/manhattan/dashboard"
+	"github.com/manhattan-analytics/manhattan/eventlog"
 	"github.com/manhattan-analytics/manhattan/loggen"
 	"github.com/manhattan-analytics/manhattan/metrics"
 	"github.com/manhattan-analytics/manhattan/persistence"
-	"github.com/manhattan-analytics/manhattan/persistence/eventlog"
 	"github.com/manhattan-analytics/manhattan/rollups"
 	"github.com/manhattan-analytics/manhattan/visitor"
 )

@@ -14,11 +14,11 @@ import (
 
 	"github.com/manhattan-analytics/manhattan/api"
 	"github.com/manhattan-analytics/manhattan/internal/fixtures"
+	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/internal/reference"
 	"github.com/manhattan-analytics/manhattan/loggen"
 	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/persistence"
-	"github.com/manhattan-analytics/manhattan/persistence/pgtest"
 )
 
 // demoArgs are the flags of a small demo on a fresh schema of the test database.

@@ -11,7 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/manhattan-analytics/manhattan/actors"
-	"github.com/manhattan-analytics/manhattan/persistence/eventlog"
+	"github.com/manhattan-analytics/manhattan/eventlog"
 )
 
 func init() {

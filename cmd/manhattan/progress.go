@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/eventlog"
 	"github.com/manhattan-analytics/manhattan/messages"
-	"github.com/manhattan-analytics/manhattan/persistence/eventlog"
 )
 
 // showProgress prints a progress line to standard error twice a second: records/s, how

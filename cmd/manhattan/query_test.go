@@ -18,8 +18,8 @@ import (
 
 	"github.com/manhattan-analytics/manhattan/api"
 	"github.com/manhattan-analytics/manhattan/internal/fixtures"
+	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/internal/reference"
-	"github.com/manhattan-analytics/manhattan/persistence/pgtest"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }

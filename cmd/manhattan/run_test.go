@@ -14,7 +14,7 @@ import (
 
 	"github.com/manhattan-analytics/manhattan/api"
 	"github.com/manhattan-analytics/manhattan/internal/fixtures"
-	"github.com/manhattan-analytics/manhattan/persistence/pgtest"
+	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 )
 
 // getJSON fetches an API document, failing the test on any status but 200.

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/manhattan-analytics/manhattan/eventlog"
 	"github.com/manhattan-analytics/manhattan/messages"
-	"github.com/manhattan-analytics/manhattan/persistence/eventlog"
 )
 
 // ReadLog reads the log base (e.g. ".../log/manhattan.log") from the pointer from to its

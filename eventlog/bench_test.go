@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/manhattan-analytics/manhattan/eventlog"
 	"github.com/manhattan-analytics/manhattan/loggen"
 	"github.com/manhattan-analytics/manhattan/messages"
-	"github.com/manhattan-analytics/manhattan/persistence/eventlog"
 	"golang.org/x/sys/unix"
 )
 

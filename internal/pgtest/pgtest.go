@@ -13,8 +13,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/manhattan-analytics/manhattan/internal/localpg"
 	"github.com/manhattan-analytics/manhattan/persistence"
-	"github.com/manhattan-analytics/manhattan/persistence/localpg"
 )
 
 // Environment variables read by this package.

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/internal/buildinfo"
 )
 
 // Namespace prefixes every metric name.
@@ -58,7 +59,14 @@ func New() *Metrics {
 	readTotal := prometheus.NewCounterFunc(ingest("records_read_total", "Log lines read by the source (read again after a rewind counts again)."),
 		func() float64 { return float64(m.read.total()) })
 
+	bi := buildinfo.Get()
+	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "build_info",
+		Help:        "Always 1; the labels name the running build (module version, VCS revision, Go version).",
+		ConstLabels: prometheus.Labels{"version": bi.Version, "revision": bi.Revision, "goversion": bi.GoVersion}})
+	buildInfo.Set(1)
+
 	m.registry.MustRegister(
+		buildInfo,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.recordsCommitted, m.deadLetters, m.epochs, m.lastEpoch, m.commitSeconds, m.restarts, m.historiesLoaded,

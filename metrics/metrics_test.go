@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/internal/buildinfo"
 	"github.com/manhattan-analytics/manhattan/internal/fixtures"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/metrics"
@@ -121,3 +122,9 @@ func TestRealPipelineFeedsMetrics(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestBuildInfoIsExported(t *testing.T) {
+	body := scrape(t, metrics.New())
+	bi := buildinfo.Get()
+	assert.Contains(t, body, `manhattan_build_info{goversion="`+bi.GoVersion+`",revision="`+bi.Revision+`",version="`+bi.Version+`"} 1`)
+}

@@ -51,6 +51,9 @@ func run(args []string, out, errOut io.Writer) int {
 		printUsage(out)
 		return 0
 	}
+	if args[0] == "--version" || args[0] == "-version" {
+		args = []string{"version"}
+	}
 	c := commands[args[0]]
 	if c == nil {
 		fmt.Fprintf(errOut, "manhattan: unknown command %q\n\n", args[0])
@@ -75,7 +78,7 @@ func run(args []string, out, errOut io.Writer) int {
 
 func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "Manhattan: server-side web analytics and split testing that robots cannot skew.")
-	fmt.Fprintln(w, "\nUsage: manhattan <command> [flags]\n\nCommands:")
+	fmt.Fprintln(w, "\nUsage: manhattan <command> [flags]\n       manhattan --version\n\nCommands:")
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
@@ -86,6 +89,7 @@ func printUsage(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nRun 'manhattan <command> --help' for a command's flags. Without --db (or MANHATTAN_DB /")
 	fmt.Fprintln(w, "DATABASE_URL) commands use a private PostgreSQL under --data-dir, started on demand.")
+	fmt.Fprintln(w, "\nExit status: 0 success, 1 failure, 2 usage error (bad command or flags).")
 }
 
 // newFlags returns a flag set for a subcommand that reports errors as usage errors.

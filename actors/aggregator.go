@@ -23,7 +23,7 @@ type openEpoch struct {
 // to the committer, and decides when the router cuts an epoch besides every FlushEvery
 // records: at every flush interval and when a shard's cache is full of pinned histories.
 type aggregator struct {
-	run       *run
+	env       *env
 	gen       int64
 	router    *actor.PID
 	source    *actor.PID
@@ -33,9 +33,11 @@ type aggregator struct {
 	open     map[int64]*openEpoch
 	next     int64 // next epoch to seal
 	inFlight int   // sealed, not yet committed
-	held     bool
-	ticker   *time.Ticker
-	done     chan struct{}
+	caughtUp bool  // the source has reached the end of the log (in this or an earlier generation)
+	// throttling is set while the source has been told to hold (too many epochs in flight).
+	throttling bool
+	ticker     *time.Ticker
+	stopTicks  chan struct{}
 }
 
 func (a *aggregator) Receive(ctx actor.Context) {
@@ -44,17 +46,22 @@ func (a *aggregator) Receive(ctx actor.Context) {
 		a.router, a.source, a.committer, a.shards = m.router, m.source, m.committer, m.shards
 		a.open = map[int64]*openEpoch{}
 		a.next = m.startEpoch + 1
+		a.caughtUp = m.caughtUp
 		a.startTicker(ctx)
+	case *messages.CaughtUp:
+		if m.Gen == a.gen {
+			a.caughtUp = true
+		}
 	case *tick:
 		// The interval bounds freshness once the source has caught up with the log; while
 		// it works through a backlog, epochs are cut by size, which keeps catch-up fast
 		// (fewer, larger epochs rewrite each busy history fewer times).
-		if m.gen == a.gen && a.run.stats.caughtUp.Load() {
-			ctx.Send(a.router, &messages.CutEpoch{Gen: a.gen, Reason: "interval"})
+		if m.gen == a.gen && a.caughtUp {
+			ctx.Send(a.router, &messages.CutEpoch{Gen: a.gen})
 		}
 	case *messages.CacheFull:
 		if m.Gen == a.gen {
-			ctx.Send(a.router, &messages.CutEpoch{Gen: a.gen, Reason: "cache full"})
+			ctx.Send(a.router, &messages.CutEpoch{Gen: a.gen})
 		}
 	case *messages.EpochCut:
 		if m.Gen == a.gen {
@@ -74,8 +81,8 @@ func (a *aggregator) Receive(ctx actor.Context) {
 		for _, pid := range a.shards {
 			ctx.Send(pid, m)
 		}
-		if a.held && a.inFlight < a.run.cfg.MaxEpochsInFlight {
-			a.held = false
+		if a.throttling && a.inFlight < a.env.cfg.MaxEpochsInFlight {
+			a.throttling = false
 			ctx.Send(a.source, &messages.Throttle{Gen: a.gen, Hold: false})
 		}
 	case *actor.Stopping:
@@ -84,9 +91,9 @@ func (a *aggregator) Receive(ctx actor.Context) {
 }
 
 func (a *aggregator) startTicker(ctx actor.Context) {
-	a.ticker = time.NewTicker(a.run.cfg.FlushInterval)
-	a.done = make(chan struct{})
-	self, gen, root, t, done := ctx.Self(), a.gen, ctx.ActorSystem().Root, a.ticker, a.done
+	a.ticker = time.NewTicker(a.env.cfg.FlushInterval)
+	a.stopTicks = make(chan struct{})
+	self, gen, root, t, done := ctx.Self(), a.gen, ctx.ActorSystem().Root, a.ticker, a.stopTicks
 	go func() {
 		for {
 			select {
@@ -102,7 +109,7 @@ func (a *aggregator) startTicker(ctx actor.Context) {
 func (a *aggregator) stopTicker() {
 	if a.ticker != nil {
 		a.ticker.Stop()
-		close(a.done)
+		close(a.stopTicks)
 		a.ticker = nil
 	}
 }
@@ -110,7 +117,7 @@ func (a *aggregator) stopTicker() {
 func (a *aggregator) epochOf(n int64) *openEpoch {
 	o := a.open[n]
 	if o == nil {
-		o = &openEpoch{epoch: &messages.Epoch{Source: a.run.cfg.Source, Number: n}}
+		o = &openEpoch{epoch: &messages.Epoch{Source: a.env.cfg.Source, Number: n}}
 		a.open[n] = o
 	}
 	return o
@@ -156,8 +163,8 @@ func (a *aggregator) seal(ctx actor.Context) {
 		o.stats.dead = int64(len(e.DeadLetters))
 		ctx.Send(a.committer, &sealed{gen: a.gen, epoch: e, last: o.cut.Last, stats: o.stats})
 		a.inFlight++
-		if !a.held && a.inFlight >= a.run.cfg.MaxEpochsInFlight {
-			a.held = true
+		if !a.throttling && a.inFlight >= a.env.cfg.MaxEpochsInFlight {
+			a.throttling = true
 			ctx.Send(a.source, &messages.Throttle{Gen: a.gen, Hold: true})
 		}
 	}

@@ -41,8 +41,6 @@ func (c *historyCache) put(vid string, h *visitor.History) *entry {
 	return e
 }
 
-func (c *historyCache) len() int { return len(c.byVID) }
-
 // evict drops least recently used histories not changed after epoch committed until the
 // cache is within capacity. It reports whether the cache is still over capacity (every
 // remaining candidate is pinned).

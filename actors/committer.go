@@ -23,22 +23,23 @@ type epochStats struct {
 	records, dead, humans, held, replayed int64
 }
 
-// committed tells the supervisor that an epoch is durable.
-type committed struct {
+// commitReport tells the supervisor that an epoch is durable, with its figures for the
+// summary and the metrics. The committer sends it together with messages.Committed, which
+// goes to the aggregator and the shards: one event, told to each party what it needs.
+type commitReport struct {
 	gen     int64
 	epoch   int64
 	pointer messages.Pointer
 	last    bool
 	stats   epochStats
 	took    time.Duration
-	rows    int
 	empty   bool // nothing was written (an empty final epoch)
 }
 
 // committer writes sealed epochs in order, one transaction each. A failed commit panics:
 // the supervisor rewinds the pipeline and settles the outcome by reading the pointer back.
 type committer struct {
-	run        *run
+	env        *env
 	gen        int64
 	aggregator *actor.PID
 	supervisor *actor.PID
@@ -55,20 +56,20 @@ func (c *committer) Receive(ctx actor.Context) {
 		if e := m.epoch; m.last && e.Records == 0 && len(e.DeadLetters) == 0 && len(e.Histories) == 0 && e.Deltas.Empty() {
 			// The final epoch of a run that found nothing new: no line was consumed, so the
 			// pointer has not moved and there is nothing to write.
-			ctx.Send(c.supervisor, &committed{gen: c.gen, epoch: e.Number, pointer: e.Pointer, last: true, empty: true})
+			ctx.Send(c.supervisor, &commitReport{gen: c.gen, epoch: e.Number, pointer: e.Pointer, last: true, empty: true})
 			return
 		}
 		start := time.Now()
-		cctx, cancel := context.WithTimeout(c.run.ctx, c.run.cfg.CommitTimeout)
-		err := c.run.cfg.Store.CommitEpoch(cctx, m.epoch)
+		cctx, cancel := context.WithTimeout(c.env.ctx, c.env.cfg.CommitTimeout)
+		err := c.env.cfg.Store.CommitEpoch(cctx, m.epoch)
 		cancel()
 		if err != nil {
 			panic(fmt.Errorf("commit epoch %d (pointer %v): %w", m.epoch.Number, m.epoch.Pointer, err))
 		}
 		ctx.Send(c.aggregator, &messages.Committed{Gen: c.gen, Epoch: m.epoch.Number, Pointer: m.epoch.Pointer})
-		ctx.Send(c.supervisor, &committed{
+		ctx.Send(c.supervisor, &commitReport{
 			gen: c.gen, epoch: m.epoch.Number, pointer: m.epoch.Pointer, last: m.last, stats: m.stats,
-			took: time.Since(start), rows: len(m.epoch.Histories),
+			took: time.Since(start),
 		})
 	}
 }

@@ -23,4 +23,36 @@
 //     generation from it. Messages carry their generation; stale ones are ignored.
 //   - The number of batches read ahead of the slowest shard and of sealed epochs waiting
 //     for the committer is bounded, which bounds memory.
+//
+// # Messages
+//
+// Actors talk only by messages (package messages, plus a few private ones in this package
+// for the supervisor's own protocol). The source reports reaching the end of the log with
+// CaughtUp (to the aggregator, which then also cuts epochs at every flush interval, and to
+// the supervisor, which tells later generations in their wiring). Pipeline.Stop and
+// Pipeline.Kill send the supervisor a shutdown message; the supervisor never blocks
+// between messages (it retries an unreachable store by a message to itself), so a stop
+// request is always seen.
+//
+// Ownership: a value handed over in a message belongs to the receiver from the moment it
+// is sent. The sender neither reads nor writes it, nor anything it points to (record
+// slices, deltas, dead letters, history snapshots), afterwards. A record slice travels from
+// the source (RecordBatch) to the router and from the router (ShardBatch) to one shard; the
+// last holder gives it back to the run's recordPools when it is done with it: the router
+// after splitting a batch into parts, the shard after applying its part. A slice given
+// back is never used again by the one who gave it.
+//
+// # Shared state
+//
+// Besides messages the actors of one pipeline share only env, created by Start:
+//   - cfg, events: read-only. events' funcs are called by the supervisor (Committed,
+//     Restarted) and by the shards (Loaded), so they must be safe for concurrent use.
+//   - ctx: cancelled by Kill; every store call takes it, so Kill aborts them.
+//   - pools: the record slice pools (sync.Pool, safe for concurrent use), see Ownership.
+//   - stats.read: lines read, an atomic counter written by the source only.
+//   - stats.mu guards stats.summary, stats.caughtUp and stats.lastCommit. The supervisor
+//     alone writes them (on its messages); Pipeline.Stats reads them from outside.
+//
+// Nothing else is shared: every actor's own fields are touched only by its Receive (and,
+// for the supervisor, by HandleFailure, which the actor system calls between messages).
 package actors

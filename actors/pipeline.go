@@ -48,27 +48,30 @@ type Events struct {
 	Loaded    func(histories int)
 }
 
-// run is the environment shared by one pipeline's actors: configuration and counters.
-type run struct {
-	cfg    Config
-	events Events
+// env is what one pipeline's actors share besides their messages. The package comment
+// ("Shared state") says who writes each field.
+type env struct {
+	cfg    Config          // read-only once Start returns
+	events Events          // read-only; called by the supervisor (Committed, Restarted) and the shards (Loaded)
 	ctx    context.Context // cancelled by Kill: aborts store calls
-	pools  *recordPools
+	pools  *recordPools    // safe for concurrent use; see the ownership rule of record slices
 
 	stats struct {
-		read, loaded    atomic.Int64
-		caughtUp        atomic.Bool
-		lastCommitNanos atomic.Int64
-		mu              sync.Mutex
-		summary         Summary
-		startedAt       time.Time
-		stopRequested   atomic.Bool
+		startedAt time.Time    // read-only once Start returns
+		read      atomic.Int64 // lines read, all generations; written by the source only
+
+		// mu guards the fields below. The supervisor alone writes them; Pipeline.Stats
+		// reads them from outside the actor system.
+		mu         sync.Mutex
+		summary    Summary
+		caughtUp   bool
+		lastCommit time.Duration
 	}
 }
 
 // Pipeline is a running ingest.
 type Pipeline struct {
-	run    *run
+	env    *env
 	system *actor.ActorSystem
 	sup    *actor.PID
 	cancel context.CancelFunc
@@ -84,14 +87,14 @@ func Start(cfg Config, events Events) (*Pipeline, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &run{cfg: cfg, events: events, ctx: ctx, pools: &recordPools{size: cfg.BatchSize}}
+	r := &env{cfg: cfg, events: events, ctx: ctx, pools: &recordPools{size: cfg.BatchSize}}
 	r.stats.startedAt = time.Now()
 	logger := cfg.Logger
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return slog.New(levelAtLeast{logger.Handler(), slog.LevelWarn})
 	}))
-	p := &Pipeline{run: r, system: system, cancel: cancel, done: make(chan struct{})}
-	sup := &supervisor{run: r, pipeline: p}
+	p := &Pipeline{env: r, system: system, cancel: cancel, done: make(chan struct{})}
+	sup := &supervisor{env: r, pipeline: p}
 	p.sup = system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return sup }))
 	return p, nil
 }
@@ -115,14 +118,12 @@ func Run(ctx context.Context, cfg Config, events Events) (Summary, error) {
 
 // Stop asks the pipeline to end its input, commit what it has read and finish.
 func (p *Pipeline) Stop() {
-	p.run.stats.stopRequested.Store(true)
 	p.system.Root.Send(p.sup, &shutdown{})
 }
 
 // Kill aborts the pipeline at once: uncommitted work is dropped (it will be read again
 // from the committed pointer by the next run).
 func (p *Pipeline) Kill() {
-	p.run.stats.stopRequested.Store(true)
 	p.cancel()
 	p.system.Root.Send(p.sup, &shutdown{kill: true})
 }
@@ -141,17 +142,13 @@ func (p *Pipeline) Wait() (Summary, error) {
 
 // Stats returns a live view of the pipeline.
 func (p *Pipeline) Stats() Stats {
-	r := p.run
+	r := p.env
 	r.stats.mu.Lock()
-	s := r.stats.summary
+	st := Stats{Committed: r.stats.summary, CaughtUp: r.stats.caughtUp, LastCommit: r.stats.lastCommit}
 	r.stats.mu.Unlock()
-	s.Elapsed = time.Since(r.stats.startedAt)
-	return Stats{
-		Read:       r.stats.read.Load(),
-		Committed:  s,
-		CaughtUp:   r.stats.caughtUp.Load(),
-		LastCommit: time.Duration(r.stats.lastCommitNanos.Load()),
-	}
+	st.Committed.Elapsed = time.Since(r.stats.startedAt)
+	st.Read = r.stats.read.Load()
+	return st
 }
 
 // levelAtLeast filters a handler to records at or above a level (the actor system's own

@@ -282,6 +282,7 @@ func TestFollowPicksUpGrowthAndStopsCleanly(t *testing.T) {
 		defer store.mu.Unlock()
 		return store.pointer == end
 	}, 30*time.Second, 10*time.Millisecond)
+	assert.True(t, p.Stats().CaughtUp, "the source reported reaching the end of the log")
 	p.Stop()
 	sum, err := p.Wait()
 	require.NoError(t, err)

@@ -9,7 +9,8 @@ import (
 // recordPools recycle the record slices of batches. A slice travels from the source
 // (RecordBatch) through the router (ShardBatch, split by visitor) to a shard, and the
 // last of them to hold it gives it back: the router after splitting a batch, the shard
-// after applying one. Records are large, and reusing their slices keeps the allocation
+// after applying one (the ownership rule of the package comment: who sent a slice never
+// touches it again, who gave it back neither). Records are large, and reusing their slices keeps the allocation
 // rate, and with it the garbage collector's work, down. A slice given back is cleared
 // first, so the pool keeps no log line alive.
 //

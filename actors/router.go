@@ -19,7 +19,7 @@ func ShardOf(vid string, n int) int {
 
 // router splits batches by visitor and injects epoch barriers.
 type router struct {
-	run        *run
+	env        *env
 	gen        int64
 	shards     []*actor.PID
 	aggregator *actor.PID
@@ -42,7 +42,7 @@ func (r *router) Receive(ctx actor.Context) {
 			return
 		}
 		r.route(ctx, m)
-		if r.records >= r.run.cfg.FlushEvery {
+		if r.records >= r.env.cfg.FlushEvery {
 			r.cut(ctx, false)
 		}
 	case *messages.CutEpoch:
@@ -65,13 +65,13 @@ func (r *router) route(ctx actor.Context, b *messages.RecordBatch) {
 	} else {
 		per := len(b.Records)/n + len(b.Records)/(4*n) + 1
 		for i := range parts {
-			parts[i] = r.run.pools.get(per)
+			parts[i] = r.env.pools.get(per)
 		}
 		for i := range b.Records {
 			k := ShardOf(b.Records[i].VID, n)
 			parts[k] = append(parts[k], b.Records[i])
 		}
-		r.run.pools.put(b.Records) // copied into the parts
+		r.env.pools.put(b.Records) // copied into the parts
 	}
 	for i, pid := range r.shards {
 		ctx.Send(pid, &messages.ShardBatch{Gen: r.gen, Seq: b.Seq, Records: parts[i]})

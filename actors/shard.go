@@ -12,7 +12,7 @@ import (
 
 // shard owns the histories of the visitors that hash to it and applies their records.
 type shard struct {
-	run        *run
+	env        *env
 	gen        int64
 	id         int
 	source     *actor.PID
@@ -55,11 +55,11 @@ func (s *shard) Receive(ctx actor.Context) {
 }
 
 func (s *shard) apply(ctx actor.Context, b *messages.ShardBatch) {
-	if hook := s.run.cfg.Hooks.ShardBatch; hook != nil {
+	if hook := s.env.cfg.Hooks.ShardBatch; hook != nil {
 		hook(s.id, s.gen, b.Seq)
 	}
 	entries := s.load(b.Records)
-	rules := s.run.cfg.Rules
+	rules := s.env.cfg.Rules
 	for i := range b.Records {
 		rec := &b.Records[i]
 		e := entries[i]
@@ -82,7 +82,7 @@ func (s *shard) apply(ctx actor.Context, b *messages.ShardBatch) {
 		}
 	}
 	clear(entries)             // keep no evicted entry alive
-	s.run.pools.put(b.Records) // applied: no one reads them any more
+	s.env.pools.put(b.Records) // applied: no one reads them any more
 	ctx.Send(s.source, &messages.ShardProgress{Gen: s.gen, Shard: s.id, Seq: b.Seq})
 	if s.cache.evict(s.committed) && !s.pressured {
 		s.pressured = true
@@ -98,7 +98,7 @@ func (s *shard) applyOne(rules *visitor.Rules, h *visitor.History, rec *messages
 			err = fmt.Errorf("panic while applying record: %v", p)
 		}
 	}()
-	if hook := s.run.cfg.Hooks.Record; hook != nil {
+	if hook := s.env.cfg.Hooks.Record; hook != nil {
 		hook(s.id, rec)
 	}
 	rules.ApplyCounts(h, rec, &s.counts)
@@ -127,9 +127,9 @@ func (s *shard) load(recs []messages.Record) []*entry {
 	for i, e := range misses {
 		vids[i] = e.vid
 	}
-	ctx, cancel := context.WithTimeout(s.run.ctx, s.run.cfg.CommitTimeout)
+	ctx, cancel := context.WithTimeout(s.env.ctx, s.env.cfg.CommitTimeout)
 	defer cancel()
-	found, err := s.run.cfg.Store.LoadHistories(ctx, vids)
+	found, err := s.env.cfg.Store.LoadHistories(ctx, vids)
 	if err != nil {
 		panic(fmt.Errorf("shard %d: load %d histories: %w", s.id, len(vids), err))
 	}
@@ -141,8 +141,7 @@ func (s *shard) load(recs []messages.Record) []*entry {
 			}
 		}
 	}
-	s.run.stats.loaded.Add(int64(len(found)))
-	if f := s.run.events.Loaded; f != nil && len(found) > 0 {
+	if f := s.env.events.Loaded; f != nil && len(found) > 0 {
 		f(len(found))
 	}
 	return entries

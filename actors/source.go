@@ -23,25 +23,28 @@ type stopReading struct{}
 // It never blocks on the log: at the end of the files it closes its reader and looks again
 // after the poll interval (follow mode) or ends the input (batch mode).
 type source struct {
-	run    *run
-	gen    int64
-	router *actor.PID
+	env        *env
+	gen        int64
+	router     *actor.PID
+	aggregator *actor.PID
+	supervisor *actor.PID
 
-	pos     messages.Pointer // just past the last line read
-	reader  *eventlog.Reader
-	seq     int64   // last batch sent
-	acked   []int64 // last batch applied, per shard
-	held    bool    // the aggregator asked us to wait for the committer
-	ended   bool
-	wanted  bool // the source should read as soon as it may
-	pending bool // a pull message is on its way
-	timer   *time.Timer
+	pos       messages.Pointer // just past the last line read
+	reader    *eventlog.Reader
+	seq       int64   // last batch sent
+	acked     []int64 // last batch applied, per shard
+	throttled bool    // the aggregator asked us to wait for the committer
+	caughtUp  bool    // CaughtUp sent in this generation
+	ended     bool
+	wanted    bool // the source should read as soon as it may
+	pending   bool // a pull message is on its way
+	timer     *time.Timer
 }
 
 func (s *source) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *wiring:
-		s.router = m.router
+		s.router, s.aggregator, s.supervisor = m.router, m.aggregator, m.supervisor
 		s.acked = make([]int64, len(m.shards))
 		s.pos = m.start
 		s.wanted = true
@@ -59,7 +62,7 @@ func (s *source) Receive(ctx actor.Context) {
 		}
 	case *messages.Throttle:
 		if m.Gen == s.gen {
-			s.held = m.Hold
+			s.throttled = m.Hold
 			s.read(ctx)
 		}
 	case *stopReading:
@@ -93,24 +96,24 @@ func (s *source) ahead() int64 {
 
 // read sends one batch if the source may read now, then asks itself for the next one.
 func (s *source) read(ctx actor.Context) {
-	if s.ended || !s.wanted || s.pending || s.held || s.ahead() >= int64(s.run.cfg.MaxBatchesAhead) {
+	if s.ended || !s.wanted || s.pending || s.throttled || s.ahead() >= int64(s.env.cfg.MaxBatchesAhead) {
 		return
 	}
 	if s.reader == nil {
-		r, err := eventlog.OpenReader(s.run.cfg.LogBase, s.pos, eventlog.Options{SkipMissing: s.run.cfg.SkipMissing})
+		r, err := eventlog.OpenReader(s.env.cfg.LogBase, s.pos, eventlog.Options{SkipMissing: s.env.cfg.SkipMissing})
 		if errors.Is(err, eventlog.ErrPointerFileMissing) || errors.Is(err, eventlog.ErrPointerBeyondEnd) {
 			// Reading again cannot help: the operator has to choose (DESIGN §2).
 			panic(fatalError{fmt.Errorf("source %q: the committed pointer %v does not fit log %s (set SkipMissing, --skip-missing, to continue at the next file): %w",
-				s.run.cfg.Source, s.pos, s.run.cfg.LogBase, err)})
+				s.env.cfg.Source, s.pos, s.env.cfg.LogBase, err)})
 		}
 		if err != nil {
-			panic(fmt.Errorf("source: open log %s at %v: %w", s.run.cfg.LogBase, s.pos, err))
+			panic(fmt.Errorf("source: open log %s at %v: %w", s.env.cfg.LogBase, s.pos, err))
 		}
 		s.reader = r
 	}
-	batch := &messages.RecordBatch{Gen: s.gen, Records: s.run.pools.get(s.run.cfg.BatchSize)}
+	batch := &messages.RecordBatch{Gen: s.gen, Records: s.env.pools.get(s.env.cfg.BatchSize)}
 	atEnd := false
-	for len(batch.Records)+len(batch.DeadLetters) < s.run.cfg.BatchSize {
+	for len(batch.Records)+len(batch.DeadLetters) < s.env.cfg.BatchSize {
 		line, err := s.reader.Next(context.Background())
 		if errors.Is(err, io.EOF) {
 			atEnd = true
@@ -139,7 +142,7 @@ func (s *source) read(ctx actor.Context) {
 		s.seq++
 		batch.Seq = s.seq
 		batch.End = s.pos
-		s.run.stats.read.Add(int64(len(batch.Records) + len(batch.DeadLetters)))
+		s.env.stats.read.Add(int64(len(batch.Records) + len(batch.DeadLetters)))
 		ctx.Send(s.router, batch)
 	}
 	if !atEnd {
@@ -150,14 +153,26 @@ func (s *source) read(ctx actor.Context) {
 	// At the end of the log: release the files; look again later or end the input.
 	_ = s.reader.Close()
 	s.reader = nil
-	s.run.stats.caughtUp.Store(true)
-	if !s.run.cfg.Follow {
+	s.reportCaughtUp(ctx)
+	if !s.env.cfg.Follow {
 		s.end(ctx)
 		return
 	}
 	self, gen, root := ctx.Self(), s.gen, ctx.ActorSystem().Root
 	s.pending = true
-	s.timer = time.AfterFunc(s.run.cfg.PollInterval, func() { root.Send(self, &pull{gen: gen}) })
+	s.timer = time.AfterFunc(s.env.cfg.PollInterval, func() { root.Send(self, &pull{gen: gen}) })
+}
+
+// reportCaughtUp tells the aggregator and the supervisor, once per generation, that the
+// source has reached the end of the log.
+func (s *source) reportCaughtUp(ctx actor.Context) {
+	if s.caughtUp {
+		return
+	}
+	s.caughtUp = true
+	m := &messages.CaughtUp{Gen: s.gen}
+	ctx.Send(s.aggregator, m)
+	ctx.Send(s.supervisor, m)
 }
 
 func (s *source) end(ctx actor.Context) {

@@ -19,8 +19,10 @@ type wiring struct {
 	start                                             messages.Pointer
 	startEpoch                                        int64
 	cachePerShard                                     int
+	caughtUp                                          bool // an earlier generation's source reached the end of the log
 }
 
+// shutdown is the stop request of Pipeline.Stop (graceful) and Pipeline.Kill (kill).
 type shutdown struct{ kill bool }
 
 // ErrAborted is returned by a pipeline stopped with Kill.
@@ -32,27 +34,36 @@ type fatalError struct{ err error }
 
 func (f fatalError) Error() string { return f.err.Error() }
 
+// restart starts the next generation once the backoff after a failure has passed.
 type restart struct{}
+
+// retryPointer asks the supervisor to read the committed pointer again after a failure.
+type retryPointer struct{}
 
 type supState int
 
 const (
-	running   supState = iota // a generation is at work
-	rewinding                 // children are stopping after a failure; a new generation follows
-	finishing                 // children are stopping; the pipeline ends
+	connecting supState = iota // reading the committed pointer; retrying while the store is unreachable
+	running                    // a generation is at work
+	rewinding                  // children are stopping after a failure; a new generation follows
+	finishing                  // children are stopping; the pipeline ends
 )
 
 // supervisor is the parent of every pipeline actor and their supervision strategy: any
 // failure of a child stops the whole generation and, once every child has stopped, starts
-// a new one from the committed pointer (see the package invariants).
+// a new one from the committed pointer (see the package invariants). It alone writes the
+// run's summary (env.stats). It never blocks on the store between messages, so a stop
+// request is seen while the store is unreachable.
 type supervisor struct {
-	run      *run
+	env      *env
 	pipeline *Pipeline
 
-	gen      int64
-	state    supState
-	children int
-	source   *actor.PID
+	gen           int64
+	state         supState
+	children      int
+	source        *actor.PID
+	stopRequested bool // a shutdown message has arrived
+	caughtUp      bool // a source has reached the end of the log
 
 	committedEpoch int64
 	failEpoch      int64 // committed epoch at the last failure
@@ -60,43 +71,71 @@ type supervisor struct {
 	lastFailure    error
 	backoff        time.Duration
 	finishErr      error
+
+	storeSince time.Time     // connecting: when the first attempt began
+	storeWait  time.Duration // connecting: the wait before the next attempt
+	storeErr   error         // connecting: the last attempt's error
 }
 
 func (s *supervisor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		s.startGeneration(ctx)
+		s.connect(ctx)
 	case *restart:
 		if s.state == rewinding {
-			s.startGeneration(ctx)
+			s.connect(ctx)
 		}
-	case *committed:
+	case *retryPointer:
+		if s.state == connecting {
+			s.tryPointer(ctx)
+		}
+	case *commitReport:
 		if m.gen == s.gen {
 			s.onCommitted(ctx, m)
 		}
+	case *messages.CaughtUp:
+		s.onCaughtUp() // a fact about the log, whichever generation found it
 	case *shutdown:
-		switch {
-		case m.kill:
-			s.finish(ctx, ErrAborted)
-		case s.state == running && s.source != nil:
-			ctx.Send(s.source, &stopReading{})
-		case s.state == rewinding:
-			s.state = finishing
-			s.done(ctx)
-		}
+		s.onShutdown(ctx, m)
 	case *actor.Terminated:
 		s.children--
-		s.done(ctx)
+		s.continueWhenStopped(ctx)
 	}
 }
 
+func (s *supervisor) onShutdown(ctx actor.Context, m *shutdown) {
+	s.stopRequested = true
+	switch {
+	case m.kill:
+		s.finish(ctx, ErrAborted)
+	case s.state == running && s.source != nil:
+		ctx.Send(s.source, &stopReading{})
+	case s.state == rewinding:
+		s.state = finishing
+		s.continueWhenStopped(ctx)
+	case s.state == connecting:
+		s.finish(ctx, fmt.Errorf("pipeline: stopped while the store was unreachable (uncommitted records will be read again): %w", s.storeErr))
+	}
+}
+
+func (s *supervisor) onCaughtUp() {
+	if s.caughtUp {
+		return
+	}
+	s.caughtUp = true
+	s.env.stats.mu.Lock()
+	s.env.stats.caughtUp = true
+	s.env.stats.mu.Unlock()
+}
+
 // HandleFailure makes the supervisor its children's supervision strategy: rewind them all.
+// The actor system calls it between the supervisor's messages.
 func (s *supervisor) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, _ *actor.RestartStatistics, reason any, _ any) {
 	if s.state != running {
 		return // the generation is already being stopped
 	}
 	if f, ok := reason.(fatalError); ok {
-		s.run.cfg.Logger.Error("pipeline failure that a rewind cannot mend", slog.String("actor", child.Id), slog.Any("error", f.err))
+		s.env.cfg.Logger.Error("pipeline failure that a rewind cannot mend", slog.String("actor", child.Id), slog.Any("error", f.err))
 		s.finishErr = f.err
 		s.state = finishing
 		sup.StopChildren(sup.Children()...)
@@ -106,10 +145,10 @@ func (s *supervisor) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, c
 	if !ok {
 		err = fmt.Errorf("%v", reason)
 	}
-	s.run.stats.mu.Lock()
-	s.run.stats.summary.Restarts++
-	s.run.stats.mu.Unlock()
-	if f := s.run.events.Restarted; f != nil {
+	s.env.stats.mu.Lock()
+	s.env.stats.summary.Restarts++
+	s.env.stats.mu.Unlock()
+	if f := s.env.events.Restarted; f != nil {
 		f(err)
 	}
 	if s.committedEpoch == s.failEpoch && s.failures > 0 {
@@ -118,30 +157,30 @@ func (s *supervisor) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, c
 		s.failEpoch, s.failures = s.committedEpoch, 1
 	}
 	s.lastFailure = err
-	s.run.cfg.Logger.Warn("pipeline failure; rewinding to the committed pointer",
+	s.env.cfg.Logger.Warn("pipeline failure; rewinding to the committed pointer",
 		slog.String("actor", child.Id), slog.Any("error", err),
 		slog.Int64("committed_epoch", s.committedEpoch), slog.Int("failures", s.failures))
-	if s.failures >= s.run.cfg.MaxFailures {
+	if s.failures >= s.env.cfg.MaxFailures {
 		s.finishErr = fmt.Errorf("pipeline: the epoch after %d failed %d times in a row, giving up: %w",
 			s.committedEpoch, s.failures, err)
 		s.state = finishing
 	} else {
 		s.state = rewinding
-		s.backoff = min(max(s.backoff*2, s.run.cfg.RetryBackoff), s.run.cfg.MaxBackoff)
+		s.backoff = min(max(s.backoff*2, s.env.cfg.RetryBackoff), s.env.cfg.MaxBackoff)
 	}
 	sup.StopChildren(sup.Children()...)
 }
 
-func (s *supervisor) onCommitted(ctx actor.Context, m *committed) {
+func (s *supervisor) onCommitted(ctx actor.Context, m *commitReport) {
 	if m.empty {
 		s.finish(ctx, nil)
 		return
 	}
 	s.committedEpoch = m.epoch
 	s.failures, s.backoff = 0, 0
-	r := s.run
-	r.stats.lastCommitNanos.Store(int64(m.took))
+	r := s.env
 	r.stats.mu.Lock()
+	r.stats.lastCommit = m.took
 	sum := &r.stats.summary
 	sum.Records += m.stats.records
 	sum.DeadLetters += m.stats.dead
@@ -172,11 +211,12 @@ func (s *supervisor) finish(ctx actor.Context, err error) {
 	for _, pid := range ctx.Children() {
 		ctx.Stop(pid)
 	}
-	s.done(ctx)
+	s.continueWhenStopped(ctx)
 }
 
-// done acts once every child of the generation has stopped.
-func (s *supervisor) done(ctx actor.Context) {
+// continueWhenStopped, once every child of the generation has stopped, ends the pipeline
+// (finishing) or schedules the next generation after the backoff (rewinding).
+func (s *supervisor) continueWhenStopped(ctx actor.Context) {
 	if s.children > 0 {
 		return
 	}
@@ -189,9 +229,9 @@ func (s *supervisor) done(ctx actor.Context) {
 			close(s.pipeline.done)
 		}
 	case rewinding:
-		if s.run.stats.stopRequested.Load() {
+		if s.stopRequested {
 			s.state = finishing
-			s.done(ctx)
+			s.continueWhenStopped(ctx)
 			return
 		}
 		self, root := ctx.Self(), ctx.ActorSystem().Root
@@ -199,21 +239,48 @@ func (s *supervisor) done(ctx actor.Context) {
 	}
 }
 
-// startGeneration reads the committed pointer (waiting for the store if need be) and
-// spawns a new generation of the pipeline from it.
-func (s *supervisor) startGeneration(ctx actor.Context) {
-	ptr, epoch, err := s.loadPointer()
-	if err != nil {
-		s.finish(ctx, err)
+// connect starts reading the committed pointer for a new generation.
+func (s *supervisor) connect(ctx actor.Context) {
+	s.state = connecting
+	s.storeSince, s.storeWait, s.storeErr = time.Now(), s.env.cfg.RetryBackoff, nil
+	s.tryPointer(ctx)
+}
+
+// tryPointer reads the committed pointer and starts a generation from it. While the store
+// is unreachable it tries again, with backoff, by a message to itself, up to StoreWait.
+func (s *supervisor) tryPointer(ctx actor.Context) {
+	cfg := s.env.cfg
+	cctx, cancel := context.WithTimeout(s.env.ctx, 10*time.Second)
+	ptr, epoch, err := cfg.Store.LoadPointer(cctx, cfg.Source)
+	cancel()
+	if err == nil {
+		s.startGeneration(ctx, ptr, epoch)
 		return
 	}
+	s.storeErr = err
+	if s.env.ctx.Err() != nil {
+		s.finish(ctx, fmt.Errorf("pipeline: stopped while the store was unreachable (uncommitted records will be read again): %w", err))
+		return
+	}
+	if time.Since(s.storeSince) > cfg.StoreWait {
+		s.finish(ctx, fmt.Errorf("pipeline: store unreachable for %v: %w", cfg.StoreWait, err))
+		return
+	}
+	cfg.Logger.Warn("store unreachable; retrying", slog.Any("error", err), slog.Duration("in", s.storeWait))
+	self, root := ctx.Self(), ctx.ActorSystem().Root
+	time.AfterFunc(s.storeWait, func() { root.Send(self, &retryPointer{}) })
+	s.storeWait = min(s.storeWait*2, cfg.MaxBackoff)
+}
+
+// startGeneration spawns a new generation of the pipeline from the committed pointer.
+func (s *supervisor) startGeneration(ctx actor.Context, ptr messages.Pointer, epoch int64) {
 	s.gen++
 	s.state = running
 	s.committedEpoch = epoch
-	s.run.stats.mu.Lock()
-	s.run.stats.summary.Pointer = ptr
-	s.run.stats.mu.Unlock()
-	cfg := s.run.cfg
+	s.env.stats.mu.Lock()
+	s.env.stats.summary.Pointer = ptr
+	s.env.stats.mu.Unlock()
+	cfg := s.env.cfg
 	gen := s.gen
 	spawn := func(name string, a actor.Actor) *actor.PID {
 		s.children++
@@ -225,14 +292,14 @@ func (s *supervisor) startGeneration(ctx actor.Context) {
 		return pid
 	}
 	w := &wiring{supervisor: ctx.Self(), start: ptr, startEpoch: epoch,
-		cachePerShard: max(cfg.CacheSize/cfg.Shards, 1)}
-	w.committer = spawn("committer", &committer{run: s.run, gen: gen})
-	w.aggregator = spawn("aggregator", &aggregator{run: s.run, gen: gen})
+		cachePerShard: max(cfg.CacheSize/cfg.Shards, 1), caughtUp: s.caughtUp}
+	w.committer = spawn("committer", &committer{env: s.env, gen: gen})
+	w.aggregator = spawn("aggregator", &aggregator{env: s.env, gen: gen})
 	for i := range cfg.Shards {
-		w.shards = append(w.shards, spawn(fmt.Sprintf("shard-%d", i), &shard{run: s.run, gen: gen, id: i}))
+		w.shards = append(w.shards, spawn(fmt.Sprintf("shard-%d", i), &shard{env: s.env, gen: gen, id: i}))
 	}
-	w.router = spawn("router", &router{run: s.run, gen: gen})
-	w.source = spawn("source", &source{run: s.run, gen: gen})
+	w.router = spawn("router", &router{env: s.env, gen: gen})
+	w.source = spawn("source", &source{env: s.env, gen: gen})
 	s.source = w.source
 	// The source starts reading on its wiring, so it is wired last: every peer has its
 	// wiring in its mailbox before the first batch can reach it.
@@ -243,35 +310,7 @@ func (s *supervisor) startGeneration(ctx actor.Context) {
 	ctx.Send(w.source, w)
 	cfg.Logger.Info("pipeline generation started", slog.Int64("generation", gen),
 		slog.String("pointer", ptr.String()), slog.Int64("committed_epoch", epoch), slog.Int("shards", cfg.Shards))
-	if s.run.stats.stopRequested.Load() {
+	if s.stopRequested {
 		ctx.Send(w.source, &stopReading{})
-	}
-}
-
-// loadPointer reads the committed pointer, retrying with backoff while the store is
-// unreachable, up to StoreWait.
-func (s *supervisor) loadPointer() (messages.Pointer, int64, error) {
-	cfg := s.run.cfg
-	deadline := time.Now().Add(cfg.StoreWait)
-	wait := cfg.RetryBackoff
-	for {
-		ctx, cancel := context.WithTimeout(s.run.ctx, 10*time.Second)
-		ptr, epoch, err := cfg.Store.LoadPointer(ctx, cfg.Source)
-		cancel()
-		if err == nil {
-			return ptr, epoch, nil
-		}
-		if s.run.ctx.Err() != nil || s.run.stats.stopRequested.Load() {
-			return ptr, epoch, fmt.Errorf("pipeline: stopped while the store was unreachable (uncommitted records will be read again): %w", err)
-		}
-		if time.Now().After(deadline) {
-			return ptr, epoch, fmt.Errorf("pipeline: store unreachable for %v: %w", cfg.StoreWait, err)
-		}
-		cfg.Logger.Warn("store unreachable; retrying", slog.Any("error", err), slog.Duration("in", wait))
-		select {
-		case <-time.After(wait):
-		case <-s.run.ctx.Done():
-		}
-		wait = min(wait*2, cfg.MaxBackoff)
 	}
 }

@@ -74,8 +74,13 @@ type CacheFull struct {
 
 // CutEpoch asks the router to close the current epoch after the records routed so far.
 type CutEpoch struct {
-	Gen    int64
-	Reason string
+	Gen int64
+}
+
+// CaughtUp tells the aggregator (and the supervisor) that the source has reached the end
+// of the log: from then on epochs are also cut at every flush interval.
+type CaughtUp struct {
+	Gen int64
 }
 
 // EndOfInput tells the router that the source has sent its last batch.
@@ -83,7 +88,8 @@ type EndOfInput struct {
 	Gen int64
 }
 
-// Committed reports that Epoch, and every epoch before it, is durable.
+// Committed reports that Epoch, and every epoch before it, is durable. The committer sends
+// it to the aggregator, which forwards it to every shard (so that they unpin histories).
 type Committed struct {
 	Gen     int64
 	Epoch   int64

@@ -118,7 +118,7 @@ func (h *History) AppendBinary(b []byte) ([]byte, error) {
 	}
 	e.uvarint(uint64(len(h.queue)))
 	for i := range h.queue {
-		e.held(&h.queue[(h.qhead+i)%len(h.queue)])
+		e.queued(&h.queue[(h.qhead+i)%len(h.queue)])
 	}
 
 	var flags uint64
@@ -165,7 +165,7 @@ func (e *encoder) str(s string) {
 	e.uvarint(uint64(i))
 }
 
-func (e *encoder) held(q *held) {
+func (e *encoder) queued(q *queued) {
 	e.body = append(e.body, byte(q.kind))
 	e.varint(q.ts)
 	e.varint(q.site)
@@ -173,12 +173,12 @@ func (e *encoder) held(q *held) {
 	e.varint(q.ptr.Offset)
 	switch q.kind {
 	case messages.KindPage:
-		e.str(q.a)
-		e.str(q.b)
+		e.str(q.str[0])
+		e.str(q.str[1])
 	case messages.KindGoal:
-		e.str(q.a)
-		e.str(q.b)
-		e.str(q.c)
+		e.str(q.str[0])
+		e.str(q.str[1])
+		e.str(q.str[2])
 		if q.value.Sign() == 0 {
 			e.body = append(e.body, 0)
 			return
@@ -189,8 +189,8 @@ func (e *encoder) held(q *held) {
 		e.uvarint(uint64(len(digits)))
 		e.body = append(e.body, digits...)
 	case messages.KindSplit:
-		e.str(q.a)
-		e.str(q.b)
+		e.str(q.str[0])
+		e.str(q.str[1])
 	}
 }
 
@@ -291,9 +291,9 @@ func (h *History) UnmarshalBinary(data []byte) error {
 		d.fail("a human visitor with queued records")
 	}
 	if d.err == nil && queueLen > 0 {
-		n.queue = make([]held, 0, queueLen)
+		n.queue = make([]queued, 0, queueLen)
 		for range queueLen {
-			q := d.held()
+			q := d.queued()
 			if d.err != nil {
 				break
 			}
@@ -407,17 +407,17 @@ func (d *decoder) str() string {
 	return d.table[i]
 }
 
-func (d *decoder) held() held {
-	q := held{kind: messages.Kind(d.byte())}
+func (d *decoder) queued() queued {
+	q := queued{kind: messages.Kind(d.byte())}
 	q.ts = d.varint()
 	q.site = d.varint()
 	q.ptr.File = d.varint()
 	q.ptr.Offset = d.varint()
 	switch q.kind {
 	case messages.KindPage:
-		q.a, q.b = d.str(), d.str()
+		q.str = [3]string{d.str(), d.str()}
 	case messages.KindGoal:
-		q.a, q.b, q.c = d.str(), d.str(), d.str()
+		q.str = [3]string{d.str(), d.str(), d.str()}
 		switch has := d.byte(); {
 		case d.err != nil:
 		case has == 1:
@@ -426,7 +426,7 @@ func (d *decoder) held() held {
 			d.fail("bad value flag %d", has)
 		}
 	case messages.KindSplit:
-		q.a, q.b = d.str(), d.str()
+		q.str = [3]string{d.str(), d.str()}
 	default:
 		d.fail("queued record of unknown kind %d", q.kind)
 	}

@@ -176,8 +176,8 @@ func requireSameHistory(t *testing.T, want, got *History, msg string) {
 	}
 }
 
-func queueOf(h *History) []held {
-	out := make([]held, 0, len(h.queue))
+func queueOf(h *History) []queued {
+	out := make([]queued, 0, len(h.queue))
 	for i := range h.queue {
 		out = append(out, h.queue[(h.qhead+i)%len(h.queue)])
 	}

@@ -54,35 +54,40 @@ type complexKeys struct {
 	slots []uint32
 }
 
-// held is a record waiting in the queue of a visitor not yet known to be human; it keeps
-// only what the human path needs. Its strings depend on the kind:
-//
-//	page:  a = IP, b = user agent
-//	goal:  a = goal name, b = value type, c = value format (and value)
-//	split: a = test, b = population
-type held struct {
-	kind    messages.Kind
-	ts      int64
-	site    int64
-	ptr     messages.Pointer
-	a, b, c string
-	value   decimal.Decimal
+// queued is a record waiting in the queue of a visitor not yet known to be human; it keeps
+// only what the human path needs. Its strings depend on the kind and are read through the
+// accessors below (one array rather than a field each keeps a queued record small).
+type queued struct {
+	kind  messages.Kind
+	ts    int64
+	site  int64
+	ptr   messages.Pointer
+	str   [3]string
+	value decimal.Decimal
 }
 
-func holdRecord(r *messages.Record) held {
-	h := held{kind: r.Kind, ts: r.Timestamp, site: r.Site, ptr: r.Ptr}
+func (q *queued) ip() string          { return q.str[0] } // page
+func (q *queued) userAgent() string   { return q.str[1] } // page
+func (q *queued) goal() string        { return q.str[0] } // goal
+func (q *queued) valueType() string   { return q.str[1] } // goal
+func (q *queued) valueFormat() string { return q.str[2] } // goal
+func (q *queued) test() string        { return q.str[0] } // split
+func (q *queued) population() string  { return q.str[1] } // split
+
+func queueRecord(r *messages.Record) queued {
+	q := queued{kind: r.Kind, ts: r.Timestamp, site: r.Site, ptr: r.Ptr}
 	switch r.Kind {
 	case messages.KindPage:
-		h.a, h.b = r.IP, r.UserAgent
+		q.str = [3]string{r.IP, r.UserAgent}
 	case messages.KindGoal:
-		h.a, h.b, h.c = r.Goal, r.ValueType, r.ValueFormat
+		q.str = [3]string{r.Goal, r.ValueType, r.ValueFormat}
 		if r.HasValue {
-			h.value = r.Value
+			q.value = r.Value
 		}
 	case messages.KindSplit:
-		h.a, h.b = r.Test, r.Population
+		q.str = [3]string{r.Test, r.Population}
 	}
-	return h
+	return q
 }
 
 // History is what is known of one visitor (DESIGN §3): whether it is human, the records
@@ -93,7 +98,7 @@ type History struct {
 	human bool
 
 	// queue is a ring of held records: in order, queue[qhead:] then queue[:qhead].
-	queue []held
+	queue []queued
 	qhead int
 
 	goals    orderedSet[string]
@@ -148,18 +153,18 @@ func (h *History) UserAgents() []string { return append([]string(nil), h.agents.
 // hold queues a record, keeping only the newest MaxQueue.
 func (h *History) hold(r *messages.Record) {
 	if len(h.queue) < MaxQueue {
-		h.queue = append(h.queue, holdRecord(r))
+		h.queue = append(h.queue, queueRecord(r))
 		return
 	}
-	h.queue[h.qhead] = holdRecord(r)
+	h.queue[h.qhead] = queueRecord(r)
 	h.qhead = (h.qhead + 1) % len(h.queue)
 }
 
 // takeQueue returns the held records in log order and empties the queue.
-func (h *History) takeQueue() []held {
+func (h *History) takeQueue() []queued {
 	q := h.queue
 	if h.qhead != 0 {
-		q = append(append(make([]held, 0, len(q)), q[h.qhead:]...), q[:h.qhead]...)
+		q = append(append(make([]queued, 0, len(q)), q[h.qhead:]...), q[:h.qhead]...)
 	}
 	h.queue, h.qhead = nil, 0
 	return q

@@ -149,13 +149,13 @@ func (r *Rules) ApplyCounts(h *History, rec *messages.Record, c *Counts) {
 			h.hold(rec)
 			return
 		}
-		ev := holdRecord(rec)
+		ev := queueRecord(rec)
 		r.humanPath(h, &ev, c)
 	}
 }
 
 // humanPath processes one record of a human visitor.
-func (r *Rules) humanPath(h *History, ev *held, c *Counts) {
+func (r *Rules) humanPath(h *History, ev *queued, c *Counts) {
 	c.ready()
 	c.touched = true
 	var stack [maxStackRollups]uint32
@@ -168,17 +168,17 @@ func (r *Rules) humanPath(h *History, ev *held, c *Counts) {
 
 	switch ev.kind {
 	case messages.KindPage:
-		if !h.ips.has(ev.a) {
-			h.ips.push(strings.Clone(ev.a))
+		if !h.ips.has(ev.ip()) {
+			h.ips.push(strings.Clone(ev.ip()))
 		}
-		if !h.agents.has(ev.b) {
-			h.agents.push(strings.Clone(ev.b))
+		if !h.agents.has(ev.userAgent()) {
+			h.agents.push(strings.Clone(ev.userAgent()))
 		}
 		r.fillSlots(slots, ev, h)
 		r.convert(h, c, ev, ViewedPage, decimal.Decimal{}, "", "", slots)
 	case messages.KindGoal:
 		r.fillSlots(slots, ev, h)
-		r.convert(h, c, ev, ev.a, ev.value, ev.b, ev.c, slots)
+		r.convert(h, c, ev, ev.goal(), ev.value, ev.valueType(), ev.valueFormat(), slots)
 	case messages.KindSplit:
 		r.fillSlots(slots, ev, h)
 		r.impress(h, c, ev, slots)
@@ -204,14 +204,14 @@ func allocate(d *messages.Deltas) {
 }
 
 // fillSlots finds the slot of every rollup's bucket for the record.
-func (r *Rules) fillSlots(slots []uint32, ev *held, h *History) {
+func (r *Rules) fillSlots(slots []uint32, ev *queued, h *History) {
 	for i, ru := range r.Rollups {
 		slots[i] = uint32(h.slotOf(i, r.keys[i], ru.Bucket(ev.ts, h), ev.site))
 	}
 }
 
 // convert records a conversion of goal with value v (DESIGN §3, "Recording a conversion").
-func (r *Rules) convert(h *History, c *Counts, ev *held, goal string, v decimal.Decimal, valueType, valueFormat string, slots []uint32) {
+func (r *Rules) convert(h *History, c *Counts, ev *queued, goal string, v decimal.Decimal, valueType, valueFormat string, slots []uint32) {
 	g := c.goalID(goal)
 	c.seeGoal(g, messages.GoalMeta{ValueType: valueType, ValueFormat: valueFormat, At: ev.ptr})
 
@@ -313,8 +313,8 @@ func (h *History) onlyExcluded(exclude []string, goal string) bool {
 }
 
 // impress records an impression of a test population (DESIGN §3, "Recording an impression").
-func (r *Rules) impress(h *History, c *Counts, ev *held, slots []uint32) {
-	test, pop := ev.a, ev.b
+func (r *Rules) impress(h *History, c *Counts, ev *queued, slots []uint32) {
+	test, pop := ev.test(), ev.population()
 	vi := h.variants.find(Variant{Test: test, Population: pop})
 	if vi < 0 {
 		h.variants.push(Variant{Test: strings.Clone(test), Population: strings.Clone(pop)})

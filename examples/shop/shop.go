@@ -97,12 +97,14 @@ func (s *shop) cart(vid string) ([]product, decimal.Decimal) {
 func (s *shop) checkout(w http.ResponseWriter, r *http.Request) {
 	v := tracker.FromContext(r.Context())
 	items, total := s.cart(v.ID())
+	// The split test: which colour of the button sells more? Each visitor always sees
+	// the same colour; the impression is recorded where the button is shown, before the
+	// goal of this page, since a population collects only the conversions that follow its
+	// impression.
+	colour := v.Split(testButton, "green", "orange")
 	if len(items) > 0 {
 		v.Goal(goalCheckout)
 	}
-	// The split test: which colour of the button sells more? Each visitor always sees
-	// the same colour; the impression is recorded where the button is shown.
-	colour := v.Split(testButton, "green", "orange")
 	render(w, "checkout", map[string]any{"Items": items, "Total": total, "Colour": colour})
 }
 

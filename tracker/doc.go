@@ -21,14 +21,25 @@
 // the request gets a fresh vid and a new cookie (Path=/, HttpOnly, SameSite=Lax, Secure
 // when the request came over TLS or a trusted proxy says X-Forwarded-Proto: https,
 // Max-Age 400 days, the longest browsers keep). The cookie
-// is set only when a new vid is issued. Changing the secret invalidates every cookie, so
-// every returning browser becomes a new visitor.
+// is set when a new vid is issued and again on every pixel request of a known visitor, so
+// that a browser that keeps coming back keeps its id. Changing the secret invalidates every
+// cookie, so every returning browser becomes a new visitor.
+//
+// # Consent and ignored paths
+//
+// Options.Consent (and Options.RespectDoNotTrack, for "DNT: 1" and "Sec-GPC: 1") decide per
+// request whether it may be tracked at all: without consent nothing is recorded, no cookie
+// is set, no pixel injected, and the handler's Visitor is the no-op one. Options.IgnorePaths
+// (default DefaultIgnorePaths: /favicon.ico, /robots.txt, …) names paths that are no page
+// views: they record no page and get no pixel, while goals recorded through their Visitor
+// are still written.
 //
 // # What is recorded
 //
 //   - page: every GET or POST that is not a preview or prefetch (X-Purpose: preview,
-//     Purpose: prefetch, Sec-Purpose: prefetch..., X-Moz: prefetch) and not the pixel
-//     itself, with the client IP, method, full URL, user agent and referer.
+//     Purpose: prefetch, Sec-Purpose: prefetch..., X-Moz: prefetch), not an ignored path
+//     and not the pixel itself, with the client IP, method, full URL, user agent and
+//     referer.
 //   - pixel: a GET of the pixel path by a browser that sent a valid cookie. A pixel
 //     request without a valid cookie is answered with the image and a new cookie but
 //     records nothing: the pixel is the proof that a visitor who was already given an id

@@ -22,6 +22,14 @@ func (t *Tracker) Middleware(next http.Handler) http.Handler {
 }
 
 func (t *Tracker) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	if !t.consents(r) {
+		if r.URL.Path == t.pixelPath {
+			t.writePixel(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+		return
+	}
 	now := t.now()
 	scheme := t.scheme(r)
 	vid, known := t.visitorID(r)
@@ -34,7 +42,8 @@ func (t *Tracker) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		t.servePixel(w, r, v, known, now)
 		return
 	}
-	if counted(r) {
+	ignored := t.ignored(r.URL.Path)
+	if !ignored && counted(r) {
 		rec := messages.Record{
 			Kind:      messages.KindPage,
 			IP:        clip(t.clientIP(r)),
@@ -45,18 +54,16 @@ func (t *Tracker) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		}
 		v.add(&rec, now)
 	}
+	defer v.end() // what the handler recorded is written, even if it panicked
+	ctx := r.WithContext(context.WithValue(r.Context(), ctxKey{}, v))
+	if ignored {
+		next.ServeHTTP(w, ctx)
+		return
+	}
 	iw := newInjector(w, r, t.pixelTag)
-	returned := false
-	defer func() {
-		// A handler that panicked leaves its response as it is (net/http aborts it), but
-		// what it recorded is written.
-		if returned {
-			iw.finish()
-		}
-		v.end()
-	}()
-	next.ServeHTTP(iw, r.WithContext(context.WithValue(r.Context(), ctxKey{}, v)))
-	returned = true
+	next.ServeHTTP(iw, ctx)
+	// A handler that panicked leaves its response as it is (net/http aborts it).
+	iw.finish()
 }
 
 // write appends lines to the log, reporting a failure to the error log.
@@ -80,7 +87,14 @@ func (t *Tracker) servePixel(w http.ResponseWriter, r *http.Request, v *Visitor,
 		rec := messages.Record{Kind: messages.KindPixel}
 		v.add(&rec, now)
 		v.end()
+		// Every page a returning visitor loads renews the cookie's lifetime.
+		http.SetCookie(w, t.cookie(v.id, t.scheme(r) == "https"))
 	}
+	t.writePixel(w, r)
+}
+
+// writePixel answers with the pixel image, never cached.
+func (t *Tracker) writePixel(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "image/gif")
 	h.Set("Content-Length", strconv.Itoa(len(pixelGIF)))

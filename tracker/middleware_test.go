@@ -384,7 +384,7 @@ func TestPixel(t *testing.T) {
 	page := 0
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { page++ })
 
-	// A known visitor: a pixel record, no cookie.
+	// A known visitor: a pixel record, and the same cookie again with its full lifetime.
 	r := httptest.NewRequest("GET", "http://shop.example"+DefaultPixelPath, nil)
 	r.AddCookie(f.cookie)
 	rec := f.do(h, r)
@@ -400,7 +400,11 @@ func TestPixel(t *testing.T) {
 	assert.Equal(t, 1, img.Bounds().Dy())
 	_, _, _, alpha := img.At(0, 0).RGBA()
 	assert.Zero(t, alpha, "transparent")
-	assert.Nil(t, visitorCookie(rec))
+	if c := visitorCookie(rec); assert.NotNil(t, c, "the pixel renews the cookie") {
+		assert.Equal(t, f.cookie.Value, c.Value, "same visitor id")
+		assert.Equal(t, int(CookieMaxAge.Seconds()), c.MaxAge)
+		assert.True(t, c.HttpOnly)
+	}
 	recs := f.w.records(t)
 	require.Len(t, recs, 1)
 	assert.Equal(t, messages.Record{Kind: messages.KindPixel, Timestamp: testNow.Unix(), TimeFraction: "1234", VID: f.vid, Site: 7}, recs[0])

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -28,9 +30,23 @@ const (
 	// MinSecretLength is the shortest secret New accepts, in bytes.
 	MinSecretLength = 16
 	// CookieMaxAge is how long the visitor cookie lives: 400 days, the longest that
-	// browsers keep a cookie.
+	// browsers keep a cookie. Every pixel request of a known visitor sets it again, so a
+	// browser that keeps coming back keeps its id.
 	CookieMaxAge = 400 * 24 * time.Hour
 )
+
+// DefaultIgnorePaths are the paths that Options.IgnorePaths means when it is nil: files
+// that browsers and crawlers fetch on their own, which no person asked to see.
+var DefaultIgnorePaths = []string{
+	"/favicon.ico",
+	"/robots.txt",
+	"/sitemap.xml",
+	"/apple-touch-icon*.png",
+	"/browserconfig.xml",
+	"/site.webmanifest",
+	"/manifest.json",
+	"/.well-known/",
+}
 
 // Options configure a Tracker.
 type Options struct {
@@ -57,6 +73,23 @@ type Options struct {
 	// addresses) whose X-Forwarded-For and X-Forwarded-Proto headers are believed.
 	TrustedProxies []string
 
+	// IgnorePaths lists URL paths that are not page views: static files, health checks.
+	// An entry ending in "/" matches every path under it ("/static/"); any other entry is a
+	// path.Match pattern matched against the whole path ("/favicon.ico", "/*.css",
+	// "/apple-touch-icon*.png"). Nil means DefaultIgnorePaths; an empty non-nil slice
+	// ignores nothing. An ignored request still has its Visitor (goals and splits recorded
+	// through it are written) but records no page and gets no pixel.
+	IgnorePaths []string
+
+	// Consent, when set, is asked for every request; when it returns false the tracker
+	// records nothing for the request and sets no cookie: the handler sees the no-op
+	// Visitor (FromContext), whose splits return the first population. Use it for a
+	// consent banner's answer (e.g. a cookie of your own) or any other rule.
+	Consent func(r *http.Request) bool
+	// RespectDoNotTrack treats a request carrying "DNT: 1" or "Sec-GPC: 1" (Global Privacy
+	// Control) like one without consent. It applies before Consent.
+	RespectDoNotTrack bool
+
 	// Immediate writes every record as it is made instead of once per request.
 	Immediate bool
 
@@ -78,6 +111,9 @@ type Tracker struct {
 	pixelTag   []byte
 	cookieName string
 	trusted    []netip.Prefix
+	ignore     []string
+	consent    func(*http.Request) bool
+	dnt        bool
 	immediate  bool
 	now        func() time.Time
 	errorLog   func(error)
@@ -94,6 +130,8 @@ func New(opts Options) (*Tracker, error) {
 		pixelPath:  opts.PixelPath,
 		cookieName: opts.CookieName,
 		immediate:  opts.Immediate,
+		consent:    opts.Consent,
+		dnt:        opts.RespectDoNotTrack,
 		now:        opts.Now,
 		errorLog:   opts.ErrorLog,
 	}
@@ -135,6 +173,22 @@ func New(opts Options) (*Tracker, error) {
 		}
 		t.trusted = append(t.trusted, p)
 	}
+	ignore := opts.IgnorePaths
+	if ignore == nil {
+		ignore = DefaultIgnorePaths
+	}
+	for _, p := range ignore {
+		if !strings.HasPrefix(p, "/") {
+			return nil, fmt.Errorf("tracker: ignored path %q must start with /", p)
+		}
+		if _, err := path.Match(p, "/"); err != nil {
+			return nil, fmt.Errorf("tracker: ignored path %q: %w", p, err)
+		}
+		if p == t.pixelPath {
+			return nil, fmt.Errorf("tracker: ignored path %q is the pixel path", p)
+		}
+	}
+	t.ignore = slices.Clone(ignore)
 	if t.now == nil {
 		t.now = time.Now
 	}

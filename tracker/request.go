@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"path"
 	"strings"
 	"unicode/utf8"
 
@@ -201,4 +202,29 @@ func checkName(s string) string {
 		return "longer than the log's field limit"
 	}
 	return ""
+}
+
+// ignored reports whether p matches one of the ignored paths (Options.IgnorePaths).
+func (t *Tracker) ignored(p string) bool {
+	for _, pat := range t.ignore {
+		if strings.HasSuffix(pat, "/") {
+			if strings.HasPrefix(p, pat) {
+				return true
+			}
+			continue
+		}
+		if ok, _ := path.Match(pat, p); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// consents reports whether the request may be tracked: neither Do-Not-Track (when
+// respected) nor the Consent hook says no.
+func (t *Tracker) consents(r *http.Request) bool {
+	if t.dnt && (r.Header.Get("DNT") == "1" || r.Header.Get("Sec-GPC") == "1") {
+		return false
+	}
+	return t.consent == nil || t.consent(r)
 }

@@ -95,7 +95,7 @@ func TestPipelineMatchesSequential(t *testing.T) {
 			sum, err := Run(t.Context(), cfg, Events{})
 			require.NoError(t, err)
 			assert.Equal(t, int64(20_000), sum.Records)
-			assert.Equal(t, endPointer(t, base), store.pointer)
+			assert.Equal(t, endPointer(t, base), store.pointer.At())
 			assert.Equal(t, sum.Epochs, store.epoch)
 			assert.Equal(t, want, canon(store.totals))
 		})
@@ -280,7 +280,7 @@ func TestFollowPicksUpGrowthAndStopsCleanly(t *testing.T) {
 	require.Eventually(t, func() bool {
 		store.mu.Lock()
 		defer store.mu.Unlock()
-		return store.pointer == end
+		return store.pointer.At() == end
 	}, 30*time.Second, 10*time.Millisecond)
 	assert.True(t, p.Stats().CaughtUp, "the source reported reaching the end of the log")
 	p.Stop()
@@ -316,7 +316,7 @@ func TestOverlongAndTruncatedLinesAreDeadLettered(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(3), sum.Records)
 	assert.Equal(t, int64(2), sum.DeadLetters)
-	assert.Equal(t, messages.Pointer{File: 7200, Offset: int64(len(newer))}, store.pointer)
+	assert.Equal(t, messages.Pointer{File: 7200, Offset: int64(len(newer))}, store.pointer.At())
 	var total string
 	for k, c := range store.totals.Conversions {
 		if k.Goal == "buy" && k.Rollup == "all" {

@@ -101,7 +101,8 @@ func (s *source) read(ctx actor.Context) {
 	}
 	if s.reader == nil {
 		r, err := eventlog.OpenReader(s.env.cfg.LogBase, s.pos, eventlog.Options{SkipMissing: s.env.cfg.SkipMissing})
-		if errors.Is(err, eventlog.ErrPointerFileMissing) || errors.Is(err, eventlog.ErrPointerBeyondEnd) {
+		if errors.Is(err, eventlog.ErrPointerFileMissing) || errors.Is(err, eventlog.ErrPointerBeyondEnd) ||
+			errors.Is(err, eventlog.ErrPointerRewritten) {
 			// Reading again cannot help: the operator has to choose (DESIGN §2).
 			panic(fatalError{fmt.Errorf("source %q: the committed pointer %v does not fit log %s (set SkipMissing, --skip-missing, to continue at the next file): %w",
 				s.env.cfg.Source, s.pos, s.env.cfg.LogBase, err)})
@@ -124,6 +125,9 @@ func (s *source) read(ctx actor.Context) {
 			s.pos = dl.Ptr
 			continue
 		}
+		if errors.Is(err, eventlog.ErrFileTruncated) {
+			panic(fatalError{fmt.Errorf("source %q: %w (set SkipMissing, --skip-missing, to continue at the next file)", s.env.cfg.Source, err)})
+		}
 		if err != nil {
 			panic(fmt.Errorf("source: read log at %v: %w", s.pos, err))
 		}
@@ -141,7 +145,8 @@ func (s *source) read(ctx actor.Context) {
 	if len(batch.Records)+len(batch.DeadLetters) > 0 {
 		s.seq++
 		batch.Seq = s.seq
-		batch.End = s.pos
+		batch.End = s.reader.Pointer() // with the check of the line before it
+		s.pos = batch.End
 		s.env.stats.read.Add(int64(len(batch.Records) + len(batch.DeadLetters)))
 		ctx.Send(s.router, batch)
 	}

@@ -14,5 +14,9 @@
 //     line and a newer file exists. If the older file then ends in an incomplete line while
 //     no writer holds its lock, a writer died mid-write: the bytes are reported once as a
 //     *TruncatedLineError (fit for a dead letter) and reading goes on with the newer file.
+//   - Reader.Pointer carries a Check of the line before it. Resuming at a pointer whose
+//     file no longer holds that line there (truncated and written again) fails with
+//     ErrPointerRewritten; a file that shrinks under a Reader fails with ErrFileTruncated.
+//     Neither is ever read from the middle.
 //   - Reading does not allocate per line: lines are slices of one 256 KiB buffer.
 package eventlog

@@ -14,6 +14,15 @@ var (
 	// ErrPointerBeyondEnd: the pointer's offset lies beyond the end of its file (the file
 	// was truncated or replaced).
 	ErrPointerBeyondEnd = errors.New("pointer offset beyond end of file")
+	// ErrPointerRewritten: the pointer's file no longer holds, just before the pointer's
+	// offset, the line the pointer was taken after (its Check differs): the file was
+	// truncated and written again. Reading it from the offset would start in the middle of
+	// other data.
+	ErrPointerRewritten = errors.New("pointer file was truncated and written again since the pointer was taken")
+	// ErrFileTruncated: a file being read became shorter than the part already read: it
+	// was truncated under the Reader (and may be written again). Its new content is not
+	// read from the middle.
+	ErrFileTruncated = errors.New("log file was truncated while it was read")
 	// ErrPointerMisaligned: the pointer's offset is inside the file but not just past a
 	// "\n", so it cannot be a position this package handed out for this file.
 	ErrPointerMisaligned = errors.New("pointer offset is not at the start of a line")

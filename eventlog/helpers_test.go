@@ -53,7 +53,9 @@ func requireLine(t testing.TB, r *Reader, want got) {
 	line, err := r.Next(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, want, got{string(line.Raw), line.Ptr})
-	require.Equal(t, want.Ptr, r.Pointer())
+	ptr := r.Pointer()
+	require.Equal(t, want.Ptr, ptr.At())
+	require.Equal(t, LineCheck(line.Raw), ptr.Check, "the pointer's check is that of the line before it")
 }
 
 func requireEOF(t testing.TB, r *Reader) {

@@ -45,7 +45,8 @@ type Options struct {
 type Line struct {
 	// Raw is the line without its "\n". It is valid only until the next call to Next.
 	Raw []byte
-	// Ptr is the position just past the line's "\n".
+	// Ptr is the position just past the line's "\n". It carries no Check: Reader.Pointer
+	// gives the full pointer to resume from.
 	Ptr messages.Pointer
 }
 
@@ -76,6 +77,8 @@ type Reader struct {
 	longN      int64  // > 0 while skipping an over-long line: its bytes dropped from buf so far
 	longPrefix []byte // the start of that line
 
+	last []byte // the line just before ptr while its Check is still to be computed, else nil
+
 	known   []int64 // the hours of the last listing of the log's files
 	settled bool    // following: the last check found f exhausted and a newer file present
 	skipped []error
@@ -83,8 +86,9 @@ type Reader struct {
 }
 
 // OpenReader opens the log base for reading just past from. The zero Pointer means the
-// start of the oldest file. A pointer whose file is missing or whose offset lies beyond
-// its file's end is an error wrapping ErrPointerFileMissing or ErrPointerBeyondEnd, unless
+// start of the oldest file. A pointer whose file is missing, whose offset lies beyond
+// its file's end, or whose Check shows that the file was truncated and written again is an
+// error wrapping ErrPointerFileMissing, ErrPointerBeyondEnd or ErrPointerRewritten, unless
 // opts.SkipMissing is set: then reading starts at the next newer file. A pointer inside its
 // file that does not follow a "\n" is an error wrapping ErrPointerMisaligned.
 func OpenReader(base string, from messages.Pointer, opts Options) (*Reader, error) {
@@ -115,16 +119,13 @@ func OpenReader(base string, from messages.Pointer, opts Options) (*Reader, erro
 		_ = f.Close()
 		return r.skip(from, fmt.Errorf("eventlog: pointer %s: %w: %s has %d bytes, the pointer is at offset %d",
 			from, ErrPointerBeyondEnd, path, size, from.Offset))
-	} else if from.Offset > 0 && from.Offset < size {
-		var b [1]byte
-		if _, err := f.ReadAt(b[:], from.Offset-1); err != nil {
+	} else if from.Offset > 0 && (from.Offset < size || from.Check != 0) {
+		if err := verifyPointer(f, path, from); err != nil {
 			_ = f.Close()
-			return nil, fmt.Errorf("eventlog: pointer %s: %w", from, err)
-		}
-		if b[0] != '\n' {
-			_ = f.Close()
-			return nil, fmt.Errorf("eventlog: pointer %s: %w: byte %d of %s is not a line end",
-				from, ErrPointerMisaligned, from.Offset-1, path)
+			if errors.Is(err, ErrPointerRewritten) {
+				return r.skip(from, err)
+			}
+			return nil, err
 		}
 	}
 	if _, err := f.Seek(from.Offset, io.SeekStart); err != nil {
@@ -133,6 +134,43 @@ func OpenReader(base string, from messages.Pointer, opts Options) (*Reader, erro
 	}
 	r.f, r.hour = f, from.File
 	return r, nil
+}
+
+// verifyPointer checks that from, with an offset inside or at the end of the file f (at
+// path), follows a "\n" and, when it carries a Check, that the line before it is the one
+// the pointer was taken on.
+func verifyPointer(f *os.File, path string, from messages.Pointer) error {
+	window := int64(1)
+	if from.Check != 0 {
+		window = min(from.Offset, MaxLineLength)
+	}
+	b := make([]byte, window)
+	if _, err := f.ReadAt(b, from.Offset-window); err != nil {
+		return fmt.Errorf("eventlog: pointer %s: %w", from, err)
+	}
+	if b[len(b)-1] != '\n' {
+		if from.Check != 0 {
+			return fmt.Errorf("eventlog: pointer %s: %w: byte %d of %s is no longer a line end",
+				from, ErrPointerRewritten, from.Offset-1, path)
+		}
+		return fmt.Errorf("eventlog: pointer %s: %w: byte %d of %s is not a line end",
+			from, ErrPointerMisaligned, from.Offset-1, path)
+	}
+	if from.Check == 0 {
+		return nil
+	}
+	line := b[:len(b)-1]
+	i := bytes.LastIndexByte(line, '\n')
+	if i < 0 && from.Offset > window {
+		// The line before the pointer is longer than any line a check is taken of.
+		return fmt.Errorf("eventlog: pointer %s: %w: the line before offset %d of %s is not the one the pointer was taken after",
+			from, ErrPointerRewritten, from.Offset, path)
+	}
+	if LineCheck(line[i+1:]) != from.Check {
+		return fmt.Errorf("eventlog: pointer %s: %w: the line before offset %d of %s is not the one the pointer was taken after",
+			from, ErrPointerRewritten, from.Offset, path)
+	}
+	return nil
 }
 
 // skip handles a pointer that cannot be resumed at: an error, or with SkipMissing a Reader
@@ -153,8 +191,21 @@ func (r *Reader) Skipped() []error { return r.skipped }
 
 // Pointer returns the position just past the last line returned (or skipped as bad);
 // before any line it is the pointer the Reader was opened at, or the start of the file
-// it has moved to.
-func (r *Reader) Pointer() messages.Pointer { return r.ptr }
+// it has moved to. Unlike Line.Ptr it carries the Check of the line before it, which is
+// what a pointer to resume from must hold.
+func (r *Reader) Pointer() messages.Pointer {
+	r.settleCheck()
+	return r.ptr
+}
+
+// settleCheck computes the Check of the pointer while the line before it is still in the
+// buffer. Computing it only when asked, or before the buffer is reused, keeps the
+// checksum off the per-line path.
+func (r *Reader) settleCheck() {
+	if r.last != nil {
+		r.ptr.Check, r.last = LineCheck(r.last), nil
+	}
+}
 
 // Next returns the next complete line. At the end of the log it returns io.EOF in batch
 // mode, and waits in follow mode until there is a line or ctx is done (then it returns
@@ -171,6 +222,7 @@ func (r *Reader) Next(ctx context.Context) (Line, error) {
 				raw := r.buf[r.start : r.start+i]
 				r.start += i + 1
 				r.settled = false
+				r.ptr.Check, r.last = 0, nil
 				if r.longN > 0 {
 					length := r.longN + int64(i)
 					r.ptr.Offset += length + 1
@@ -179,6 +231,7 @@ func (r *Reader) Next(ctx context.Context) (Line, error) {
 					return Line{}, err
 				}
 				r.ptr.Offset += int64(i) + 1
+				r.last = raw
 				return Line{Raw: raw, Ptr: r.ptr}, nil
 			}
 			if err := ctx.Err(); err != nil {
@@ -201,6 +254,7 @@ func (r *Reader) Next(ctx context.Context) (Line, error) {
 
 // fill reads more of the current file into the buffer; n == 0 means its end was reached.
 func (r *Reader) fill() (int, error) {
+	r.settleCheck()
 	if r.start > 0 {
 		r.end = copy(r.buf, r.buf[r.start:r.end])
 		r.start = 0
@@ -226,6 +280,15 @@ func (r *Reader) fill() (int, error) {
 // file, waits, or reports io.EOF, the context's error or a truncated line. A nil error
 // means: try reading again.
 func (r *Reader) atEnd(ctx context.Context) error {
+	if r.f != nil {
+		if err := r.checkShrunk(); err != nil {
+			if !r.opts.SkipMissing {
+				return err
+			}
+			r.skipped = append(r.skipped, err)
+			return r.closeFile() // go on at the next newer file
+		}
+	}
 	next, ok, err := r.newerFile()
 	if err != nil {
 		return err
@@ -278,6 +341,20 @@ func (r *Reader) atEnd(ctx context.Context) error {
 	return truncated
 }
 
+// checkShrunk reports a current file that is now shorter than the part of it already
+// read: it was truncated (and maybe written again) under the Reader.
+func (r *Reader) checkShrunk() error {
+	fi, err := r.f.Stat()
+	if err != nil {
+		return fmt.Errorf("eventlog: stat %s: %w", Path(r.base, r.hour), err)
+	}
+	if read := r.ptr.Offset + r.longN + int64(r.end-r.start); fi.Size() < read {
+		return fmt.Errorf("eventlog: %s: %w: it has %d bytes, %d had been read",
+			Path(r.base, r.hour), ErrFileTruncated, fi.Size(), read)
+	}
+	return nil
+}
+
 // newerFile returns the oldest file newer than the current hour. It lists the directory
 // only when the files known from the last listing hold none, so that reading a log of
 // many files lists it about once, not once per file.
@@ -309,7 +386,7 @@ func (r *Reader) open(hour int64) error {
 		return err
 	}
 	r.hour = hour
-	r.start, r.end, r.longN, r.longPrefix, r.settled = 0, 0, 0, nil, false
+	r.start, r.end, r.longN, r.longPrefix, r.settled, r.last = 0, 0, 0, nil, false, nil
 	path := Path(r.base, hour)
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {

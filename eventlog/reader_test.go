@@ -58,7 +58,7 @@ func TestReaderBatchReadsAllFilesInNumericOrder(t *testing.T) {
 		{"c", messages.Pointer{File: h1000, Offset: 2}},
 	}, readAll(t, r))
 	requireEOF(t, r)
-	assert.Equal(t, messages.Pointer{File: h1000, Offset: 2}, r.Pointer())
+	assert.Equal(t, messages.Pointer{File: h1000, Offset: 2}, r.Pointer().At())
 }
 
 func TestReaderKeepsEmptyLinesAndCarriageReturns(t *testing.T) {
@@ -106,7 +106,7 @@ func TestReaderBatchLeavesPartialLastLine(t *testing.T) {
 	requireLine(t, r, got{"a", messages.Pointer{File: h999, Offset: 2}})
 	requireEOF(t, r)
 	requireEOF(t, r)
-	assert.Equal(t, messages.Pointer{File: h999, Offset: 2}, r.Pointer())
+	assert.Equal(t, messages.Pointer{File: h999, Offset: 2}, r.Pointer().At())
 
 	// A new reader from the pointer also stops before the partial line.
 	r2 := openReader(t, base, r.Pointer(), Options{})

@@ -56,7 +56,7 @@ func TestClickstreamReplay(t *testing.T) {
 						assert.Equal(t, int64(25), sum.Records)
 						ptr, _, err := store.LoadPointer(t.Context(), "default")
 						require.NoError(t, err)
-						assert.Equal(t, messages.Pointer{File: clickstreamHour, Offset: offsetAfter25}, ptr)
+						assert.Equal(t, messages.Pointer{File: clickstreamHour, Offset: offsetAfter25}, ptr.At())
 						records += sum.Records
 						require.NoError(t, appendFile(dst, whole[offsetAfter25:]))
 					} else {
@@ -68,7 +68,7 @@ func TestClickstreamReplay(t *testing.T) {
 					assert.Equal(t, int64(90), records)
 					ptr, _, err := store.LoadPointer(t.Context(), "default")
 					require.NoError(t, err)
-					assert.Equal(t, messages.Pointer{File: clickstreamHour, Offset: clickstreamEnd}, ptr)
+					assert.Equal(t, messages.Pointer{File: clickstreamHour, Offset: clickstreamEnd}, ptr.At())
 					n := reference.CheckAssertions(t, storeAnswerer{t.Context(), store}, fixtures.Expected(fixtures.Clickstream))
 					assert.Positive(t, n)
 				})

@@ -38,10 +38,20 @@ func (k Kind) String() string {
 // Pointer is a position in an event log: the hour file (the Unix time of the start of the
 // hour, the <H> of BASE.<H>) and the byte offset just past the last consumed line.
 // The zero Pointer means "the start of the log".
+//
+// Check identifies the file's content up to Offset: a checksum of the line just before
+// Offset (see eventlog.LineCheck), so that a file truncated and written again since the
+// pointer was taken is told from the one it was taken on. Zero means "not known" (a pointer
+// at the start of a file, after a skipped over-long line, or one stored before checks
+// existed); such a pointer is resumed without the comparison. Less ignores Check.
 type Pointer struct {
-	File   int64 `json:"file"`
-	Offset int64 `json:"offset"`
+	File   int64  `json:"file"`
+	Offset int64  `json:"offset"`
+	Check  uint32 `json:"check,omitempty"`
 }
+
+// At returns p without its Check: the position alone.
+func (p Pointer) At() Pointer { return Pointer{File: p.File, Offset: p.Offset} }
 
 // Less reports whether p stands before q in the log.
 func (p Pointer) Less(q Pointer) bool {

@@ -349,8 +349,8 @@ func (s *Store) commit(ctx context.Context, e *messages.Epoch, parts []*part) er
 			return nil
 		}
 	}
-	b.Queue("UPDATE "+s.t.pointers+` SET file = $2, "offset" = $3, epoch = $4, records = records + $5, updated_at = now() WHERE source = $1`,
-		e.Source, e.Pointer.File, e.Pointer.Offset, e.Number, e.Records).Fn = func(br pgx.BatchResults) error {
+	b.Queue("UPDATE "+s.t.pointers+` SET file = $2, "offset" = $3, line_check = $6, epoch = $4, records = records + $5, updated_at = now() WHERE source = $1`,
+		e.Source, e.Pointer.File, e.Pointer.Offset, e.Number, e.Records, int64(e.Pointer.Check)).Fn = func(br pgx.BatchResults) error {
 		if _, err := br.Exec(); err != nil {
 			return fmt.Errorf("move pointer: %w", err)
 		}

@@ -210,6 +210,18 @@ func TestEmptyEpochMovesThePointer(t *testing.T) {
 	assert.Zero(t, ep)
 }
 
+func TestPointerCheckIsStoredWithThePointer(t *testing.T) {
+	ctx := context.Background()
+	st := pgtest.NewStore(t)
+	for i, check := range []uint32{0xfedcba98, 1, 0} {
+		want := messages.Pointer{File: 7200, Offset: int64(42 + i), Check: check}
+		commit(t, st, &messages.Epoch{Source: "log", Number: int64(i + 1), Pointer: want})
+		ptr, _, err := st.LoadPointer(ctx, "log")
+		require.NoError(t, err)
+		assert.Equal(t, want, ptr)
+	}
+}
+
 func TestHistoriesUpsertAndLoad(t *testing.T) {
 	ctx := context.Background()
 	st := pgtest.NewStore(t)

@@ -13,8 +13,10 @@ import (
 // LoadPointer returns the committed pointer and epoch of source; zero values when the
 // source has committed nothing yet.
 func (s *Store) LoadPointer(ctx context.Context, source string) (ptr messages.Pointer, epoch int64, err error) {
-	err = s.pool.QueryRow(ctx, "SELECT file, \"offset\", epoch FROM "+s.t.pointers+" WHERE source = $1", source).
-		Scan(&ptr.File, &ptr.Offset, &epoch)
+	var check int64
+	err = s.pool.QueryRow(ctx, "SELECT file, \"offset\", line_check, epoch FROM "+s.t.pointers+" WHERE source = $1", source).
+		Scan(&ptr.File, &ptr.Offset, &check, &epoch)
+	ptr.Check = uint32(check)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return messages.Pointer{}, 0, nil
 	}

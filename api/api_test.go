@@ -29,6 +29,7 @@ import (
 	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/metrics"
 	"github.com/manhattan-analytics/manhattan/persistence"
+	"github.com/manhattan-analytics/manhattan/query"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
@@ -127,7 +128,7 @@ func selectionParams(q reference.Query) url.Values {
 }
 
 func (a answerer) Count(q reference.Query) (int64, error) {
-	var ans api.CountAnswer
+	var ans query.CountAnswer
 	if err := a.c.getJSON("/api/v1/count", selectionParams(q), &ans); err != nil {
 		return 0, err
 	}
@@ -135,7 +136,7 @@ func (a answerer) Count(q reference.Query) (int64, error) {
 }
 
 func (a answerer) GoalValue(q reference.Query) (decimal.Decimal, error) {
-	var ans api.ValueAnswer
+	var ans query.ValueAnswer
 	if err := a.c.getJSON("/api/v1/value", selectionParams(q), &ans); err != nil {
 		return decimal.Zero, err
 	}
@@ -143,7 +144,7 @@ func (a answerer) GoalValue(q reference.Query) (decimal.Decimal, error) {
 }
 
 func (a answerer) Tests() ([]reference.TestInfo, error) {
-	var ans api.TestsAnswer
+	var ans query.TestsAnswer
 	if err := a.c.getJSON("/api/v1/tests", nil, &ans); err != nil {
 		return nil, err
 	}
@@ -162,7 +163,7 @@ func (a answerer) Results(test string, goals []string, site *int64) (map[string]
 	if site != nil {
 		v.Set("site", strconv.FormatInt(*site, 10))
 	}
-	var ans api.ResultsAnswer
+	var ans query.ResultsAnswer
 	if err := a.c.getJSON("/api/v1/results", v, &ans); err != nil {
 		return nil, err
 	}
@@ -204,15 +205,15 @@ func checkSeries(t *testing.T, c *client, logBase string) {
 	deltas := reference.Accumulate(fixtures.Rules(t, fixtures.Generated20k), recs)
 
 	// Conversions of a goal with values, per local day, over all sites.
-	want := map[string]api.Point{}
+	want := map[string]query.Point{}
 	for k, ctr := range deltas.Conversions {
 		if k.Goal == "completed checkout" && k.Rollup == "pst_day" {
 			p := want[k.Bucket]
 			d, _ := decimal.NewFromString(orZero(p.Value))
-			want[k.Bucket] = api.Point{Bucket: k.Bucket, Count: p.Count + ctr.Count, Value: d.Add(ctr.Value).String()}
+			want[k.Bucket] = query.Point{Bucket: k.Bucket, Count: p.Count + ctr.Count, Value: d.Add(ctr.Value).String()}
 		}
 	}
-	var ans api.SeriesAnswer
+	var ans query.SeriesAnswer
 	require.NoError(t, c.getJSON("/api/v1/series", url.Values{"goal": {"completed checkout"}, "rollup": {"pst_day"}}, &ans))
 	require.Len(t, ans.Points, len(want))
 	require.Greater(t, len(want), 3, "the log spans a week")
@@ -262,19 +263,19 @@ func TestGoalsStatusAndHealth(t *testing.T) {
 	in := ingest(t, fixtures.Clickstream)
 	c := newClient(t, api.New(in.store, api.Options{}))
 
-	var goals api.GoalsAnswer
+	var goals query.GoalsAnswer
 	require.NoError(t, c.getJSON("/api/v1/goals", nil, &goals))
-	byName := map[string]api.Goal{}
+	byName := map[string]query.Goal{}
 	for _, g := range goals.Goals {
 		byName[g.Name] = g
 	}
-	assert.Equal(t, api.Goal{Name: "completed checkout", ValueType: "S", ValueFormat: byName["completed checkout"].ValueFormat}, byName["completed checkout"])
+	assert.Equal(t, query.Goal{Name: "completed checkout", ValueType: "S", ValueFormat: byName["completed checkout"].ValueFormat}, byName["completed checkout"])
 	assert.Equal(t, "A", byName["order margin"].ValueType)
 	assert.Equal(t, "I", byName["margin per session"].ValueType)
 	assert.Contains(t, byName, "viewed page")
 
 	// Results without goals: every goal, by name.
-	var res api.ResultsAnswer
+	var res query.ResultsAnswer
 	require.NoError(t, c.getJSON("/api/v1/results", url.Values{"test": {"red checkout form"}}, &res))
 	require.Len(t, res.Goals, len(goals.Goals))
 	assert.Equal(t, []string{"False", "True"}, res.Populations)
@@ -282,7 +283,7 @@ func TestGoalsStatusAndHealth(t *testing.T) {
 		assert.Len(t, res.Results[pop], len(res.Goals))
 	}
 
-	var st api.StatusAnswer
+	var st query.StatusAnswer
 	require.NoError(t, c.getJSON("/api/v1/status", nil, &st))
 	assert.Equal(t, in.store.Schema(), st.Schema)
 	assert.Equal(t, persistence.LatestVersion(), st.Version)
@@ -310,10 +311,10 @@ func TestStatusReportsLiveIngest(t *testing.T) {
 	in := ingest(t, fixtures.Clickstream)
 	stats := actors.Stats{Read: 90, Committed: actors.Summary{Records: 88, DeadLetters: 2, Epochs: 3}, CaughtUp: true}
 	c := newClient(t, api.New(in.store, api.Options{Ingest: func() actors.Stats { return stats }}))
-	var st api.StatusAnswer
+	var st query.StatusAnswer
 	require.NoError(t, c.getJSON("/api/v1/status", nil, &st))
 	require.NotNil(t, st.Ingest)
-	assert.Equal(t, api.IngestStatus{Read: 90, Committed: 88, DeadLetters: 2, Epochs: 3, Pointer: "0:0", CaughtUp: true}, *st.Ingest)
+	assert.Equal(t, query.IngestStatus{Read: 90, Committed: 88, DeadLetters: 2, Epochs: 3, Pointer: "0:0", CaughtUp: true}, *st.Ingest)
 }
 
 func TestDeadLetters(t *testing.T) {
@@ -330,7 +331,7 @@ func TestDeadLetters(t *testing.T) {
 	require.EqualValues(t, 2, sum.DeadLetters)
 
 	c := newClient(t, api.New(store, api.Options{}))
-	var ans api.DeadLettersAnswer
+	var ans query.DeadLettersAnswer
 	require.NoError(t, c.getJSON("/api/v1/dead-letters", nil, &ans))
 	require.Len(t, ans.DeadLetters, 2)
 	newest, oldest := ans.DeadLetters[0], ans.DeadLetters[1]
@@ -350,7 +351,12 @@ func TestDeadLetters(t *testing.T) {
 
 func TestBadRequests(t *testing.T) {
 	in := ingest(t, fixtures.Clickstream)
-	c := newClient(t, api.New(in.store, api.Options{MaxGoals: 5}))
+	t.Run("postgres", func(t *testing.T) { checkBadRequests(t, in.store) })
+	t.Run("memory", func(t *testing.T) { checkBadRequests(t, memoryStore(t, fixtures.Clickstream)) })
+}
+
+func checkBadRequests(t *testing.T, store query.Store) {
+	c := newClient(t, api.New(store, api.Options{MaxGoals: 5}))
 	long := strings.Repeat("é", 256)
 	cases := []struct {
 		method, target string
@@ -387,7 +393,7 @@ func TestBadRequests(t *testing.T) {
 			status, h, body := c.do(tc.method, tc.target, nil)
 			assert.Equal(t, tc.status, status)
 			assert.True(t, strings.HasPrefix(h.Get("Content-Type"), "application/json"), "content type %q", h.Get("Content-Type"))
-			var e api.ErrorAnswer
+			var e query.ErrorAnswer
 			require.NoError(t, json.Unmarshal(body, &e), "body %s", body)
 			assert.Contains(t, e.Error, tc.msg)
 			if status == http.StatusMethodNotAllowed {
@@ -401,7 +407,7 @@ func TestBadRequests(t *testing.T) {
 	assert.Equal(t, http.StatusOK, status)
 	assert.Empty(t, body)
 	// site=all is the same as no site.
-	var all, none api.CountAnswer
+	var all, none query.CountAnswer
 	require.NoError(t, c.getJSON("/api/v1/count", url.Values{"goal": {"viewed page"}, "site": {"all"}}, &all))
 	require.NoError(t, c.getJSON("/api/v1/count", url.Values{"goal": {"viewed page"}}, &none))
 	assert.Equal(t, none, all)
@@ -492,7 +498,7 @@ func TestIndexWithoutDashboard(t *testing.T) {
 func TestMetricsAfterIngest(t *testing.T) {
 	in := ingest(t, fixtures.Clickstream)
 	c := newClient(t, api.New(in.store, api.Options{Metrics: in.metrics}))
-	var n api.CountAnswer
+	var n query.CountAnswer
 	require.NoError(t, c.getJSON("/api/v1/count", url.Values{"goal": {"viewed page"}}, &n))
 	status, _, _ := c.do(http.MethodGet, "/api/v1/count", nil)
 	require.Equal(t, http.StatusBadRequest, status)

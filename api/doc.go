@@ -1,6 +1,8 @@
 // Package api is Manhattan's HTTP server: a versioned JSON API over the committed state
 // in PostgreSQL (the queries of DESIGN §3 and the store's status), /healthz, /metrics,
-// and the experiment dashboard mounted at "/".
+// and the experiment dashboard mounted at "/". Each endpoint is a query of package
+// query, which checks the parameters and answers with the documents it defines; this
+// package routes, authenticates, bounds and encodes.
 //
 // Endpoints (GET or HEAD; parameters in the query string):
 //
@@ -23,14 +25,15 @@
 //     the server log, not to the client).
 //   - Requests are bounded: the URL (MaxURLLength), each parameter value
 //     (messages.MaxFieldLength characters, like log fields), the number of goals
-//     (Options.MaxGoals), dead letters per answer (MaxDeadLetters); unknown or repeated
+//     (Options.MaxGoals), dead letters per answer (query.MaxDeadLetters); unknown or repeated
 //     parameters are rejected rather than ignored, so a typo never silently widens a
 //     query.
 //   - With Options.Token set, /api/, /metrics and the dashboard need
 //     "Authorization: Bearer <token>" (or HTTP basic auth with the token as password, so
 //     a browser can open the dashboard); the comparison takes constant time. /healthz
 //     stays open for load balancers.
-//   - The store is only read; SQL is built by package persistence with bound parameters.
+//   - The store is only read, through query.Store; SQL is built by package persistence
+//     with bound parameters.
 //
 // CheckListen holds the listening policy (loopback unless a token or an explicit opt-out
 // is given) and Serve runs a server until its context ends, then shuts it down

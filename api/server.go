@@ -14,7 +14,7 @@ import (
 
 	"github.com/manhattan-analytics/manhattan/actors"
 	"github.com/manhattan-analytics/manhattan/metrics"
-	"github.com/manhattan-analytics/manhattan/persistence"
+	"github.com/manhattan-analytics/manhattan/query"
 )
 
 // Prefix is the path prefix of the current API version.
@@ -34,7 +34,7 @@ type Options struct {
 	Ingest func() actors.Stats
 	// Logger receives server-side errors; nil discards them.
 	Logger *slog.Logger
-	// MaxGoals bounds the goals of a results request; default DefaultMaxGoals.
+	// MaxGoals bounds the goals of a results request; default query.DefaultMaxGoals.
 	MaxGoals int
 	// QueryTimeout bounds the database work of one request; default 30s.
 	QueryTimeout time.Duration
@@ -42,7 +42,8 @@ type Options struct {
 
 // Server answers the HTTP API. It is an http.Handler; use Serve to run it.
 type Server struct {
-	store     *persistence.Store
+	queries   *query.Service
+	parser    query.Parser
 	opts      Options
 	tokenHash [sha256.Size]byte
 	endpoints map[string]http.Handler // by name under Prefix, instrumented
@@ -52,34 +53,25 @@ type Server struct {
 	notFound  http.Handler
 }
 
-// New returns a server answering from store.
-func New(store *persistence.Store, opts Options) *Server {
+// New returns a server answering from store (a *persistence.Store, or a fake in tests).
+func New(store query.Store, opts Options) *Server {
 	if opts.Metrics == nil {
 		opts.Metrics = metrics.New()
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.MaxGoals <= 0 {
-		opts.MaxGoals = DefaultMaxGoals
-	}
 	if opts.QueryTimeout <= 0 {
 		opts.QueryTimeout = 30 * time.Second
 	}
-	s := &Server{store: store, opts: opts, tokenHash: sha256.Sum256([]byte(opts.Token))}
+	s := &Server{
+		queries: query.New(store), parser: query.Parser{Naming: query.Params, MaxGoals: opts.MaxGoals},
+		opts: opts, tokenHash: sha256.Sum256([]byte(opts.Token)),
+	}
 	m := opts.Metrics
 	s.endpoints = map[string]http.Handler{}
-	for name, h := range map[string]handlerFunc{
-		"count":        s.count,
-		"value":        s.value,
-		"tests":        s.tests,
-		"goals":        s.goals,
-		"results":      s.results,
-		"series":       s.series,
-		"dead-letters": s.deadLetters,
-		"status":       s.status,
-	} {
-		s.endpoints[name] = m.Instrument(name, s.jsonEndpoint(h))
+	for name, h := range s.handlers() {
+		s.endpoints[name] = m.Instrument(name, s.jsonEndpoint(name, h))
 	}
 	s.health = m.Instrument("healthz", http.HandlerFunc(s.healthz))
 	s.metricsH = m.Instrument("metrics", m.Handler())
@@ -89,7 +81,7 @@ func New(store *persistence.Store, opts Options) *Server {
 	}
 	s.dashboard = m.Instrument("dashboard", dash)
 	s.notFound = m.Instrument("not_found", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s; the API is under %s (see %sstatus)", clip(r.URL.Path), Prefix, Prefix))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s; the API is under %s (see %sstatus)", query.Clip(r.URL.Path), Prefix, Prefix))
 	}))
 	return s
 }
@@ -160,12 +152,13 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request, browser bool
 	return false
 }
 
-// handlerFunc answers one API request with a JSON document or an error.
-type handlerFunc func(ctx context.Context, r *http.Request) (any, error)
+// handlerFunc answers one parsed API request with a JSON document or an error.
+type handlerFunc func(ctx context.Context, req query.Request) (any, error)
 
-// jsonEndpoint adapts h: it allows only GET and HEAD, bounds the request's time and
-// writes the answer or the error as JSON.
-func (s *Server) jsonEndpoint(h handlerFunc) http.Handler {
+// jsonEndpoint adapts h, the endpoint of the query kind: it allows only GET and HEAD,
+// parses the query string, bounds the request's time and writes the answer or the error
+// as JSON.
+func (s *Server) jsonEndpoint(kind string, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -173,9 +166,14 @@ func (s *Server) jsonEndpoint(h handlerFunc) http.Handler {
 			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed: use GET", r.Method))
 			return
 		}
+		req, err := s.request(kind, r)
+		if err != nil {
+			s.writeFailure(w, r, err)
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), s.opts.QueryTimeout)
 		defer cancel()
-		answer, err := h(ctx, r)
+		answer, err := h(ctx, req)
 		if err != nil {
 			s.writeFailure(w, r, err)
 			return
@@ -187,9 +185,8 @@ func (s *Server) jsonEndpoint(h handlerFunc) http.Handler {
 // writeFailure answers err: a request error with its own status and message, anything
 // else (the database) with 500 or 503 and a generic message, logging the details.
 func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, err error) {
-	var re *requestError
-	if errors.As(err, &re) {
-		writeError(w, re.status, re.msg)
+	if status := statusOf(err); status != 0 {
+		writeError(w, status, err.Error())
 		return
 	}
 	if r.Context().Err() != nil {
@@ -199,7 +196,7 @@ func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, err error)
 	if errors.Is(err, context.DeadlineExceeded) {
 		status, msg = http.StatusServiceUnavailable, "the query took too long"
 	}
-	s.opts.Logger.Error("api request failed", slog.String("path", r.URL.Path), slog.String("query", clip(r.URL.RawQuery)), slog.Any("error", err))
+	s.opts.Logger.Error("api request failed", slog.String("path", r.URL.Path), slog.String("query", query.Clip(r.URL.RawQuery)), slog.Any("error", err))
 	writeError(w, status, msg)
 }
 
@@ -208,7 +205,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
-	if err := s.store.Pool().Ping(ctx); err != nil {
+	if err := s.queries.Ping(ctx); err != nil {
 		s.opts.Logger.Warn("health check: database unreachable", slog.Any("error", err))
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "database unreachable"})
 		return
@@ -220,7 +217,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError
-		b, _ = json.Marshal(ErrorAnswer{Error: "encode answer: " + err.Error()})
+		b, _ = json.Marshal(query.ErrorAnswer{Error: "encode answer: " + err.Error()})
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
@@ -228,5 +225,5 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, ErrorAnswer{Error: msg})
+	writeJSON(w, status, query.ErrorAnswer{Error: msg})
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/persistence"
+	"github.com/manhattan-analytics/manhattan/query"
 	"github.com/manhattan-analytics/manhattan/rollups"
 )
 
@@ -64,8 +65,9 @@ type handler struct {
 //	GET /tests/{name}/results.csv  the results table as CSV (same parameters)
 //	GET /assets/…                  the style sheet and script
 //
-// Every other path answers 404, other methods 405. It reads committed state from store on every request.
-func New(store *persistence.Store, opts Options) (http.Handler, error) {
+// Every other path answers 404, other methods 405. It reads committed state from store
+// (a *persistence.Store) on every request.
+func New(store query.Store, opts Options) (http.Handler, error) {
 	if store == nil {
 		return nil, errors.New("dashboard: no store")
 	}
@@ -171,7 +173,7 @@ func (h *handler) lookup(w http.ResponseWriter, r *http.Request) (persistence.Te
 	}
 	i := slices.IndexFunc(tests, func(t persistence.TestInfo) bool { return t.Name == name })
 	if i < 0 {
-		h.error(w, r, http.StatusNotFound, fmt.Sprintf("There is no split test named %q.", shorten(name)))
+		h.error(w, r, http.StatusNotFound, fmt.Sprintf("There is no split test named %q.", query.Clip(name)))
 		return persistence.TestInfo{}, view{}, false
 	}
 	goals, err := h.src.Goals(r.Context())
@@ -208,7 +210,7 @@ func (h *handler) test(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
-	h.error(w, r, http.StatusNotFound, "There is no page at "+shorten(r.URL.Path)+".")
+	h.error(w, r, http.StatusNotFound, "There is no page at "+query.Clip(r.URL.Path)+".")
 }
 
 type errorPage struct {

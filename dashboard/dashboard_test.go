@@ -270,8 +270,8 @@ func TestNotFound(t *testing.T) {
 func TestBadParameters(t *testing.T) {
 	srv := clickstreamServer(t, dashboard.Options{})
 	for _, tc := range []struct{ query, message string }{
-		{"site=abc", `site must be a site id (an integer) or "all", not "abc"`},
-		{"site=1.5", `site must be a site id`},
+		{"site=abc", `site must be an integer site id or "all", not "abc"`},
+		{"site=1.5", `site must be an integer site id`},
 		{"control=Maybe", `control "Maybe" is not a population of test "red checkout form" (populations: False, True)`},
 		{"goal=no+such+goal", `unknown goal "no such goal"`},
 		{"goal=began+checkout&goal=%3Cscript%3E", `unknown goal "<script>"`},

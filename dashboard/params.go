@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/persistence"
+	"github.com/manhattan-analytics/manhattan/query"
 )
 
 // Chart modes.
@@ -18,7 +18,7 @@ const (
 )
 
 // maxGoals bounds the goals of one page (each costs a query per population).
-const maxGoals = 100
+const maxGoals = query.DefaultMaxGoals
 
 // view is what a test page shows: the parameters of the request, checked against the
 // test and the store's goals.
@@ -53,15 +53,11 @@ func parseView(q url.Values, test persistence.TestInfo, known []persistence.Goal
 		byName[g.Name] = g
 	}
 
-	switch s := strings.TrimSpace(q.Get("site")); s {
-	case "", "all":
-	default:
-		id, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return v, badParam("site must be a site id (an integer) or \"all\", not %q", shorten(s))
-		}
-		v.Site = &id
+	site, err := query.ParseSite(strings.TrimSpace(q.Get("site")))
+	if err != nil {
+		return v, badParam("%v", err)
 	}
+	v.Site = site
 
 	pops := sortedPopulations(test)
 	v.Control = q.Get("control")
@@ -70,7 +66,7 @@ func parseView(q url.Values, test persistence.TestInfo, known []persistence.Goal
 	}
 	if len(pops) > 0 && !slices.Contains(pops, v.Control) {
 		return v, badParam("control %q is not a population of test %q (populations: %s)",
-			shorten(v.Control), test.Name, strings.Join(pops, ", "))
+			query.Clip(v.Control), test.Name, strings.Join(pops, ", "))
 	}
 
 	if names := q["goal"]; len(names) > 0 {
@@ -82,7 +78,7 @@ func parseView(q url.Values, test persistence.TestInfo, known []persistence.Goal
 			}
 			g, ok := byName[name]
 			if !ok {
-				return v, badParam("unknown goal %q", shorten(name))
+				return v, badParam("unknown goal %q", query.Clip(name))
 			}
 			seen[name] = true
 			v.Goals = append(v.Goals, g)
@@ -99,7 +95,7 @@ func parseView(q url.Values, test persistence.TestInfo, known []persistence.Goal
 	if name := q.Get("chart"); name != "" {
 		g, ok := byName[name]
 		if !ok {
-			return v, badParam("unknown chart goal %q", shorten(name))
+			return v, badParam("unknown chart goal %q", query.Clip(name))
 		}
 		v.Chart = &g
 	} else if len(v.Goals) > 0 {
@@ -119,7 +115,7 @@ func parseView(q url.Values, test persistence.TestInfo, known []persistence.Goal
 		v.Mode = modeCumulative
 	case modeCumulative, modeDaily:
 	default:
-		return v, badParam("mode must be %q or %q, not %q", modeCumulative, modeDaily, shorten(v.Mode))
+		return v, badParam("mode must be %q or %q, not %q", modeCumulative, modeDaily, query.Clip(v.Mode))
 	}
 	return v, nil
 }
@@ -165,12 +161,4 @@ func (v view) query() url.Values {
 	}
 	q.Set("mode", v.Mode)
 	return q
-}
-
-// shorten cuts a parameter for an error message.
-func shorten(s string) string {
-	if len(s) <= messages.MaxFieldLength {
-		return s
-	}
-	return strings.ToValidUTF8(s[:messages.MaxFieldLength], "") + "…"
 }

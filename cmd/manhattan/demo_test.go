@@ -12,13 +12,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/manhattan-analytics/manhattan/api"
 	"github.com/manhattan-analytics/manhattan/internal/fixtures"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/internal/reference"
 	"github.com/manhattan-analytics/manhattan/loggen"
 	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/persistence"
+	"github.com/manhattan-analytics/manhattan/query"
 )
 
 // demoArgs are the flags of a small demo on a fresh schema of the test database.
@@ -131,7 +131,7 @@ func TestDemoServesUntilCancelled(t *testing.T) {
 	args, _, _ := demoArgs(t)
 	b := startCommand(t, runDemo, append(args, "--listen", "127.0.0.1:0")...)
 	base := b.url(t)
-	var tests api.TestsAnswer
+	var tests query.TestsAnswer
 	getJSON(t, base+"api/v1/tests", &tests)
 	assert.Len(t, tests.Tests, len(loggen.Tests))
 	// The dashboard is mounted at "/".

@@ -6,32 +6,24 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
-	"github.com/manhattan-analytics/manhattan/api"
-	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/persistence"
+	"github.com/manhattan-analytics/manhattan/query"
 )
 
 func init() {
 	register(&command{name: "query", summary: "answer a query: count, value, tests, goals, results, series", run: runQuery})
 }
 
-// queryKinds are the queries and the query flags each one takes.
-var queryKinds = map[string][]string{
-	"count":   {"goal", "test", "population", "rollup", "bucket", "site"},
-	"value":   {"goal", "test", "population", "rollup", "bucket", "site"},
-	"tests":   {},
-	"goals":   {},
-	"results": {"test", "goals", "site"},
-	"series":  {"goal", "test", "population", "rollup", "site"},
-}
+// queryKinds are the queries of the command line, in the order of its usage.
+var queryKinds = []string{query.KindCount, query.KindValue, query.KindTests, query.KindGoals, query.KindResults, query.KindSeries}
 
 const queryUsage = `count|value|tests|goals|results|series [flags]
 
@@ -46,41 +38,30 @@ const queryUsage = `count|value|tests|goals|results|series [flags]
 
 Decimal values are printed exactly. --json prints the documents of the HTTP API.`
 
-type queryFlags struct {
-	goal, test, population, rollup, bucket, site, goals *string
-	json                                                *bool
-}
-
 func runQuery(ctx context.Context, args []string) error {
 	fs := newFlags("query", queryUsage)
 	dbf := addDBFlags(fs)
 	lf := addLogFlags(fs)
-	qf := queryFlags{
-		goal:       fs.String("goal", "", "goal name"),
-		test:       fs.String("test", "", "split test name; with --population it selects a variant"),
-		population: fs.String("population", "", "population (variant) of --test"),
-		rollup:     fs.String("rollup", persistence.DefaultRollup, "rollup key (all, pst_day, pst_week, browser, …)"),
-		bucket:     fs.String("bucket", persistence.DefaultBucket, "bucket of the rollup (all: 0; days and weeks: Unix seconds of their local midnight)"),
-		site:       fs.String("site", "", "site id; omitted (or \"all\"): the sum over all sites"),
-		goals:      fs.String("goals", "", "results: comma-separated goals (default: every goal)"),
-		json:       fs.Bool("json", false, "print JSON (the documents of the HTTP API) instead of a table"),
-	}
+	fs.String("goal", "", "goal name")
+	fs.String("test", "", "split test name; with --population it selects a variant")
+	fs.String("population", "", "population (variant) of --test")
+	fs.String("rollup", persistence.DefaultRollup, "rollup key (all, pst_day, pst_week, browser, …)")
+	fs.String("bucket", persistence.DefaultBucket, "bucket of the rollup (all: 0; days and weeks: Unix seconds of their local midnight)")
+	fs.String("site", "", "site id; omitted (or \"all\"): the sum over all sites")
+	fs.String("goals", "", "results: comma-separated goals (default: every goal)")
+	asJSON := fs.Bool("json", false, "print JSON (the documents of the HTTP API) instead of a table")
 	kind, err := parseWithVerb(fs, args)
 	if err != nil || kind == "" {
 		return err
 	}
-	allowed, ok := queryKinds[kind]
-	if !ok {
+	if !slices.Contains(queryKinds, kind) {
 		return usagef("unknown query %q (want count, value, tests, goals, results or series)", kind)
 	}
-	if err := checkQueryFlags(fs, kind, allowed); err != nil {
-		return err
+	req, err := query.Parser{Naming: query.Flags}.Parse(kind, queryValues(fs))
+	if err != nil {
+		return usagef("%v", err)
 	}
 	log, err := lf.logger()
-	if err != nil {
-		return err
-	}
-	answerQuery, err := qf.plan(kind)
 	if err != nil {
 		return err
 	}
@@ -89,17 +70,55 @@ func runQuery(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.close()
-	answer, table, err := answerQuery(ctx, db.store)
+	return answerQuery(ctx, query.New(db.store), req, *asJSON)
+}
+
+// queryFlagNames are the flags that are parameters of a query.
+var queryFlagNames = []string{"goal", "test", "population", "rollup", "bucket", "site", "goals"}
+
+// queryValues returns the query parameters given as flags.
+func queryValues(fs *flag.FlagSet) url.Values {
+	v := url.Values{}
+	fs.Visit(func(f *flag.Flag) {
+		if slices.Contains(queryFlagNames, f.Name) {
+			v.Set(f.Name, f.Value.String())
+		}
+	})
+	return v
+}
+
+// answerQuery answers req and prints the answer as JSON or as a table.
+func answerQuery(ctx context.Context, svc *query.Service, req query.Request, asJSON bool) error {
+	var (
+		answer any
+		err    error
+	)
+	switch req.Kind {
+	case query.KindCount:
+		answer, err = svc.Count(ctx, req)
+	case query.KindValue:
+		answer, err = svc.Value(ctx, req)
+	case query.KindTests:
+		answer, err = svc.Tests(ctx)
+	case query.KindGoals:
+		answer, err = svc.Goals(ctx)
+	case query.KindResults:
+		answer, err = svc.Results(ctx, req)
+	case query.KindSeries:
+		answer, err = svc.Series(ctx, req)
+	default:
+		return usagef("unknown query %q", req.Kind)
+	}
 	if err != nil {
 		return err
 	}
-	if *qf.json {
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(answer)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 8, 2, ' ', 0)
-	table(tw)
+	printTable(tw, answer)
 	return tw.Flush()
 }
 
@@ -133,120 +152,6 @@ func parseWithVerb(fs *flag.FlagSet, args []string) (string, error) {
 		return "", usagef("unexpected argument %q (quote names that contain spaces)", fs.Arg(0))
 	}
 	return verb, nil
-}
-
-// checkQueryFlags rejects query flags that the query does not take, and over-long values.
-func checkQueryFlags(fs *flag.FlagSet, kind string, allowed []string) error {
-	var err error
-	fs.Visit(func(f *flag.Flag) {
-		if err != nil {
-			return
-		}
-		if _, isQueryFlag := queryFlagNames[f.Name]; !isQueryFlag {
-			return
-		}
-		switch {
-		case kind == "series" && f.Name == "bucket":
-			err = usagef("a series has every bucket of its rollup: drop --bucket")
-		case !slices.Contains(allowed, f.Name):
-			err = usagef("--%s does not apply to %s", f.Name, kind)
-		case f.Name != "goals" && utf8.RuneCountInString(f.Value.String()) > messages.MaxFieldLength:
-			err = usagef("--%s is longer than %d characters", f.Name, messages.MaxFieldLength)
-		}
-	})
-	return err
-}
-
-var queryFlagNames = map[string]struct{}{"goal": {}, "test": {}, "population": {}, "rollup": {}, "bucket": {}, "site": {}, "goals": {}}
-
-// queryRun answers a query: the JSON document and a function that prints it as a table.
-type queryRun func(ctx context.Context, store *persistence.Store) (answer any, table func(io.Writer), err error)
-
-// plan checks the flags of query kind and returns the function that answers it.
-func (f queryFlags) plan(kind string) (queryRun, error) {
-	site, err := api.ParseSite(*f.site)
-	if err != nil {
-		return nil, usagef("--site: %v", err)
-	}
-	q := persistence.Query{Goal: *f.goal, Test: *f.test, Population: *f.population, Rollup: *f.rollup, Bucket: *f.bucket, Site: site}
-	if (q.Test == "") != (q.Population == "") && kind != "results" {
-		return nil, usagef("a variant needs both --test and --population")
-	}
-	if q.Rollup == "" || q.Bucket == "" {
-		return nil, usagef("--rollup and --bucket must not be empty")
-	}
-	switch kind {
-	case "count":
-		if q.Goal == "" && q.Test == "" {
-			return nil, usagef("give --goal, a variant (--test and --population), or both")
-		}
-		return func(ctx context.Context, st *persistence.Store) (any, func(io.Writer), error) {
-			n, err := st.Count(ctx, q)
-			ans := api.CountAnswer{Selection: api.NewSelection(q), Count: n}
-			return ans, func(w io.Writer) { selectionTable(w, ans.Selection, "COUNT", strconv.FormatInt(n, 10)) }, err
-		}, nil
-	case "value":
-		if q.Goal == "" {
-			return nil, usagef("--goal is required")
-		}
-		return func(ctx context.Context, st *persistence.Store) (any, func(io.Writer), error) {
-			v, err := st.GoalValue(ctx, q)
-			ans := api.ValueAnswer{Selection: api.NewSelection(q), Value: v.String()}
-			return ans, func(w io.Writer) { selectionTable(w, ans.Selection, "VALUE", ans.Value) }, err
-		}, nil
-	case "tests":
-		return func(ctx context.Context, st *persistence.Store) (any, func(io.Writer), error) {
-			tests, err := st.Tests(ctx)
-			ans := api.NewTestsAnswer(tests)
-			return ans, func(w io.Writer) { testsTable(w, ans) }, err
-		}, nil
-	case "goals":
-		return func(ctx context.Context, st *persistence.Store) (any, func(io.Writer), error) {
-			goals, err := st.Goals(ctx)
-			ans := api.NewGoalsAnswer(goals)
-			return ans, func(w io.Writer) { goalsTable(w, ans) }, err
-		}, nil
-	case "results":
-		if q.Test == "" {
-			return nil, usagef("--test is required")
-		}
-		var lists []string
-		if *f.goals != "" {
-			lists = []string{*f.goals}
-		}
-		goals, err := api.SplitGoals(lists, api.DefaultMaxGoals)
-		if err != nil {
-			return nil, usagef("--goals: %v", err)
-		}
-		return func(ctx context.Context, st *persistence.Store) (any, func(io.Writer), error) {
-			goals := goals
-			if len(goals) == 0 {
-				var err error
-				if goals, err = api.AllGoals(ctx, st); err != nil {
-					return nil, nil, err
-				}
-			}
-			res, err := st.Results(ctx, q.Test, goals, q.Site)
-			if err != nil {
-				return nil, nil, err
-			}
-			if len(res) == 0 {
-				return nil, nil, fmt.Errorf("no test named %q (see 'manhattan query tests')", q.Test)
-			}
-			ans := api.NewResultsAnswer(q.Test, goals, q.Site, res)
-			return ans, func(w io.Writer) { resultsTable(w, ans) }, nil
-		}, nil
-	case "series":
-		if q.Goal == "" && q.Test == "" {
-			return nil, usagef("give --goal, a variant (--test and --population), or both")
-		}
-		return func(ctx context.Context, st *persistence.Store) (any, func(io.Writer), error) {
-			points, err := st.Series(ctx, q)
-			ans := api.NewSeriesAnswer(q, points)
-			return ans, func(w io.Writer) { seriesTable(w, ans) }, err
-		}, nil
-	}
-	return nil, usagef("unknown query %q", kind)
 }
 
 // tableCell makes s fit a table cell: "-" when empty, control characters escaped (a tab
@@ -284,12 +189,30 @@ func siteCell(site *int64) string {
 	return strconv.FormatInt(*site, 10)
 }
 
-func selectionTable(w io.Writer, s api.Selection, name, value string) {
+// printTable prints an answer of answerQuery as a table.
+func printTable(w io.Writer, answer any) {
+	switch a := answer.(type) {
+	case query.CountAnswer:
+		selectionTable(w, a.Selection, "COUNT", strconv.FormatInt(a.Count, 10))
+	case query.ValueAnswer:
+		selectionTable(w, a.Selection, "VALUE", a.Value)
+	case query.TestsAnswer:
+		testsTable(w, a)
+	case query.GoalsAnswer:
+		goalsTable(w, a)
+	case query.ResultsAnswer:
+		resultsTable(w, a)
+	case query.SeriesAnswer:
+		seriesTable(w, a)
+	}
+}
+
+func selectionTable(w io.Writer, s query.Selection, name, value string) {
 	tableRow(w, "GOAL", "TEST", "POPULATION", "ROLLUP", "BUCKET", "SITE", name)
 	tableRow(w, s.Goal, s.Test, s.Population, s.Rollup, s.Bucket, siteCell(s.Site), value)
 }
 
-func testsTable(w io.Writer, a api.TestsAnswer) {
+func testsTable(w io.Writer, a query.TestsAnswer) {
 	tableRow(w, "TEST", "FIRST SEEN (UTC)", "LAST SEEN (UTC)", "POPULATIONS")
 	for _, t := range a.Tests {
 		tableRow(w, t.Name, t.FirstTime.Format(time.DateTime), t.LastTime.Format(time.DateTime), strings.Join(t.Populations, ", "))
@@ -308,14 +231,14 @@ func describe(names map[string]string, code string) string {
 	return code
 }
 
-func goalsTable(w io.Writer, a api.GoalsAnswer) {
+func goalsTable(w io.Writer, a query.GoalsAnswer) {
 	tableRow(w, "GOAL", "VALUE TYPE", "FORMAT")
 	for _, g := range a.Goals {
 		tableRow(w, g.Name, describe(valueTypeNames, g.ValueType), describe(valueFormatNames, g.ValueFormat))
 	}
 }
 
-func resultsTable(w io.Writer, a api.ResultsAnswer) {
+func resultsTable(w io.Writer, a query.ResultsAnswer) {
 	fmt.Fprintf(w, "test %s, site %s\n", tableCell(a.Test), siteCell(a.Site))
 	tableRow(w, append([]string{"POPULATION"}, a.Goals...)...)
 	for _, pop := range a.Populations {
@@ -323,7 +246,7 @@ func resultsTable(w io.Writer, a api.ResultsAnswer) {
 	}
 }
 
-func seriesTable(w io.Writer, a api.SeriesAnswer) {
+func seriesTable(w io.Writer, a query.SeriesAnswer) {
 	tableRow(w, "BUCKET", "COUNT", "VALUE")
 	for _, p := range a.Points {
 		tableRow(w, p.Bucket, strconv.FormatInt(p.Count, 10), p.Value)

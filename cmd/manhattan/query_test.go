@@ -16,10 +16,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/manhattan-analytics/manhattan/api"
 	"github.com/manhattan-analytics/manhattan/internal/fixtures"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/internal/reference"
+	"github.com/manhattan-analytics/manhattan/query"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
@@ -67,13 +67,13 @@ func selectionArgs(q reference.Query) []string {
 }
 
 func (a cliAnswerer) Count(q reference.Query) (int64, error) {
-	var ans api.CountAnswer
+	var ans query.CountAnswer
 	err := a.query(&ans, append([]string{"count"}, selectionArgs(q)...)...)
 	return ans.Count, err
 }
 
 func (a cliAnswerer) GoalValue(q reference.Query) (decimal.Decimal, error) {
-	var ans api.ValueAnswer
+	var ans query.ValueAnswer
 	if err := a.query(&ans, append([]string{"value"}, selectionArgs(q)...)...); err != nil {
 		return decimal.Zero, err
 	}
@@ -81,7 +81,7 @@ func (a cliAnswerer) GoalValue(q reference.Query) (decimal.Decimal, error) {
 }
 
 func (a cliAnswerer) Tests() ([]reference.TestInfo, error) {
-	var ans api.TestsAnswer
+	var ans query.TestsAnswer
 	if err := a.query(&ans, "tests"); err != nil {
 		return nil, err
 	}
@@ -97,7 +97,7 @@ func (a cliAnswerer) Results(test string, goals []string, site *int64) (map[stri
 	if site != nil {
 		args = append(args, "--site", strconv.FormatInt(*site, 10))
 	}
-	var ans api.ResultsAnswer
+	var ans query.ResultsAnswer
 	if err := a.query(&ans, args...); err != nil {
 		return nil, err
 	}
@@ -143,7 +143,7 @@ func TestQueryTablesShowTheJSONAnswers(t *testing.T) {
 
 	// results: one row per population, one column per goal, values exactly as in JSON.
 	goals := "viewed page,add to cart,began checkout,completed checkout,margin per session"
-	var res api.ResultsAnswer
+	var res query.ResultsAnswer
 	require.NoError(t, a.query(&res, "results", "--test", "red checkout form", "--goals", goals, "--site", "1"))
 	code, out, stderr := cli(t, append([]string{"query", "results", "--test", "red checkout form", "--goals", goals, "--site", "1"}, db...)...)
 	require.Equal(t, 0, code, stderr)
@@ -167,7 +167,7 @@ func TestQueryTablesShowTheJSONAnswers(t *testing.T) {
 	}
 
 	// value: an inexact quotient is printed with all its places.
-	var val api.ValueAnswer
+	var val query.ValueAnswer
 	require.NoError(t, a.query(&val, "value", "--goal", "order margin", "--site", "1"))
 	require.Greater(t, len(val.Value), 10, "a quotient with many places")
 	code, out, _ = cli(t, append([]string{"query", "value", "--goal", "order margin", "--site", "1"}, db...)...)
@@ -178,7 +178,7 @@ func TestQueryTablesShowTheJSONAnswers(t *testing.T) {
 	assert.Equal(t, []string{"order margin", "-", "-", "all", "0", "1", val.Value}, columns(lines[1]))
 
 	// tests: name, first and last seen, populations.
-	var tests api.TestsAnswer
+	var tests query.TestsAnswer
 	require.NoError(t, a.query(&tests, "tests"))
 	code, out, _ = cli(t, append([]string{"query", "tests"}, db...)...)
 	require.Equal(t, 0, code)
@@ -193,7 +193,7 @@ func TestQueryTablesShowTheJSONAnswers(t *testing.T) {
 	code, out, _ = cli(t, append([]string{"query", "goals"}, db...)...)
 	require.Equal(t, 0, code)
 	assert.Regexp(t, `(?m)^completed checkout\s+S \(sum\)\s+`, out)
-	var series api.SeriesAnswer
+	var series query.SeriesAnswer
 	require.NoError(t, a.query(&series, "series", "--goal", "viewed page", "--rollup", "pst_day"))
 	require.NotEmpty(t, series.Points)
 	code, out, _ = cli(t, append(append([]string{"query", "--goal", "viewed page"}, db...), "series", "--rollup", "pst_day")...)

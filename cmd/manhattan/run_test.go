@@ -12,9 +12,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/manhattan-analytics/manhattan/api"
 	"github.com/manhattan-analytics/manhattan/internal/fixtures"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
+	"github.com/manhattan-analytics/manhattan/query"
 )
 
 // getJSON fetches an API document, failing the test on any status but 200.
@@ -55,7 +55,7 @@ func TestRunFollowsTheLogServesAndStopsCleanly(t *testing.T) {
 
 	// The whole log gets committed, and the API answers from it while ingest runs.
 	committedOffset := func() int64 {
-		var st api.StatusAnswer
+		var st query.StatusAnswer
 		getJSON(t, baseURL+"api/v1/status", &st)
 		if len(st.Pointers) == 0 {
 			return 0
@@ -70,7 +70,7 @@ func TestRunFollowsTheLogServesAndStopsCleanly(t *testing.T) {
 	}
 	waitFor(t, "the log to be committed", func() bool { return committedOffset() == size() })
 	viewsOnSite1 := func() int64 {
-		var c api.CountAnswer
+		var c query.CountAnswer
 		getJSON(t, baseURL+"api/v1/count?"+url.Values{"goal": {"viewed page"}, "site": {"1"}}.Encode(), &c)
 		return c.Count
 	}
@@ -107,7 +107,7 @@ func TestRunWithoutFollowKeepsServing(t *testing.T) {
 		"--listen", "127.0.0.1:0", "--follow=false")
 	baseURL := b.url(t)
 	waitFor(t, "the ingest to finish", func() bool {
-		var st api.StatusAnswer
+		var st query.StatusAnswer
 		getJSON(t, baseURL+"api/v1/status", &st)
 		return st.Ingest != nil && st.Ingest.CaughtUp && len(st.Pointers) == 1 && st.Pointers[0].Records == st.Ingest.Committed && st.Ingest.Committed > 0
 	})

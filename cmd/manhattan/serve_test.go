@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/manhattan-analytics/manhattan/api"
+	"github.com/manhattan-analytics/manhattan/query"
 )
 
 // background runs a long-running command (serve, run, demo) with a context the test
@@ -103,7 +103,7 @@ func TestServeAnswersAndStopsOnCancel(t *testing.T) {
 
 	status, body := get(t, base+"api/v1/tests", "")
 	require.Equal(t, http.StatusOK, status, "%s", body)
-	var tests api.TestsAnswer
+	var tests query.TestsAnswer
 	require.NoError(t, json.Unmarshal(body, &tests))
 	require.Len(t, tests.Tests, 1)
 	assert.Equal(t, "red checkout form", tests.Tests[0].Name)

@@ -1,4 +1,4 @@
-package api
+package query
 
 import (
 	"slices"
@@ -6,7 +6,6 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/manhattan-analytics/manhattan/actors"
 	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/persistence"
 )
@@ -25,8 +24,8 @@ type Selection struct {
 	Site       *int64 `json:"site"`             // null: summed over all sites
 }
 
-// NewSelection returns the selection of q with the defaults filled in.
-func NewSelection(q persistence.Query) Selection {
+// newSelection returns the selection of q with the defaults filled in.
+func newSelection(q persistence.Query) Selection {
 	if q.Rollup == "" {
 		q.Rollup = persistence.DefaultRollup
 	}
@@ -63,8 +62,8 @@ type TestsAnswer struct {
 	Tests []Test `json:"tests"`
 }
 
-// NewTestsAnswer converts the store's tests.
-func NewTestsAnswer(tests []persistence.TestInfo) TestsAnswer {
+// newTestsAnswer converts the store's tests.
+func newTestsAnswer(tests []persistence.TestInfo) TestsAnswer {
 	out := TestsAnswer{Tests: make([]Test, 0, len(tests))}
 	for _, t := range tests {
 		pops := t.Populations
@@ -92,8 +91,8 @@ type GoalsAnswer struct {
 	Goals []Goal `json:"goals"`
 }
 
-// NewGoalsAnswer converts the store's goals.
-func NewGoalsAnswer(goals []persistence.GoalInfo) GoalsAnswer {
+// newGoalsAnswer converts the store's goals.
+func newGoalsAnswer(goals []persistence.GoalInfo) GoalsAnswer {
 	out := GoalsAnswer{Goals: make([]Goal, 0, len(goals))}
 	for _, g := range goals {
 		out.Goals = append(out.Goals, Goal(g))
@@ -111,8 +110,8 @@ type ResultsAnswer struct {
 	Results     map[string][]string `json:"results"`     // population → values
 }
 
-// NewResultsAnswer converts the store's results.
-func NewResultsAnswer(test string, goals []string, site *int64, results map[string][]decimal.Decimal) ResultsAnswer {
+// newResultsAnswer converts the store's results.
+func newResultsAnswer(test string, goals []string, site *int64, results map[string][]decimal.Decimal) ResultsAnswer {
 	out := ResultsAnswer{Test: test, Goals: goals, Site: site, Populations: []string{}, Results: map[string][]string{}}
 	for pop, values := range results {
 		out.Populations = append(out.Populations, pop)
@@ -140,9 +139,9 @@ type SeriesAnswer struct {
 	Points []Point `json:"points"`
 }
 
-// NewSeriesAnswer converts the store's series.
-func NewSeriesAnswer(q persistence.Query, points []persistence.Point) SeriesAnswer {
-	sel := NewSelection(q)
+// newSeriesAnswer converts the store's series.
+func newSeriesAnswer(q persistence.Query, points []persistence.Point) SeriesAnswer {
+	sel := newSelection(q)
 	sel.Bucket = ""
 	out := SeriesAnswer{Selection: sel, Points: make([]Point, 0, len(points))}
 	for _, p := range points {
@@ -165,8 +164,8 @@ type DeadLettersAnswer struct {
 	DeadLetters []DeadLetter `json:"dead_letters"`
 }
 
-// NewDeadLettersAnswer converts the store's dead letters.
-func NewDeadLettersAnswer(dls []messages.DeadLetter) DeadLettersAnswer {
+// newDeadLettersAnswer converts the store's dead letters.
+func newDeadLettersAnswer(dls []messages.DeadLetter) DeadLettersAnswer {
 	out := DeadLettersAnswer{DeadLetters: make([]DeadLetter, 0, len(dls))}
 	for _, d := range dls {
 		out.DeadLetters = append(out.DeadLetters, DeadLetter{
@@ -211,11 +210,13 @@ type StatusAnswer struct {
 	Ingest        *IngestStatus    `json:"ingest,omitempty"` // only when the server runs with an ingest
 }
 
-// NewStatusAnswer converts the store's status and, when not nil, the live ingest stats.
-func NewStatusAnswer(st persistence.Status, ingest *actors.Stats) StatusAnswer {
+// newStatusAnswer converts the store's status; ingest is the live pipeline, nil without
+// one.
+func newStatusAnswer(st persistence.Status, ingest *IngestStatus) StatusAnswer {
 	out := StatusAnswer{
 		Schema: st.Schema, Version: st.Version, LatestVersion: st.LatestVersion,
 		Pointers: make([]PointerStatus, 0, len(st.Pointers)), Rows: st.Rows, DeadLetters: st.DeadLetters,
+		Ingest: ingest,
 	}
 	if out.Rows == nil {
 		out.Rows = map[string]int64{}
@@ -225,14 +226,6 @@ func NewStatusAnswer(st persistence.Status, ingest *actors.Stats) StatusAnswer {
 			Source: p.Source, Pointer: p.Pointer.String(), File: p.Pointer.File, Offset: p.Pointer.Offset,
 			Epoch: p.Epoch, Records: p.Records, UpdatedAt: p.UpdatedAt.UTC(),
 		})
-	}
-	if ingest != nil {
-		c := ingest.Committed
-		out.Ingest = &IngestStatus{
-			Read: ingest.Read, Committed: c.Records, DeadLetters: c.DeadLetters, Epochs: c.Epochs, Restarts: c.Restarts,
-			Pointer: c.Pointer.String(), CaughtUp: ingest.CaughtUp,
-			LastCommitSeconds: ingest.LastCommit.Seconds(), UptimeSeconds: c.Elapsed.Seconds(),
-		}
 	}
 	return out
 }

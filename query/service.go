@@ -1,0 +1,122 @@
+package query
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Service answers checked requests from a store. It is safe for concurrent use.
+type Service struct {
+	store Store
+}
+
+// New returns a service reading store.
+func New(store Store) *Service { return &Service{store: store} }
+
+// Ping checks that the store answers.
+func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
+
+// Count answers a count request.
+func (s *Service) Count(ctx context.Context, r Request) (CountAnswer, error) {
+	n, err := s.store.Count(ctx, r.Query)
+	if err != nil {
+		return CountAnswer{}, err
+	}
+	return CountAnswer{Selection: newSelection(r.Query), Count: n}, nil
+}
+
+// Value answers a value request.
+func (s *Service) Value(ctx context.Context, r Request) (ValueAnswer, error) {
+	d, err := s.store.GoalValue(ctx, r.Query)
+	if err != nil {
+		return ValueAnswer{}, err
+	}
+	return ValueAnswer{Selection: newSelection(r.Query), Value: d.String()}, nil
+}
+
+// Tests answers the list of tests.
+func (s *Service) Tests(ctx context.Context) (TestsAnswer, error) {
+	tests, err := s.store.Tests(ctx)
+	if err != nil {
+		return TestsAnswer{}, err
+	}
+	return newTestsAnswer(tests), nil
+}
+
+// Goals answers the list of goals.
+func (s *Service) Goals(ctx context.Context) (GoalsAnswer, error) {
+	goals, err := s.store.Goals(ctx)
+	if err != nil {
+		return GoalsAnswer{}, err
+	}
+	return newGoalsAnswer(goals), nil
+}
+
+// Results answers a results request: without goals, every goal of the store by name. A
+// test the store has never seen is ErrNotFound.
+func (s *Service) Results(ctx context.Context, r Request) (ResultsAnswer, error) {
+	goals := r.Goals
+	if len(goals) == 0 {
+		infos, err := s.store.Goals(ctx)
+		if err != nil {
+			return ResultsAnswer{}, err
+		}
+		for _, g := range infos {
+			goals = append(goals, g.Name)
+		}
+	}
+	res, err := s.store.Results(ctx, r.Query.Test, goals, r.Query.Site)
+	if err != nil {
+		return ResultsAnswer{}, err
+	}
+	if len(res) == 0 {
+		return ResultsAnswer{}, s.unknownTest(ctx, r.Query.Test)
+	}
+	return newResultsAnswer(r.Query.Test, goals, r.Query.Site, res), nil
+}
+
+// unknownTest is the ErrNotFound of a test the store does not know, naming those it
+// knows.
+func (s *Service) unknownTest(ctx context.Context, name string) error {
+	tests, err := s.store.Tests(ctx)
+	if err != nil {
+		return err
+	}
+	if len(tests) == 0 {
+		return notFound("no test named %q: the store has no tests yet", Clip(name))
+	}
+	names := make([]string, 0, len(tests))
+	for _, t := range tests {
+		names = append(names, fmt.Sprintf("%q", Clip(t.Name)))
+	}
+	return notFound("no test named %q (tests: %s)", Clip(name), strings.Join(names, ", "))
+}
+
+// Series answers a series request.
+func (s *Service) Series(ctx context.Context, r Request) (SeriesAnswer, error) {
+	points, err := s.store.Series(ctx, r.Query)
+	if err != nil {
+		return SeriesAnswer{}, err
+	}
+	return newSeriesAnswer(r.Query, points), nil
+}
+
+// DeadLetters answers a dead-letters request.
+func (s *Service) DeadLetters(ctx context.Context, r Request) (DeadLettersAnswer, error) {
+	dls, err := s.store.DeadLetters(ctx, r.Source, r.Limit)
+	if err != nil {
+		return DeadLettersAnswer{}, err
+	}
+	return newDeadLettersAnswer(dls), nil
+}
+
+// Status answers the store's status; ingest is the live pipeline of the process, nil
+// without one.
+func (s *Service) Status(ctx context.Context, ingest *IngestStatus) (StatusAnswer, error) {
+	st, err := s.store.Status(ctx)
+	if err != nil {
+		return StatusAnswer{}, err
+	}
+	return newStatusAnswer(st, ingest), nil
+}

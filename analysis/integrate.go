@@ -1,0 +1,165 @@
+package analysis
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/integrate/quad"
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// Numerical integration against a Beta density. An expectation E[g(X)] for a Beta
+// variable X is integrated by Gauss–Legendre quadrature on pieces of X's bulk, cut at
+// mean + k·sd for the k of bulkGrid (clipped to [0, 1]): the density is smooth on each
+// piece, and the pieces reach 40 standard deviations into either tail, where even the
+// exponential tail of Beta(1, n) holds less than e⁻⁴⁰ of the mass. The weights are
+// normalized to sum to 1, which removes the common rounding error of the density's
+// normalizing constant (lgamma of large arguments). g is always a distribution
+// function of a variable at least as wide as X (see probGreater), so it is smooth on
+// X's pieces too. The accuracy is checked in bayes_test.go against 50-digit values.
+
+var bulkGrid = []float64{-40, -20, -12, -8, -6, -4.5, -3.5, -2.5, -1.5, -0.75, 0,
+	0.75, 1.5, 2.5, 3.5, 4.5, 6, 8, 12, 20, 40}
+
+// legendreNodes is the number of Gauss–Legendre nodes per piece.
+const legendreNodes = 8
+
+var legendreX, legendreW = func() ([]float64, []float64) {
+	x, w := make([]float64, legendreNodes), make([]float64, legendreNodes)
+	quad.Legendre{}.FixedLocations(x, w, -1, 1)
+	return x, w
+}()
+
+// betaVar is a Beta variable with quadrature nodes and weights for expectations
+// under its density: E[g(X)] ≈ Σ w·g(x).
+type betaVar struct {
+	distuv.Beta
+	mean, sd float64
+	x, w     []float64
+}
+
+func newBetaVar(b distuv.Beta) *betaVar {
+	v := &betaVar{Beta: b, mean: b.Mean(), sd: b.StdDev()}
+	var cuts []float64
+	for _, k := range bulkGrid {
+		c := min(max(v.mean+k*v.sd, 0), 1)
+		if len(cuts) == 0 || c > cuts[len(cuts)-1] {
+			cuts = append(cuts, c)
+		}
+	}
+	v.x = make([]float64, 0, (len(cuts)-1)*legendreNodes)
+	v.w = make([]float64, 0, (len(cuts)-1)*legendreNodes)
+	total := 0.0
+	for i := 1; i < len(cuts); i++ {
+		half, mid := (cuts[i]-cuts[i-1])/2, (cuts[i]+cuts[i-1])/2
+		for j, t := range legendreX {
+			x := mid + half*t
+			w := half * legendreW[j] * b.Prob(x)
+			v.x = append(v.x, x)
+			v.w = append(v.w, w)
+			total += w
+		}
+	}
+	for i := range v.w {
+		v.w[i] /= total
+	}
+	return v
+}
+
+// expect returns Σ w·g(x) ≈ E[g(X)].
+func (v *betaVar) expect(g func(float64) float64) float64 {
+	s := 0.0
+	for i, x := range v.x {
+		s += v.w[i] * g(x)
+	}
+	return s
+}
+
+// winAndLoss returns P(Y > X) and the expected loss E[max(X − Y, 0)] for independent
+// Beta variables X = Beta(a, b) and Y, in one pass over the nodes of the narrower one.
+// With X narrower, at X's nodes t, F = F_Y(t), f = f_Y(t):
+//
+//	P(Y > X)        = E_X[1 − F]
+//	E[max(X − Y, 0)] = E_X[t·F_Y(t) − m_Y·F_{Y⁺}(t)],  F_{Y⁺}(t) = F − t(1 − t)·f/α_Y
+//
+// (E[(t − Y)⁺] = t·F_Y(t) − E[Y; Y ≤ t], Y·f_Y = m_Y·f_{Y⁺} for Y⁺ = Beta(α_Y + 1, β_Y),
+// and DLMF 8.17.20 for I_t(α + 1, β)). With Y narrower the roles swap, using
+// E[max(X − Y, 0)] = E[max(Y − X, 0)] + m_X − m_Y.
+func winAndLoss(x, y *betaVar) (win, loss float64) {
+	narrow, wide := x, y
+	if y.sd < x.sd {
+		narrow, wide = y, x
+	}
+	var pGreater, lossOf float64 // P(wide > narrow), E[max(narrow − wide, 0)]
+	for i, t := range narrow.x {
+		f, pdf := wide.CDF(t), wide.Prob(t)
+		pGreater += narrow.w[i] * (1 - f)
+		lossOf += narrow.w[i] * (t*f - wide.mean*(f-t*(1-t)*pdf/wide.Alpha))
+	}
+	pGreater, lossOf = clamp01(pGreater), max(lossOf, 0)
+	if narrow == x {
+		return pGreater, lossOf
+	}
+	// narrow is Y: P(Y > X) = 1 − P(X > Y); E[(X − Y)⁺] = E[(Y − X)⁺] + m_X − m_Y.
+	return clamp01(1 - pGreater), max(lossOf+x.mean-y.mean, 0)
+}
+
+// ratioCDF returns P(Y ≤ s·X) for independent Beta variables X, Y and s > 0 (the
+// distribution function of Y/X at s) and its density at s, against the narrower of
+// X (scaled by s) and Y:
+//
+//	P(Y ≤ sX) = ∫ f_X(t)·F_Y(st) dt = ∫ f_Y(t)·S_X(t/s) dt
+//	density   = ∫ f_X(t)·t·f_Y(st) dt = ∫ f_Y(t)·f_X(t/s)·t/s² dt
+func ratioCDF(x, y *betaVar, s float64) (cdf, density float64) {
+	if s*x.sd <= y.sd {
+		cdf = x.expect(func(t float64) float64 { return y.CDF(s * t) })
+		density = x.expect(func(t float64) float64 { return t * y.Prob(s*t) })
+	} else {
+		cdf = y.expect(func(t float64) float64 { return x.Survival(t / s) })
+		density = y.expect(func(t float64) float64 { return x.Prob(t/s) * t / (s * s) })
+	}
+	return clamp01(cdf), density
+}
+
+// ratioQuantile returns the s with P(Y/X ≤ s) = q for independent Beta variables, by
+// Newton's method on u = log s (dF/du = s·density), started at the log-normal
+// approximation of Y/X and kept inside a bracket that bisection narrows whenever a
+// Newton step leaves it. It stops after a step below 1e-7: the error of the next
+// iterate is then of the order of the step's square.
+func ratioQuantile(x, y *betaVar, q float64) float64 {
+	// log(Y/X) has about mean log(mY/mX) and variance cvY² + cvX².
+	sigma := math.Hypot(y.sd/y.mean, x.sd/x.mean)
+	u := math.Log(y.mean/x.mean) + distuv.UnitNormal.Quantile(q)*sigma
+	lo, hi := math.Inf(-1), math.Inf(1)
+	for range 100 {
+		s := math.Exp(u)
+		cdf, density := ratioCDF(x, y, s)
+		f := cdf - q
+		switch {
+		case f < 0:
+			lo = u
+		case f > 0:
+			hi = u
+		default:
+			return s
+		}
+		next := u - f/(s*density)
+		if !(next > lo && next < hi) || math.IsNaN(next) {
+			switch {
+			case math.IsInf(lo, -1):
+				next = u - 2*sigma
+			case math.IsInf(hi, 1):
+				next = u + 2*sigma
+			default:
+				next = (lo + hi) / 2
+			}
+		}
+		if math.Abs(next-u) < 1e-7 {
+			// Newton's error is about the square of the step: far below 1e-12.
+			return math.Exp(next)
+		}
+		u = next
+	}
+	return math.Exp(u)
+}
+
+func clamp01(v float64) float64 { return min(max(v, 0), 1) }

@@ -47,24 +47,4 @@ func showProgress(p *actors.Pipeline, base string) (stop func()) {
 }
 
 // bytesBehind returns how many bytes of the log lie after ptr.
-func bytesBehind(base string, ptr messages.Pointer) int64 {
-	hours, err := eventlog.Files(base)
-	if err != nil {
-		return 0
-	}
-	var n int64
-	for _, h := range hours {
-		if h < ptr.File {
-			continue
-		}
-		fi, err := os.Stat(eventlog.Path(base, h))
-		if err != nil {
-			continue
-		}
-		n += fi.Size()
-		if h == ptr.File {
-			n -= ptr.Offset
-		}
-	}
-	return max(n, 0)
-}
+func bytesBehind(base string, ptr messages.Pointer) int64 { return eventlog.BytesAfter(base, ptr) }

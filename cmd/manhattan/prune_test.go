@@ -1,0 +1,164 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/manhattan-analytics/manhattan/eventlog"
+	"github.com/manhattan-analytics/manhattan/internal/pgtest"
+	"github.com/manhattan-analytics/manhattan/persistence"
+)
+
+// writeHour writes lines (TAB-separated fields) as the log file of base for hour.
+func writeHour(t *testing.T, base string, hour int64, lines ...string) {
+	t.Helper()
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(l + "\n")
+	}
+	require.NoError(t, os.WriteFile(eventlog.Path(base, hour), []byte(b.String()), 0o644))
+}
+
+func line(fields ...string) string { return strings.Join(fields, "\t") }
+
+func formatInt(n int64) string { return strconv.FormatInt(n, 10) }
+
+func pruneDB(t *testing.T) (*persistence.Store, []string) {
+	store := pgtest.NewStore(t)
+	return store, []string{"--db", pgtest.URL(t), "--schema", store.Schema()}
+}
+
+func ingestCLI(t *testing.T, db []string, base, source string) {
+	t.Helper()
+	code, _, errOut := cli(t, append([]string{"ingest", "--log", base, "--source", source, "--progress=false"}, db...)...)
+	require.Equal(t, 0, code, errOut)
+}
+
+func TestPruneLogsKeepsEveryFileASourceStillNeeds(t *testing.T) {
+	now := time.Now()
+	old1, old2, recent := eventlog.Hour(now.Add(-50*24*time.Hour)), eventlog.Hour(now.Add(-40*24*time.Hour)), eventlog.Hour(now)
+	dir := t.TempDir()
+	base := filepath.Join(dir, "shop.log")
+	page := func(h int64, vid string) string {
+		return line("1", "page", formatInt(h+5), vid, "1", "203.0.113.1", "GET", "/", "ua", "")
+	}
+	writeHour(t, base, old1, page(old1, "a"))
+	writeHour(t, base, old2, page(old2, "b"))
+	writeHour(t, base, recent, page(recent, "c"))
+
+	// One source has read everything: the two old files can go, the current one stays.
+	_, db := pruneDB(t)
+	ingestCLI(t, db, base, "shop")
+	code, out, errOut := cli(t, append([]string{"prune", "logs", "--log", base}, db...)...)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "would remove 2 files")
+	assert.Contains(t, out, "dry run")
+	assert.FileExists(t, eventlog.Path(base, old1), "a dry run removes nothing")
+
+	// A second source (schema) whose pointer stands in the first file keeps everything.
+	_, db2 := pruneDB(t)
+	other := filepath.Join(dir, "other.log")
+	writeHour(t, other, old1, page(old1, "x"))
+	ingestCLI(t, db2, base, "shop")
+	ingestCLI(t, db2, other, "other")
+	code, out, errOut = cli(t, append([]string{"prune", "logs", "--log", base, "--apply"}, db2...)...)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "removed 0 files")
+	assert.FileExists(t, eventlog.Path(base, old1))
+
+	code, out, errOut = cli(t, append([]string{"prune", "logs", "--log", base, "--older-than", "45d", "--apply"}, db...)...)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "removed 1 files")
+	assert.NoFileExists(t, eventlog.Path(base, old1))
+	assert.FileExists(t, eventlog.Path(base, old2), "younger than 45 days")
+
+	code, out, errOut = cli(t, append([]string{"prune", "logs", "--log", base, "--apply"}, db...)...)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "removed "+eventlog.Path(base, old2))
+	assert.NoFileExists(t, eventlog.Path(base, old2))
+	assert.FileExists(t, eventlog.Path(base, recent), "the file of the pointer is never removed")
+
+	// Resuming after the prune reads on from the pointer as before.
+	ingestCLI(t, db, base, "shop")
+}
+
+func TestPruneLogsRefusesWithoutAnyPointer(t *testing.T) {
+	_, db := pruneDB(t)
+	code, _, errOut := cli(t, append([]string{"prune", "logs", "--log", filepath.Join(t.TempDir(), "x.log")}, db...)...)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "no source has committed a pointer")
+}
+
+func TestPruneHistoriesRemovesOnlyIdleRobots(t *testing.T) {
+	now := time.Now()
+	old, recent := now.Add(-40*24*time.Hour).Unix(), now.Add(-24*time.Hour).Unix()
+	base := filepath.Join(t.TempDir(), "shop.log")
+	page := func(at int64, vid string) string {
+		return line("1", "page", formatInt(at), vid, "1", "203.0.113.1", "GET", "/", "ua", "")
+	}
+	pixel := func(at int64, vid string) string { return line("1", "pixel", formatInt(at), vid, "1") }
+	writeHour(t, base, eventlog.Hour(now.Add(-48*time.Hour)),
+		page(old, "idle-robot"), page(old, "human"), pixel(old+1, "human"), page(recent, "busy-robot"))
+	store, db := pruneDB(t)
+	ingestCLI(t, db, base, "shop")
+
+	code, out, errOut := cli(t, append([]string{"prune", "histories", "--robots-idle", "30d"}, db...)...)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "would remove 1 of 3 histories")
+	code, out, errOut = cli(t, append([]string{"prune", "histories", "--robots-idle", "30d", "--apply"}, db...)...)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "removed 1 of 3 histories")
+
+	left, err := store.LoadHistories(t.Context(), []string{"idle-robot", "human", "busy-robot"})
+	require.NoError(t, err)
+	assert.NotContains(t, left, "idle-robot")
+	assert.Contains(t, left, "human", "a human's history is never pruned, however old")
+	assert.Contains(t, left, "busy-robot")
+
+	code, out, _ = cli(t, append([]string{"prune", "histories", "--apply"}, db...)...)
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "removed 0 of 2 histories")
+}
+
+func TestPruneDeadLettersByAge(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "shop.log")
+	now := time.Now()
+	writeHour(t, base, eventlog.Hour(now), line("1", "pixel", formatInt(now.Unix()), "v", "1"), "not a log line")
+	store, db := pruneDB(t)
+	ingestCLI(t, db, base, "shop")
+	dls, err := store.DeadLetters(t.Context(), "", 10)
+	require.NoError(t, err)
+	require.Len(t, dls, 1)
+
+	code, out, errOut := cli(t, append([]string{"prune", "dead-letters", "--apply"}, db...)...)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "removed 0 dead letters", "recorded just now: kept for 90 days")
+
+	defer func(f func() time.Time) { pruneNow = f }(pruneNow)
+	pruneNow = func() time.Time { return now.Add(91 * 24 * time.Hour) }
+	code, out, _ = cli(t, append([]string{"prune", "dead-letters"}, db...)...)
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "would remove 1 dead letters")
+	code, out, _ = cli(t, append([]string{"prune", "dead-letters", "--apply"}, db...)...)
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "removed 1 dead letters")
+	dls, err = store.DeadLetters(t.Context(), "", 10)
+	require.NoError(t, err)
+	assert.Empty(t, dls)
+}
+
+func TestPruneUsage(t *testing.T) {
+	for _, args := range [][]string{{"prune"}, {"prune", "everything"}, {"prune", "logs", "--older-than", "soon"}} {
+		code, _, _ := cli(t, args...)
+		assert.Equal(t, 2, code, "%v", args)
+	}
+	code, _, _ := cli(t, "prune", "--help")
+	assert.Equal(t, 0, code)
+}

@@ -158,4 +158,3 @@ func parseAge(s string) (time.Duration, error) {
 	}
 	return d, nil
 }
-

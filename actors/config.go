@@ -19,12 +19,13 @@ type Store interface {
 	CommitEpoch(ctx context.Context, e *messages.Epoch) error
 }
 
-// Config configures a pipeline. Zero fields take the defaults of WithDefaults.
+// Config configures a pipeline. A zero field takes its default (DefaultConfig); a negative
+// one is an error (Validate).
 type Config struct {
 	Store   Store
 	Rules   *visitor.Rules
 	LogBase string // the log is the files LogBase.<hour>
-	Source  string // name of the pointer row; default "default"
+	Source  string // name of the pointer row; default DefaultSource
 
 	Follow       bool          // keep reading as the log grows, until Stop
 	PollInterval time.Duration // follow mode: how often to look for growth
@@ -56,66 +57,119 @@ type Hooks struct {
 	ShardBatch func(shard int, gen, seq int64)
 }
 
-// WithDefaults returns c with every zero field set to its default.
+// DefaultSource is the pointer row of a pipeline given no Source.
+const DefaultSource = "default"
+
+// MaxShards bounds Config.Shards.
+const MaxShards = 4096
+
+// DefaultConfig returns the value every zero field of a Config stands for. Store, Rules,
+// LogBase and Hooks have none; Logger defaults to one that discards everything.
+func DefaultConfig() Config {
+	return Config{
+		Source:            DefaultSource,
+		PollInterval:      200 * time.Millisecond,
+		Shards:            runtime.NumCPU(),
+		BatchSize:         2048,
+		FlushEvery:        250_000,
+		FlushInterval:     time.Second,
+		CacheSize:         1_000_000,
+		MaxBatchesAhead:   16,
+		MaxEpochsInFlight: 2,
+		CommitTimeout:     2 * time.Minute,
+		MaxFailures:       5,
+		RetryBackoff:      100 * time.Millisecond,
+		MaxBackoff:        5 * time.Second,
+		StoreWait:         2 * time.Minute,
+		Logger:            slog.New(slog.DiscardHandler),
+	}
+}
+
+// WithDefaults returns c with every zero field set to its default (DefaultConfig). It
+// leaves other fields, negative ones included, as they are: Validate rejects those.
 func (c Config) WithDefaults() Config {
-	if c.Source == "" {
-		c.Source = "default"
-	}
-	if c.PollInterval <= 0 {
-		c.PollInterval = 200 * time.Millisecond
-	}
-	if c.Shards <= 0 {
-		c.Shards = runtime.NumCPU()
-	}
-	if c.BatchSize <= 0 {
-		c.BatchSize = 2048
-	}
-	if c.FlushEvery <= 0 {
-		c.FlushEvery = 250_000
-	}
-	if c.FlushInterval <= 0 {
-		c.FlushInterval = time.Second
-	}
-	if c.CacheSize <= 0 {
-		c.CacheSize = 1_000_000
-	}
-	if c.MaxBatchesAhead <= 0 {
-		c.MaxBatchesAhead = 16
-	}
-	if c.MaxEpochsInFlight <= 0 {
-		c.MaxEpochsInFlight = 2
-	}
-	if c.CommitTimeout <= 0 {
-		c.CommitTimeout = 2 * time.Minute
-	}
-	if c.MaxFailures <= 0 {
-		c.MaxFailures = 5
-	}
-	if c.RetryBackoff <= 0 {
-		c.RetryBackoff = 100 * time.Millisecond
-	}
-	if c.MaxBackoff <= 0 {
-		c.MaxBackoff = 5 * time.Second
-	}
-	if c.StoreWait <= 0 {
-		c.StoreWait = 2 * time.Minute
-	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
+	d := DefaultConfig()
+	orDefault(&c.Source, d.Source)
+	orDefault(&c.PollInterval, d.PollInterval)
+	orDefault(&c.Shards, d.Shards)
+	orDefault(&c.BatchSize, d.BatchSize)
+	orDefault(&c.FlushEvery, d.FlushEvery)
+	orDefault(&c.FlushInterval, d.FlushInterval)
+	orDefault(&c.CacheSize, d.CacheSize)
+	orDefault(&c.MaxBatchesAhead, d.MaxBatchesAhead)
+	orDefault(&c.MaxEpochsInFlight, d.MaxEpochsInFlight)
+	orDefault(&c.CommitTimeout, d.CommitTimeout)
+	orDefault(&c.MaxFailures, d.MaxFailures)
+	orDefault(&c.RetryBackoff, d.RetryBackoff)
+	orDefault(&c.MaxBackoff, d.MaxBackoff)
+	orDefault(&c.StoreWait, d.StoreWait)
+	orDefault(&c.Logger, d.Logger)
 	return c
 }
 
-func (c Config) validate() error {
-	switch {
-	case c.Store == nil:
-		return errors.New("pipeline: no store")
-	case c.Rules == nil:
-		return errors.New("pipeline: no rules")
-	case c.LogBase == "":
-		return errors.New("pipeline: no log base path")
-	case c.Shards > 4096:
-		return fmt.Errorf("pipeline: %d shards is too many", c.Shards)
+func orDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
 	}
-	return nil
+}
+
+// FieldError is one problem of a Config, named by its field.
+type FieldError struct {
+	Field   string // the Config field, e.g. "BatchSize"
+	Problem string // e.g. "-3 is negative"
+}
+
+func (e *FieldError) Error() string { return "pipeline config: " + e.Field + ": " + e.Problem }
+
+// Validate reports every problem of c at once (errors.Join of *FieldError): a missing
+// Store, Rules or LogBase, a negative number or duration, more than MaxShards shards.
+// Zero fields are valid: they take their defaults.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(field, problem string) { errs = append(errs, &FieldError{Field: field, Problem: problem}) }
+	if c.Store == nil {
+		bad("Store", "missing")
+	}
+	if c.Rules == nil {
+		bad("Rules", "missing")
+	}
+	if c.LogBase == "" {
+		bad("LogBase", "missing")
+	}
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
+		{"Shards", int64(c.Shards)},
+		{"BatchSize", int64(c.BatchSize)},
+		{"FlushEvery", c.FlushEvery},
+		{"CacheSize", int64(c.CacheSize)},
+		{"MaxBatchesAhead", int64(c.MaxBatchesAhead)},
+		{"MaxEpochsInFlight", int64(c.MaxEpochsInFlight)},
+		{"MaxFailures", int64(c.MaxFailures)},
+	} {
+		if f.v < 0 {
+			bad(f.name, fmt.Sprintf("%d is negative", f.v))
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"PollInterval", c.PollInterval},
+		{"FlushInterval", c.FlushInterval},
+		{"CommitTimeout", c.CommitTimeout},
+		{"RetryBackoff", c.RetryBackoff},
+		{"MaxBackoff", c.MaxBackoff},
+		{"StoreWait", c.StoreWait},
+	} {
+		if f.v < 0 {
+			bad(f.name, fmt.Sprintf("%v is negative", f.v))
+		}
+	}
+	if c.Shards > MaxShards {
+		bad("Shards", fmt.Sprintf("%d is more than %d", c.Shards, MaxShards))
+	}
+	return errors.Join(errs...)
 }

@@ -79,13 +79,13 @@ type Pipeline struct {
 	err    error
 }
 
-// Start starts a pipeline. It reads from the committed pointer of cfg.Source, in batch mode
+// Start starts a pipeline, or returns the errors of cfg.Validate. It reads from the committed pointer of cfg.Source, in batch mode
 // until the end of the log, in follow mode until Stop.
 func Start(cfg Config, events Events) (*Pipeline, error) {
-	cfg = cfg.WithDefaults()
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	cfg = cfg.WithDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &env{cfg: cfg, events: events, ctx: ctx, pools: &recordPools{size: cfg.BatchSize}}
 	r.stats.startedAt = time.Now()

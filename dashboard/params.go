@@ -103,7 +103,7 @@ func parseView(q url.Values, test persistence.TestInfo, known []persistence.Goal
 		// a page, so that rate says little about a test.
 		v.Chart = &v.Goals[0]
 		for i := range v.Goals {
-			if v.Goals[i].Name != persistence.ViewedPage {
+			if v.Goals[i].Name != messages.ViewedPage {
 				v.Chart = &v.Goals[i]
 				break
 			}

@@ -108,15 +108,11 @@ func ParseLine(line []byte) (Record, error) {
 			}
 			r.HasValue = true
 		}
-		switch r.ValueType = p.f[7]; r.ValueType {
-		case ValueNone, ValueSum, ValueAverage, ValuePerVisitor, ValueRate:
-		default:
-			return r, p.fieldError(CodeValueType, 7, `not one of "", S, A, I, R`)
+		if r.ValueType = p.f[7]; !ValidValueType(r.ValueType) {
+			return r, p.fieldError(CodeValueType, 7, "not one of "+ValueTypeChoices)
 		}
-		switch r.ValueFormat = p.f[8]; r.ValueFormat {
-		case FormatNone, FormatNumeric, FormatCurrency, FormatPercentage:
-		default:
-			return r, p.fieldError(CodeValueFormat, 8, `not one of "", N, C, P`)
+		if r.ValueFormat = p.f[8]; !ValidValueFormat(r.ValueFormat) {
+			return r, p.fieldError(CodeValueFormat, 8, "not one of "+ValueFormatChoices)
 		}
 	case KindSplit:
 		r.Test, r.Population = p.f[5], p.f[6]
@@ -281,15 +277,15 @@ func parseValue(s string) (decimal.Decimal, string) {
 	}
 	// Written out, a value gains at most one character ("-.5" -> "-0.5") unless it used an
 	// exponent; make sure it still fits a field.
-	if (hasExp || len(s) >= MaxFieldLength) && len(formatValue(d)) > MaxFieldLength {
+	if (hasExp || len(s) >= MaxFieldLength) && len(FormatValue(d)) > MaxFieldLength {
 		return decimal.Decimal{}, "longer than " + strconv.Itoa(MaxFieldLength) + " characters when written out"
 	}
 	return d, ""
 }
 
-// formatValue writes d in plain decimal notation, keeping its trailing fractional zeros
-// ("9.0" stays "9.0").
-func formatValue(d decimal.Decimal) string {
+// FormatValue writes d as a log line holds it: plain decimal notation, keeping its
+// trailing fractional zeros ("9.0" stays "9.0").
+func FormatValue(d decimal.Decimal) string {
 	if e := d.Exponent(); e < 0 {
 		return d.StringFixed(-e)
 	}
@@ -322,7 +318,7 @@ func AppendLine(dst []byte, r *Record) []byte {
 	case KindGoal:
 		value := ""
 		if r.HasValue {
-			value = formatValue(r.Value)
+			value = FormatValue(r.Value)
 		}
 		dst = appendFields(dst, r.Goal, value, r.ValueType, r.ValueFormat)
 	case KindSplit:

@@ -96,6 +96,10 @@ type Record struct {
 	Ptr Pointer
 }
 
+// ViewedPage is the goal every page view of a human visitor converts on. Goal values of
+// types I and R are divided by its count.
+const ViewedPage = "viewed page"
+
 // Value types of a goal (DESIGN §2).
 const (
 	ValueNone       = ""
@@ -112,3 +116,28 @@ const (
 	FormatCurrency   = "C"
 	FormatPercentage = "P"
 )
+
+// ValueTypeChoices and ValueFormatChoices list the valid value types and formats, for
+// error messages.
+const (
+	ValueTypeChoices   = `"", S, A, I, R`
+	ValueFormatChoices = `"", N, C, P`
+)
+
+// ValidValueType reports whether t is one of the value types.
+func ValidValueType(t string) bool {
+	switch t {
+	case ValueNone, ValueSum, ValueAverage, ValuePerVisitor, ValueRate:
+		return true
+	}
+	return false
+}
+
+// ValidValueFormat reports whether f is one of the value formats.
+func ValidValueFormat(f string) bool {
+	switch f {
+	case FormatNone, FormatNumeric, FormatCurrency, FormatPercentage:
+		return true
+	}
+	return false
+}

@@ -326,7 +326,7 @@ func TestConcurrentReadersSeeWholeEpochs(t *testing.T) {
 	defer cancel()
 	st := pgtest.NewStore(t)
 	key := messages.ConversionKey{Goal: "g", Rollup: "all", Bucket: "0", Site: 1}
-	views := messages.ConversionKey{Goal: persistence.ViewedPage, Rollup: "all", Bucket: "0", Site: 2}
+	views := messages.ConversionKey{Goal: messages.ViewedPage, Rollup: "all", Bucket: "0", Site: 2}
 	imp := messages.ImpressionKey{Test: "t", Population: "A", Rollup: "all", Bucket: "0", Site: 1}
 	const epochs = 150
 

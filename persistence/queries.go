@@ -16,10 +16,6 @@ import (
 	"github.com/manhattan-analytics/manhattan/messages"
 )
 
-// ViewedPage is the goal every human page view converts; goal values of type I and R
-// are divided by its count.
-const ViewedPage = "viewed page"
-
 // QuotientPlaces is the number of decimal places a goal-value quotient is rounded to.
 const QuotientPlaces = 20
 
@@ -148,7 +144,7 @@ func (s *Store) GoalValue(ctx context.Context, q Query) (decimal.Decimal, error)
 		return decimal.Zero, errors.New("goal value: no goal given")
 	}
 	var p params
-	sql := "WITH g AS (" + s.totals(q, q.Goal, &p) + "), v AS (" + s.totals(q, ViewedPage, &p) + ") " +
+	sql := "WITH g AS (" + s.totals(q, q.Goal, &p) + "), v AS (" + s.totals(q, messages.ViewedPage, &p) + ") " +
 		"SELECT (SELECT value_type FROM " + s.t.goals + " WHERE name = " + p.add(q.Goal) + "), g.count, g.value, v.count FROM g, v"
 	var (
 		valueType *string
@@ -232,7 +228,7 @@ func (s *Store) Results(ctx context.Context, test string, goals []string, site *
 		valueTypes = map[string]string{}
 		found      = map[[2]string]totals{} // (goal, population) → totals
 	)
-	wanted := append(slices.Clone(goals), ViewedPage)
+	wanted := append(slices.Clone(goals), messages.ViewedPage)
 	var siteFilter string
 	args := []any{test, wanted, DefaultRollup, DefaultBucket}
 	if site != nil {
@@ -284,7 +280,7 @@ func (s *Store) Results(ctx context.Context, test string, goals []string, site *
 	}
 	results := make(map[string][]decimal.Decimal, len(pops))
 	for _, pop := range pops {
-		views := found[[2]string{ViewedPage, pop}].count
+		views := found[[2]string{messages.ViewedPage, pop}].count
 		values := make([]decimal.Decimal, len(goals))
 		for i, g := range goals {
 			var vt *string

@@ -160,9 +160,9 @@ func valueFixture(t *testing.T) *persistence.Store {
 	addV := func(goal, pop string, s int64, n int64, v string) {
 		d.AddVariantConversion(vconv(goal, "t", pop, "all", "0", s), counter(n, v))
 	}
-	add(persistence.ViewedPage, 1, 4, "0")
-	add(persistence.ViewedPage, 2, 2, "0")
-	addV(persistence.ViewedPage, "A", 1, 2, "0")
+	add(messages.ViewedPage, 1, 4, "0")
+	add(messages.ViewedPage, 2, 2, "0")
+	addV(messages.ViewedPage, "A", 1, 2, "0")
 	add("signup", 1, 3, "0")
 	add("signup", 2, 1, "0")
 	addV("signup", "A", 1, 1, "0")
@@ -177,7 +177,7 @@ func valueFixture(t *testing.T) *persistence.Store {
 	addV("perview", "A", 2, 1, "2")
 	add("rate", 1, 1, "1")
 	addV("rate", "B", 1, 1, "4")
-	d.SeeGoal(persistence.ViewedPage, messages.GoalMeta{})
+	d.SeeGoal(messages.ViewedPage, messages.GoalMeta{})
 	d.SeeGoal("signup", messages.GoalMeta{})
 	d.SeeGoal("rev", messages.GoalMeta{ValueType: messages.ValueSum, ValueFormat: messages.FormatCurrency})
 	d.SeeGoal("basket", messages.GoalMeta{ValueType: messages.ValueAverage})

@@ -15,25 +15,20 @@ const DefaultZone = "America/Los_Angeles"
 // maxKeyLen bounds a rollup key (it is stored with every counter).
 const maxKeyLen = 64
 
-// Defaults returns the four rollups of DESIGN §3: "all", "pst_day" and "pst_week" (local
-// day and week in America/Los_Angeles) and "browser".
-func Defaults() []Rollup {
-	loc, err := time.LoadLocation(DefaultZone)
-	if err != nil {
-		// Unreachable: the zone database is embedded (time/tzdata).
-		panic(fmt.Sprintf("rollups: load %s: %v", DefaultZone, err))
-	}
-	return []Rollup{
-		NewAll("all"),
-		NewDay("pst_day", loc),
-		NewWeek("pst_week", loc),
-		NewBrowser("browser"),
-	}
-}
-
-// DefaultSpecs returns the specs of Defaults, in the same order.
+// DefaultSpecs returns the specs of the four default rollups (DESIGN §3): "all",
+// "pst_day" and "pst_week" (local day and week in DefaultZone) and "browser".
 func DefaultSpecs() []string {
 	return []string{"all", "pst_day=day:" + DefaultZone, "pst_week=week:" + DefaultZone, "browser"}
+}
+
+// Defaults returns the rollups of DefaultSpecs, in the same order.
+func Defaults() []Rollup {
+	rs, err := ParseList(DefaultSpecs())
+	if err != nil {
+		// Unreachable: the specs are valid and the zone database is embedded (time/tzdata).
+		panic(fmt.Sprintf("rollups: default specs: %v", err))
+	}
+	return rs
 }
 
 // Parse reads a rollup spec of the form [KEY=]KIND[:ZONE]:

@@ -20,6 +20,7 @@ import (
 
 	"github.com/manhattan-analytics/manhattan/actors"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
+	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/persistence"
 	"github.com/manhattan-analytics/manhattan/rollups"
 	"github.com/manhattan-analytics/manhattan/tracker"
@@ -133,8 +134,8 @@ func TestLogIsIngestedAndCounted(t *testing.T) {
 		require.NoError(t, err)
 		return n
 	}
-	assert.Equal(t, int64(1), count(persistence.Query{Goal: persistence.ViewedPage}))
-	assert.Equal(t, int64(1), count(persistence.Query{Goal: persistence.ViewedPage, Site: &site}))
+	assert.Equal(t, int64(1), count(persistence.Query{Goal: messages.ViewedPage}))
+	assert.Equal(t, int64(1), count(persistence.Query{Goal: messages.ViewedPage, Site: &site}))
 	assert.Equal(t, int64(1), count(persistence.Query{Goal: "purchase"}))
 	assert.Equal(t, int64(1), count(persistence.Query{Test: "checkout button", Population: humanColour}))
 	assert.Equal(t, int64(1), count(persistence.Query{Goal: "purchase", Test: "checkout button", Population: humanColour}))
@@ -143,7 +144,7 @@ func TestLogIsIngestedAndCounted(t *testing.T) {
 	value, err := store.GoalValue(ctx, persistence.Query{Goal: "purchase"})
 	require.NoError(t, err)
 	assert.True(t, decimal.RequireFromString("24.50").Equal(value), "revenue %s", value)
-	assert.Equal(t, int64(1), count(persistence.Query{Goal: persistence.ViewedPage, Rollup: "browser", Bucket: "Chrome"}))
+	assert.Equal(t, int64(1), count(persistence.Query{Goal: messages.ViewedPage, Rollup: "browser", Bucket: "Chrome"}))
 
 	tests, err := store.Tests(ctx)
 	require.NoError(t, err)

@@ -118,22 +118,14 @@ func checkGoal(name string, g *goalSpec) error {
 	if reason := checkName(name); reason != "" {
 		return fmt.Errorf("tracker: goal %q refused: the name is %s", clip(name), reason)
 	}
-	switch g.valueType {
-	case messages.ValueNone, messages.ValueSum, messages.ValueAverage, messages.ValuePerVisitor, messages.ValueRate:
-	default:
-		return fmt.Errorf("tracker: goal %q refused: value type %q is not one of \"\", S, A, I, R", name, g.valueType)
+	if !messages.ValidValueType(g.valueType) {
+		return fmt.Errorf("tracker: goal %q refused: value type %q is not one of %s", name, g.valueType, messages.ValueTypeChoices)
 	}
-	switch g.valueFormat {
-	case messages.FormatNone, messages.FormatNumeric, messages.FormatCurrency, messages.FormatPercentage:
-	default:
-		return fmt.Errorf("tracker: goal %q refused: value format %q is not one of \"\", N, C, P", name, g.valueFormat)
+	if !messages.ValidValueFormat(g.valueFormat) {
+		return fmt.Errorf("tracker: goal %q refused: value format %q is not one of %s", name, g.valueFormat, messages.ValueFormatChoices)
 	}
 	if g.hasValue {
-		s := g.value.String()
-		if e := g.value.Exponent(); e < 0 {
-			s = g.value.StringFixed(-e)
-		}
-		if len(s) > messages.MaxFieldLength {
+		if len(messages.FormatValue(g.value)) > messages.MaxFieldLength {
 			return fmt.Errorf("tracker: goal %q refused: value has more than %d characters", name, messages.MaxFieldLength)
 		}
 	}

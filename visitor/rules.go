@@ -11,9 +11,6 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// ViewedPage is the goal every page view of a human visitor converts on.
-const ViewedPage = "viewed page"
-
 // maxStackRollups is the number of rollups whose buckets Apply keeps on the stack.
 const maxStackRollups = 16
 
@@ -175,7 +172,7 @@ func (r *Rules) humanPath(h *History, ev *queued, c *Counts) {
 			h.agents.push(strings.Clone(ev.userAgent()))
 		}
 		r.fillSlots(slots, ev, h)
-		r.convert(h, c, ev, ViewedPage, decimal.Decimal{}, "", "", slots)
+		r.convert(h, c, ev, messages.ViewedPage, decimal.Decimal{}, "", "", slots)
 	case messages.KindGoal:
 		r.fillSlots(slots, ev, h)
 		r.convert(h, c, ev, ev.goal(), ev.value, ev.valueType(), ev.valueFormat(), slots)

@@ -141,7 +141,7 @@ func TestPixelReplaysQueueOnce(t *testing.T) {
 	hist := h.histories["v"]
 	require.True(t, hist.Human())
 	assert.Equal(t, 0, hist.QueueLen())
-	assert.Equal(t, int64(1), allConv(h.d, ViewedPage, 1).Count)
+	assert.Equal(t, int64(1), allConv(h.d, messages.ViewedPage, 1).Count)
 	assert.Equal(t, int64(1), allConv(h.d, "completed checkout", 1).Count)
 	assertDec(t, "5.50", allConv(h.d, "completed checkout", 1).Value)
 	assert.Equal(t, int64(1), conv(h.d, "completed checkout", "browser", "Chrome", 1).Count)
@@ -232,11 +232,11 @@ func TestVariantsCollectOnlyLaterConversions(t *testing.T) {
 	assert.Equal(t, int64(1), vc.Count)
 	assertDec(t, "5", vc.Value, "only values after the impression")
 	assert.Equal(t, messages.Counter{}, varConv(h.d, "add to cart", "red checkout form", "False", 1))
-	assert.Equal(t, int64(1), varConv(h.d, ViewedPage, "red checkout form", "False", 1).Count)
+	assert.Equal(t, int64(1), varConv(h.d, messages.ViewedPage, "red checkout form", "False", 1).Count)
 	assertDec(t, "15", allConv(h.d, "completed checkout", 1).Value)
 
 	// Variant conversions are kept per rollup bucket too.
-	k := messages.VariantConversionKey{Goal: ViewedPage, Test: "red checkout form", Population: "False", Rollup: "browser", Bucket: "Chrome", Site: 1}
+	k := messages.VariantConversionKey{Goal: messages.ViewedPage, Test: "red checkout form", Population: "False", Rollup: "browser", Bucket: "Chrome", Site: 1}
 	assert.Equal(t, int64(1), h.d.VariantConversions[k].Count)
 }
 
@@ -335,7 +335,7 @@ func TestGoalMetadataFirstInLogOrder(t *testing.T) {
 		m.Merge(order[1].d)
 		assert.Equal(t, messages.GoalMeta{ValueType: "A", ValueFormat: "N", At: early.Ptr}, m.Goals["margin"])
 	}
-	assert.Equal(t, messages.GoalMeta{At: b.d.Goals[ViewedPage].At}, b.d.Goals[ViewedPage])
+	assert.Equal(t, messages.GoalMeta{At: b.d.Goals[messages.ViewedPage].At}, b.d.Goals[messages.ViewedPage])
 }
 
 func TestBrowserBucketFromFirstUserAgent(t *testing.T) {
@@ -348,8 +348,8 @@ func TestBrowserBucketFromFirstUserAgent(t *testing.T) {
 		l.page("v", day0+2, 1, chromeUA),
 	)
 	assert.Equal(t, int64(1), conv(h.d, "newsletter signup", "browser", "", 1).Count)
-	assert.Equal(t, int64(1), conv(h.d, ViewedPage, "browser", "Firefox", 1).Count)
-	assert.Equal(t, int64(0), conv(h.d, ViewedPage, "browser", "Chrome", 1).Count)
+	assert.Equal(t, int64(1), conv(h.d, messages.ViewedPage, "browser", "Firefox", 1).Count)
+	assert.Equal(t, int64(0), conv(h.d, messages.ViewedPage, "browser", "Chrome", 1).Count)
 	assert.Equal(t, []string{"Mozilla/5.0 (Windows NT 6.1; rv:19.0) Gecko/20100101 Firefox/19.0", chromeUA}, h.histories["v"].UserAgents())
 	assert.Equal(t, []string{"10.0.0.1"}, h.histories["v"].IPs())
 }

@@ -32,8 +32,9 @@ func runBench(ctx context.Context, args []string) error {
 	records := fs.Int("records", 1_000_000, "records in the generated log")
 	visitors := fs.Int("visitors", 100_000, "visitors in the generated log")
 	shardList := fs.String("shards", "1,2,4", "comma-separated shard counts to measure")
-	flushEvery := fs.Int("flush-every", 250_000, "records per epoch")
-	cacheSize := fs.Int("cache-size", 1_000_000, "visitor histories kept in memory")
+	defaults := actors.DefaultConfig()
+	flushEvery := fs.Int("flush-every", int(defaults.FlushEvery), "records per epoch")
+	cacheSize := fs.Int("cache-size", defaults.CacheSize, "visitor histories kept in memory")
 	logDir := fs.String("log-dir", filepath.Join(".manhattan", "bench"), "folder for the generated log (reused when it matches)")
 	if err := parse(fs, args); err != nil {
 		return err

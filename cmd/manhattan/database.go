@@ -23,7 +23,7 @@ func addDBFlags(fs *flag.FlagSet) *dbFlags {
 	def := os.Getenv("DATABASE_URL")
 	return &dbFlags{
 		url:     envString(fs, "db", "MANHATTAN_DB", def, "PostgreSQL URL; empty: a private local server under --data-dir (DATABASE_URL is used too)"),
-		schema:  envString(fs, "schema", "MANHATTAN_SCHEMA", "manhattan", "schema holding Manhattan's tables"),
+		schema:  envString(fs, "schema", "MANHATTAN_SCHEMA", persistence.DefaultSchema, "schema holding Manhattan's tables"),
 		dataDir: envString(fs, "data-dir", "MANHATTAN_DATA", ".manhattan", "folder of the private local PostgreSQL"),
 	}
 }

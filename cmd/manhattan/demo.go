@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
 	"syscall"
 	"time"
 
@@ -47,7 +46,7 @@ func runDemo(ctx context.Context, args []string) error {
 	sf := addServerFlags(fs)
 	base := fs.String("log", "", "event log base path (default <data-dir>/demo/manhattan.log); a log is generated there when none exists")
 	records := fs.Int("records", 200_000, "records of the generated log")
-	shards := fs.Int("shards", runtime.NumCPU(), "shard actors")
+	shards := fs.Int("shards", actors.DefaultConfig().Shards, "shard actors")
 	exitAfterIngest := fs.Bool("exit-after-ingest", false, "stop once the log is ingested instead of serving (for scripts and CI)")
 	progress := fs.Bool("progress", term.IsTerminal(int(os.Stderr.Fd())), "show a progress line on standard error")
 	if err := parse(fs, args); err != nil {
@@ -128,7 +127,7 @@ var demoGoals = []string{"viewed page", "add to cart", "began checkout", "comple
 
 // demoRules are the default rollups and the complex goals that suit generated logs.
 func demoRules() (*visitor.Rules, error) {
-	rs, err := rollups.ParseList(defaultRollups)
+	rs, err := rollups.ParseList(rollups.DefaultSpecs())
 	if err != nil {
 		return nil, err
 	}

@@ -1,9 +1,9 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
-	"runtime"
 	"strings"
 	"time"
 
@@ -27,22 +27,29 @@ type pipelineFlags struct {
 	poll          *time.Duration
 }
 
-var defaultRollups = []string{"all", "pst_day=day:America/Los_Angeles", "pst_week=week:America/Los_Angeles", "browser"}
-
+// addPipelineFlags adds the pipeline's flags, with the pipeline's own defaults.
 func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
+	d := actors.DefaultConfig()
 	return &pipelineFlags{
 		log:           envString(fs, "log", "MANHATTAN_LOG", "log/manhattan.log", "event log base path (files <base>.<hour>)"),
-		source:        envString(fs, "source", "MANHATTAN_SOURCE", "default", "name of this log's pointer in the database"),
-		shards:        envInt(fs, "shards", "MANHATTAN_SHARDS", runtime.NumCPU(), "shard actors"),
-		batch:         envInt(fs, "batch-size", "MANHATTAN_BATCH_SIZE", 2048, "records per source batch"),
-		flushEvery:    envInt(fs, "flush-every", "MANHATTAN_FLUSH_EVERY", 250_000, "commit an epoch at least every N records"),
-		flushInterval: envDuration(fs, "flush-interval", "MANHATTAN_FLUSH_INTERVAL", time.Second, "commit an epoch at least this often"),
-		cacheSize:     envInt(fs, "cache-size", "MANHATTAN_CACHE_SIZE", 1_000_000, "visitor histories kept in memory"),
-		rollups:       envList(fs, "rollup", "MANHATTAN_ROLLUPS", defaultRollups, "rollup spec: all, browser, KEY=day|week|month:ZONE"),
+		source:        envString(fs, "source", "MANHATTAN_SOURCE", d.Source, "name of this log's pointer in the database"),
+		shards:        envInt(fs, "shards", "MANHATTAN_SHARDS", d.Shards, "shard actors"),
+		batch:         envInt(fs, "batch-size", "MANHATTAN_BATCH_SIZE", d.BatchSize, "records per source batch"),
+		flushEvery:    envInt(fs, "flush-every", "MANHATTAN_FLUSH_EVERY", int(d.FlushEvery), "commit an epoch at least every N records"),
+		flushInterval: envDuration(fs, "flush-interval", "MANHATTAN_FLUSH_INTERVAL", d.FlushInterval, "commit an epoch at least this often"),
+		cacheSize:     envInt(fs, "cache-size", "MANHATTAN_CACHE_SIZE", d.CacheSize, "visitor histories kept in memory"),
+		rollups:       envList(fs, "rollup", "MANHATTAN_ROLLUPS", rollups.DefaultSpecs(), "rollup spec: all, browser, KEY=day|week|month:ZONE"),
 		complex:       envList(fs, "complex", "MANHATTAN_COMPLEX", nil, `complex goal "name|include,...|exclude,..."`),
 		skipMissing:   fs.Bool("skip-missing", false, "when the stored pointer's file is gone or shorter, continue at the next file instead of failing"),
-		poll:          envDuration(fs, "poll-interval", "MANHATTAN_POLL_INTERVAL", 200*time.Millisecond, "follow mode: how often to look for new log lines"),
+		poll:          envDuration(fs, "poll-interval", "MANHATTAN_POLL_INTERVAL", d.PollInterval, "follow mode: how often to look for new log lines"),
 	}
+}
+
+// pipelineFlagNames names the flag of each Config field the flags set.
+var pipelineFlagNames = map[string]string{
+	"LogBase": "--log", "Source": "--source", "Shards": "--shards", "BatchSize": "--batch-size",
+	"FlushEvery": "--flush-every", "FlushInterval": "--flush-interval", "CacheSize": "--cache-size",
+	"PollInterval": "--poll-interval",
 }
 
 // rules builds the counting rules from --rollup and --complex.
@@ -70,22 +77,57 @@ func (f *pipelineFlags) rules() (*visitor.Rules, error) {
 }
 
 // config returns the pipeline configuration of the flags (without store and logger).
+// The pipeline's Validate checks the values; zero ones take the pipeline's defaults.
 func (f *pipelineFlags) config() (actors.Config, error) {
-	if *f.shards <= 0 || *f.batch <= 0 || *f.flushEvery <= 0 || *f.cacheSize <= 0 || *f.flushInterval <= 0 {
-		return actors.Config{}, usagef("--shards, --batch-size, --flush-every, --flush-interval and --cache-size must be positive")
-	}
 	rules, err := f.rules()
 	if err != nil {
 		return actors.Config{}, err
 	}
-	if *f.log == "" {
-		return actors.Config{}, usagef("--log: no event log given")
-	}
-	return actors.Config{
+	cfg := actors.Config{
 		Rules: rules, LogBase: *f.log, Source: *f.source, SkipMissing: *f.skipMissing, PollInterval: *f.poll,
 		Shards: *f.shards, BatchSize: *f.batch, FlushEvery: int64(*f.flushEvery), FlushInterval: *f.flushInterval,
 		CacheSize: *f.cacheSize,
-	}, nil
+	}
+	if err := flagProblems(cfg.Validate()); err != nil {
+		return actors.Config{}, err
+	}
+	return cfg, nil
+}
+
+// flagProblems turns the errors of Config.Validate into usage errors naming the flags; the
+// store, opened later, is not the flags' business.
+func flagProblems(err error) error {
+	var errs []error
+	for _, e := range unjoin(err) {
+		var fe *actors.FieldError
+		if !errors.As(e, &fe) {
+			errs = append(errs, e)
+			continue
+		}
+		if fe.Field == "Store" {
+			continue
+		}
+		name, ok := pipelineFlagNames[fe.Field]
+		if !ok {
+			name = fe.Field
+		}
+		errs = append(errs, fmt.Errorf("%s: %s", name, fe.Problem))
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return usagef("%v", errors.Join(errs...))
+}
+
+// unjoin returns the errors joined in err (err itself if it joins none).
+func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 func formatRate(n int64, d time.Duration) string {

@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/manhattan-analytics/manhattan/messages"
-	"github.com/manhattan-analytics/manhattan/visitor"
 	"github.com/shopspring/decimal"
 )
 
@@ -119,7 +118,7 @@ func GoalValue(d *messages.Deltas, q Query) (decimal.Decimal, error) {
 	}
 	divisorQuery := q
 	if valueType != messages.ValueAverage {
-		divisorQuery.Goal = visitor.ViewedPage
+		divisorQuery.Goal = messages.ViewedPage
 	}
 	n, err := Count(d, divisorQuery)
 	if err != nil || n == 0 {

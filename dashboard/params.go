@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/persistence"
 	"github.com/manhattan-analytics/manhattan/query"
 )

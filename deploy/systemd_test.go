@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var units = []string{"manhattan-run.service"}
+var units = []string{"manhattan-run.service", "manhattan-ship.service"}
 
 // buildManhattan builds the command into a temporary folder and returns its path.
 func buildManhattan(t *testing.T) string {

@@ -48,6 +48,7 @@ type Server struct {
 	tokenHash [sha256.Size]byte
 	endpoints map[string]http.Handler // by name under Prefix, instrumented
 	health    http.Handler
+	configH   http.Handler
 	metricsH  http.Handler
 	dashboard http.Handler
 	notFound  http.Handler
@@ -74,6 +75,7 @@ func New(store query.Store, opts Options) *Server {
 		s.endpoints[name] = m.Instrument(name, s.jsonEndpoint(name, h))
 	}
 	s.health = m.Instrument("healthz", http.HandlerFunc(s.healthz))
+	s.configH = m.Instrument("test-config", http.HandlerFunc(s.config))
 	s.metricsH = m.Instrument("metrics", m.Handler())
 	dash := opts.Dashboard
 	if dash == nil {
@@ -106,6 +108,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case path == "/api" || strings.HasPrefix(path, "/api/"):
 		if !s.authorized(w, r, false) {
+			return
+		}
+		if _, ok := configPath(r); ok {
+			s.configH.ServeHTTP(w, r)
 			return
 		}
 		h, ok := s.endpoints[strings.TrimPrefix(path, Prefix)]

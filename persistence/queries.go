@@ -48,8 +48,10 @@ type TestInfo struct {
 }
 
 // GoalInfo describes a goal: its value type ("", S, A, I, R) and format ("", N, C, P).
+// A complex goal (DESIGN §3) has neither, and no counts within test variants.
 type GoalInfo struct {
 	Name, ValueType, ValueFormat string
+	Complex                      bool
 }
 
 func (q Query) normalize() (Query, error) {
@@ -198,15 +200,18 @@ func (s *Store) Tests(ctx context.Context) ([]TestInfo, error) {
 	return tests, nil
 }
 
-// Goals returns every goal with its value type and format, by name.
+// Goals returns every goal with its value type and format, by name: the goals of
+// conversion records, and the complex goals, which have conversions but no records.
 func (s *Store) Goals(ctx context.Context) ([]GoalInfo, error) {
-	rows, err := s.pool.Query(ctx, "SELECT name, value_type, value_format FROM "+s.t.goals+` ORDER BY name COLLATE "C"`)
+	rows, err := s.pool.Query(ctx, "SELECT * FROM (SELECT name, value_type, value_format, false AS complex FROM "+s.t.goals+
+		" UNION ALL SELECT DISTINCT c.goal, '', '', true FROM "+s.t.conversions+" c WHERE c.rollup = $1"+
+		" AND NOT EXISTS (SELECT 1 FROM "+s.t.goals+` g WHERE g.name = c.goal)) AS u ORDER BY name COLLATE "C"`, DefaultRollup)
 	if err != nil {
 		return nil, fmt.Errorf("goals: %w", err)
 	}
 	goals, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (GoalInfo, error) {
 		var g GoalInfo
-		err := row.Scan(&g.Name, &g.ValueType, &g.ValueFormat)
+		err := row.Scan(&g.Name, &g.ValueType, &g.ValueFormat, &g.Complex)
 		return g, err
 	})
 	if err != nil {

@@ -25,6 +25,7 @@ type Store struct {
 type tables struct {
 	schema, migrations, pointers, histories, tests, goals     string
 	conversions, impressions, variantConversions, deadLetters string
+	testConfigs                                               string
 }
 
 func newTables(schema string) tables {
@@ -40,6 +41,7 @@ func newTables(schema string) tables {
 		impressions:        q("impressions"),
 		variantConversions: q("variant_conversions"),
 		deadLetters:        q("dead_letters"),
+		testConfigs:        q("test_configs"),
 	}
 }
 

@@ -80,10 +80,12 @@ func newTestsAnswer(tests []persistence.TestInfo) TestsAnswer {
 }
 
 // Goal is one goal with its value type ("", S, A, I, R) and format ("", N, C, P).
+// A complex goal has neither, and no counts within test variants.
 type Goal struct {
 	Name        string `json:"name"`
 	ValueType   string `json:"value_type"`
 	ValueFormat string `json:"value_format"`
+	Complex     bool   `json:"complex"`
 }
 
 // GoalsAnswer is the answer of /api/v1/goals, by name.

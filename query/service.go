@@ -3,7 +3,10 @@ package query
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/manhattan-analytics/manhattan/persistence"
 )
 
 // Service answers checked requests from a store. It is safe for concurrent use.
@@ -53,18 +56,20 @@ func (s *Service) Goals(ctx context.Context) (GoalsAnswer, error) {
 	return newGoalsAnswer(goals), nil
 }
 
-// Results answers a results request: without goals, every goal of the store by name. A
-// test the store has never seen is ErrNotFound.
+// Results answers a results request: without goals, every goal of the store by name
+// except the complex ones, which have no counts within variants. A test or goal the
+// store has never seen is ErrNotFound, a complex goal ErrInvalid.
 func (s *Service) Results(ctx context.Context, r Request) (ResultsAnswer, error) {
-	goals := r.Goals
-	if len(goals) == 0 {
-		infos, err := s.store.Goals(ctx)
-		if err != nil {
-			return ResultsAnswer{}, err
+	infos, err := s.store.Goals(ctx)
+	if err != nil {
+		return ResultsAnswer{}, err
+	}
+	goals, err := variantGoals(r.Goals, infos)
+	if err != nil {
+		if _, terr := s.findTest(ctx, r.Query.Test); terr != nil {
+			return ResultsAnswer{}, terr // the test first
 		}
-		for _, g := range infos {
-			goals = append(goals, g.Name)
-		}
+		return ResultsAnswer{}, err
 	}
 	res, err := s.store.Results(ctx, r.Query.Test, goals, r.Query.Site)
 	if err != nil {
@@ -76,6 +81,40 @@ func (s *Service) Results(ctx context.Context, r Request) (ResultsAnswer, error)
 	return newResultsAnswer(r.Query.Test, goals, r.Query.Site, res), nil
 }
 
+// variantGoals checks goals asked for within a test's variants against the known ones:
+// each must exist and not be complex. No goals means every goal that is not complex.
+func variantGoals(goals []string, known []persistence.GoalInfo) ([]string, error) {
+	if len(goals) == 0 {
+		for _, g := range known {
+			if !g.Complex {
+				goals = append(goals, g.Name)
+			}
+		}
+		return goals, nil
+	}
+	for _, name := range goals {
+		i := slices.IndexFunc(known, func(g persistence.GoalInfo) bool { return g.Name == name })
+		switch {
+		case i < 0:
+			return nil, unknownGoalError(name, known)
+		case known[i].Complex:
+			return nil, complexGoalError(name)
+		}
+	}
+	return goals, nil
+}
+
+func unknownGoalError(name string, known []persistence.GoalInfo) error {
+	if len(known) == 0 {
+		return notFound("no goal named %q: the store has no goals yet", Clip(name))
+	}
+	return notFound("no goal named %q (goals: %s)", Clip(name), goalNames(known))
+}
+
+func complexGoalError(name string) error {
+	return invalid("%q is a complex goal: complex goals are counted over all visitors, not within test variants (ask without a test)", Clip(name))
+}
+
 // unknownTest is the ErrNotFound of a test the store does not know, naming those it
 // knows.
 func (s *Service) unknownTest(ctx context.Context, name string) error {
@@ -83,6 +122,10 @@ func (s *Service) unknownTest(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	return unknownTestError(name, tests)
+}
+
+func unknownTestError(name string, tests []persistence.TestInfo) error {
 	if len(tests) == 0 {
 		return notFound("no test named %q: the store has no tests yet", Clip(name))
 	}

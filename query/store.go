@@ -31,6 +31,11 @@ type Store interface {
 	DeadLetters(ctx context.Context, source string, limit int) ([]messages.DeadLetter, error)
 	// Status describes the store.
 	Status(ctx context.Context) (persistence.Status, error)
+	// TestConfig is the stored configuration of test, with false when there is none.
+	TestConfig(ctx context.Context, test string) (persistence.TestConfig, bool, error)
+	// UpdateTestConfig changes the configuration of test atomically with fn (see
+	// persistence.Store.UpdateTestConfig); fn's error is returned as it is.
+	UpdateTestConfig(ctx context.Context, test string, fn func(c *persistence.TestConfig, existed bool) error) (persistence.TestConfig, error)
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 }

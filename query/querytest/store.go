@@ -3,7 +3,8 @@
 // those of internal/reference.Accumulate over a fixture log, with the reference
 // semantics of DESIGN §3, so tests need no database.
 //
-// Invariants: the store is read-only after New (safe for concurrent readers); its
+// Invariants: the counters are read-only after New and test configurations are guarded
+// by a mutex (safe for concurrent use); its
 // answers are those of package reference for the same deltas; Err, when set, is the
 // answer of every method, as a failing database would give.
 package querytest
@@ -12,6 +13,8 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -22,7 +25,9 @@ import (
 
 // Store answers queries from deltas in memory.
 type Store struct {
-	d *messages.Deltas
+	d       *messages.Deltas
+	mu      sync.Mutex // guards configs
+	configs map[string]persistence.TestConfig
 	// DeadLetterList are the dead letters of the source "default", newest first.
 	DeadLetterList []messages.DeadLetter
 	// Err, when set, is returned by every method.
@@ -30,7 +35,9 @@ type Store struct {
 }
 
 // New returns a store answering from d, which it must not be changed afterwards.
-func New(d *messages.Deltas) *Store { return &Store{d: d} }
+func New(d *messages.Deltas) *Store {
+	return &Store{d: d, configs: map[string]persistence.TestConfig{}}
+}
 
 func refQuery(q persistence.Query) reference.Query {
 	return reference.Query{Goal: q.Goal, Test: q.Test, Population: q.Population, Rollup: q.Rollup, Bucket: q.Bucket, Site: q.Site}
@@ -72,6 +79,15 @@ func (s *Store) Goals(context.Context) ([]persistence.GoalInfo, error) {
 	out := make([]persistence.GoalInfo, 0, len(s.d.Goals))
 	for name, g := range s.d.Goals {
 		out = append(out, persistence.GoalInfo{Name: name, ValueType: g.ValueType, ValueFormat: g.ValueFormat})
+	}
+	complexGoals := map[string]bool{}
+	for k := range s.d.Conversions {
+		if _, ok := s.d.Goals[k.Goal]; !ok && k.Rollup == persistence.DefaultRollup {
+			complexGoals[k.Goal] = true
+		}
+	}
+	for name := range complexGoals {
+		out = append(out, persistence.GoalInfo{Name: name, Complex: true})
 	}
 	slices.SortFunc(out, func(a, b persistence.GoalInfo) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
@@ -182,6 +198,39 @@ func (s *Store) Status(context.Context) (persistence.Status, error) {
 		"conversions": int64(len(s.d.Conversions)), "impressions": int64(len(s.d.Impressions)),
 		"variant_conversions": int64(len(s.d.VariantConversions)), "dead_letters": int64(len(s.DeadLetterList)),
 	}, DeadLetters: int64(len(s.DeadLetterList))}, nil
+}
+
+// TestConfig implements query.Store.
+func (s *Store) TestConfig(_ context.Context, test string) (persistence.TestConfig, bool, error) {
+	if s.Err != nil {
+		return persistence.TestConfig{}, false, s.Err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.configs[test]
+	if !ok {
+		c = persistence.TestConfig{Test: test}
+	}
+	return c, ok, nil
+}
+
+// UpdateTestConfig implements query.Store.
+func (s *Store) UpdateTestConfig(_ context.Context, test string, fn func(*persistence.TestConfig, bool) error) (persistence.TestConfig, error) {
+	if s.Err != nil {
+		return persistence.TestConfig{}, s.Err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.configs[test]
+	if !ok {
+		c = persistence.TestConfig{Test: test}
+	}
+	if err := fn(&c, ok); err != nil {
+		return persistence.TestConfig{}, err
+	}
+	c.Test, c.UpdatedAt = test, time.Now()
+	s.configs[test] = c
+	return c, nil
 }
 
 // Ping implements query.Store.

@@ -4,11 +4,12 @@
 // query, which checks the parameters and answers with the documents it defines; this
 // package routes, authenticates, bounds and encodes.
 //
-// Endpoints (GET or HEAD; parameters in the query string):
+// Endpoints (GET or HEAD unless said otherwise; parameters in the query string):
 //
 //	/api/v1/count         goal, test, population, rollup, bucket, site
 //	/api/v1/value         goal, test, population, rollup, bucket, site
 //	/api/v1/tests
+//	/api/v1/tests/{name}/config  GET; PUT (replace) or PATCH (change) with a JSON body
 //	/api/v1/goals
 //	/api/v1/results       test, goals (comma-separated, repeatable), site
 //	/api/v1/series        goal, test, population, rollup, site
@@ -20,9 +21,10 @@
 // Invariants kept by the server:
 //   - Every answer of /api/ is JSON. Counts are numbers; decimal values are strings
 //     holding the exact decimal, so no client-side float rounds them. Errors are
-//     {"error": "..."} with 400 (bad parameter), 401 (token), 404 (unknown endpoint or
-//     test), 405 (method), 414 (URL too long) or 500/503 (the database; details go to
-//     the server log, not to the client).
+//     {"error": "..."} with 400 (bad parameter), 401 (token), 404 (unknown endpoint, or
+//     a test or goal the store has never seen, naming those it has), 405 (method), 413
+//     and 415 (a change's body), 414 (URL too long) or 500/503 (the database; details go
+//     to the server log, not to the client).
 //   - Requests are bounded: the URL (MaxURLLength), each parameter value
 //     (messages.MaxFieldLength characters, like log fields), the number of goals
 //     (Options.MaxGoals), dead letters per answer (query.MaxDeadLetters); unknown or repeated
@@ -32,8 +34,9 @@
 //     "Authorization: Bearer <token>" (or HTTP basic auth with the token as password, so
 //     a browser can open the dashboard); the comparison takes constant time. /healthz
 //     stays open for load balancers.
-//   - The store is only read, through query.Store; SQL is built by package persistence
-//     with bound parameters.
+//   - The store is read through query.Store; the only write is a test's configuration
+//     (PUT and PATCH, which need the token like every request when one is set). SQL is
+//     built by package persistence with bound parameters.
 //
 // CheckListen holds the listening policy (loopback unless a token or an explicit opt-out
 // is given) and Serve runs a server until its context ends, then shuts it down

@@ -22,6 +22,7 @@ const indexPage = `<!doctype html>
 <p>JSON API, version 1 (parameters in the query string, decimal values as strings):</p>
 <ul>
 <li><a href="api/v1/tests">/api/v1/tests</a> — split tests, newest first</li>
+<li>/api/v1/tests/T/config — a test's analysis configuration (GET; PUT or PATCH with JSON)</li>
 <li><a href="api/v1/goals">/api/v1/goals</a> — goals with value type and format</li>
 <li>/api/v1/count?goal=G&amp;test=T&amp;population=P&amp;rollup=all&amp;bucket=0&amp;site=1</li>
 <li>/api/v1/value?goal=G&amp;test=T&amp;population=P&amp;rollup=all&amp;bucket=0&amp;site=1</li>

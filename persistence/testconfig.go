@@ -47,7 +47,8 @@ func (s *Store) TestConfig(ctx context.Context, test string) (TestConfig, bool, 
 }
 
 // UpdateTestConfig changes the configuration of test atomically: fn gets the stored
-// configuration (the zero one with existed false when there is none) and edits it;
+// configuration (with existed false when there was none: then the schema's defaults,
+// correction none and status running) and edits it;
 // when fn returns nil the result is stored and returned with its update time, else
 // nothing changes. Concurrent updates of one test are serialized, so none is lost.
 func (s *Store) UpdateTestConfig(ctx context.Context, test string, fn func(c *TestConfig, existed bool) error) (TestConfig, error) {
@@ -68,9 +69,6 @@ func (s *Store) UpdateTestConfig(ctx context.Context, test string, fn func(c *Te
 			&c.Control, &c.Primary, &c.Secondary, &c.Guardrails, &c.Weights, &c.Correction, &c.Sequential, &c.Status, &c.Notes, &c.UpdatedAt)
 		if err != nil {
 			return err
-		}
-		if inserted {
-			c = TestConfig{Test: test}
 		}
 		if fnErr = fn(&c, !inserted); fnErr != nil {
 			return fnErr

@@ -60,12 +60,12 @@ func runTest(ctx context.Context, args []string) error {
 	fs.Bool("sequential", false, "set: always-valid (sequential) intervals and p-values")
 	fs.String("status", "", "set: running, stopped or shipped")
 	fs.String("note", "", "set: the test's notes")
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 		fs.Usage()
-		if len(args) == 0 {
-			return usagef("which one: set or show?")
-		}
 		return nil
+	}
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return usagef("which one: set or show?")
 	}
 	action := args[0]
 	if action != "set" && action != "show" {

@@ -16,6 +16,9 @@ import (
 type Store interface {
 	LoadPointer(ctx context.Context, source string) (messages.Pointer, int64, error)
 	LoadHistories(ctx context.Context, vids []string) (map[string][]byte, error)
+	// HasHistories reports whether the store holds any visitor history at all. A pipeline
+	// that starts on a store without any loads no history of a visitor it has not seen.
+	HasHistories(ctx context.Context) (bool, error)
 	CommitEpoch(ctx context.Context, e *messages.Epoch) error
 }
 

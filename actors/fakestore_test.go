@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/manhattan-analytics/manhattan/messages"
@@ -20,6 +21,7 @@ type memStore struct {
 	totals    *messages.Deltas
 	dead      []messages.DeadLetter
 	commits   int
+	loads     int // calls of LoadHistories
 
 	// failCommit, when set, is asked before every commit; an error fails the commit
 	// before anything is applied.
@@ -52,6 +54,7 @@ func (m *memStore) LoadHistories(_ context.Context, vids []string) (map[string][
 			return nil, err
 		}
 	}
+	m.loads++
 	out := map[string][]byte{}
 	for _, v := range vids {
 		if b, ok := m.histories[v]; ok {
@@ -59,6 +62,17 @@ func (m *memStore) LoadHistories(_ context.Context, vids []string) (map[string][
 		}
 	}
 	return out, nil
+}
+
+func (m *memStore) HasHistories(context.Context) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failLoad != nil {
+		if err := m.failLoad(); err != nil {
+			return false, err
+		}
+	}
+	return len(m.histories) > 0, nil
 }
 
 func (m *memStore) CommitEpoch(_ context.Context, e *messages.Epoch) error {
@@ -71,6 +85,11 @@ func (m *memStore) CommitEpoch(_ context.Context, e *messages.Epoch) error {
 	}
 	if e.Number <= m.epoch {
 		return errStale
+	}
+	for _, h := range e.Histories {
+		if _, ok := m.histories[h.VID]; ok && h.New {
+			return fmt.Errorf("history of visitor %q marked new is stored already", h.VID)
+		}
 	}
 	m.totals.Merge(e.Deltas)
 	for _, h := range e.Histories {

@@ -102,6 +102,28 @@ func TestPipelineMatchesSequential(t *testing.T) {
 	}
 }
 
+func TestFreshStoreLoadsOnlyEvictedVisitors(t *testing.T) {
+	rules := testRules(t)
+	base := genLog(t, 10_000)
+	want := canon(sequential(t, rules, base))
+
+	// A store without histories: nothing to load while every visitor stays cached.
+	store := newMemStore()
+	_, err := Run(t.Context(), config(store, rules, base), Events{})
+	require.NoError(t, err)
+	assert.Zero(t, store.loads)
+	assert.Equal(t, want, canon(store.totals))
+
+	// A tiny cache evicts: returning evicted visitors are loaded, and come out the same.
+	store = newMemStore()
+	cfg := config(store, rules, base)
+	cfg.CacheSize, cfg.FlushEvery = 20, 500
+	_, err = Run(t.Context(), cfg, Events{})
+	require.NoError(t, err)
+	assert.NotZero(t, store.loads)
+	assert.Equal(t, want, canon(store.totals))
+}
+
 func TestPipelineResumesFromPointer(t *testing.T) {
 	rules := testRules(t)
 	full := genLog(t, 6000)

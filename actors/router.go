@@ -9,12 +9,17 @@ import (
 // ShardOf returns the shard, of n, that owns visitor vid: FNV-1a 64 of the id modulo n. It
 // is stable across processes and versions.
 func ShardOf(vid string, n int) int {
-	h := uint64(14695981039346656037) // FNV-1a 64, inline: no allocation per record
+	return int(vidHash(vid) % uint64(n))
+}
+
+// vidHash is the FNV-1a 64 hash of a visitor id, inline: no allocation per record.
+func vidHash(vid string) uint64 {
+	h := uint64(14695981039346656037)
 	for i := 0; i < len(vid); i++ {
 		h ^= uint64(vid[i])
 		h *= 1099511628211
 	}
-	return int(h % uint64(n))
+	return h
 }
 
 // router splits batches by visitor and injects epoch barriers.

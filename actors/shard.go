@@ -37,7 +37,7 @@ func (s *shard) Receive(ctx actor.Context) {
 		s.source, s.aggregator = m.source, m.aggregator
 		s.committed = m.startEpoch
 		s.epoch = m.startEpoch + 1
-		s.cache = newHistoryCache(m.cachePerShard)
+		s.cache = newHistoryCache(m.cachePerShard, !s.storeHasHistories())
 	case *messages.ShardBatch:
 		if m.Gen == s.gen {
 			s.apply(ctx, m)
@@ -105,9 +105,21 @@ func (s *shard) applyOne(rules *visitor.Rules, h *visitor.History, rec *messages
 	return nil
 }
 
+// storeHasHistories asks the store whether it holds any history (a failure is a shard
+// failure: the pipeline rewinds).
+func (s *shard) storeHasHistories() bool {
+	ctx, cancel := context.WithTimeout(s.env.ctx, s.env.cfg.CommitTimeout)
+	defer cancel()
+	has, err := s.env.cfg.Store.HasHistories(ctx)
+	if err != nil {
+		panic(fmt.Errorf("shard %d: %w", s.id, err))
+	}
+	return has
+}
+
 // load returns the cache entry of every record's visitor, in record order. Histories not
-// in the cache are loaded with one query for all of them; visitors unknown to the store
-// start with an empty history.
+// in the cache are loaded with one query for all of them, unless the cache knows that
+// the store cannot hold them; visitors unknown to the store start with an empty history.
 func (s *shard) load(recs []messages.Record) []*entry {
 	entries := s.entries[:0]
 	var misses []*entry
@@ -115,7 +127,11 @@ func (s *shard) load(recs []messages.Record) []*entry {
 		e := s.cache.lookup(recs[i].VID)
 		if e == nil { // the visitor's first record in this batch: its history comes below
 			e = s.cache.put(recs[i].VID, nil)
-			misses = append(misses, e)
+			if s.cache.mayBeStored(e.vid) {
+				misses = append(misses, e)
+			} else {
+				e.h = visitor.NewHistory()
+			}
 		}
 		entries = append(entries, e)
 	}
@@ -139,6 +155,7 @@ func (s *shard) load(recs []messages.Record) []*entry {
 			if err := e.h.UnmarshalBinary(data); err != nil {
 				panic(fmt.Errorf("shard %d: stored history of visitor %q: %w", s.id, e.vid, err))
 			}
+			e.stored = true
 		}
 	}
 	if f := s.env.events.Loaded; f != nil && len(found) > 0 {
@@ -170,7 +187,8 @@ func (s *shard) barrier(ctx actor.Context, b *messages.Barrier) {
 		if buf, err = e.h.AppendBinary(buf); err != nil {
 			panic(fmt.Errorf("shard %d: encode history of visitor %q: %w", s.id, e.vid, err))
 		}
-		snaps = append(snaps, messages.HistorySnapshot{VID: e.vid, Data: buf[start:len(buf):len(buf)]})
+		snaps = append(snaps, messages.HistorySnapshot{VID: e.vid, Data: buf[start:len(buf):len(buf)], New: !e.stored})
+		e.stored = true // epochs commit in order; a failed one rewinds the pipeline
 	}
 	deltas := messages.NewDeltas()
 	s.counts.Flush(deltas)

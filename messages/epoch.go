@@ -1,9 +1,13 @@
 package messages
 
 // HistorySnapshot is the encoded state of one visitor history as of the end of an epoch.
+// New marks a visitor whose history the store cannot hold yet (it was not found there and
+// no earlier epoch wrote it): the store may insert it without looking for an existing row,
+// and refuses the commit if there is one after all.
 type HistorySnapshot struct {
 	VID  string
 	Data []byte
+	New  bool
 }
 
 // DeadLetter is a log line that could not be processed: the raw line, the pointer just

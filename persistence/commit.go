@@ -46,19 +46,77 @@ func (s *Store) CommitEpoch(ctx context.Context, e *messages.Epoch) error {
 }
 
 // part is one kind of row of an epoch: staged into a temporary table with COPY, then
-// merged into its table with one statement.
+// merged into its table with one statement; or, without merge, copied straight into its
+// table.
 //
 // The temporary tables are created once per connection (CREATE … IF NOT EXISTS) with ON
 // COMMIT DELETE ROWS, so they are empty at the start of every commit. Creating them ON
 // COMMIT DROP in every transaction would cost a few milliseconds of catalog writes per
 // table and epoch, and bloat the catalog.
 type part struct {
-	temp    string   // temporary table, in pg_temp
-	columns []string // COPY columns, in order
-	create  string   // CREATE TEMP TABLE IF NOT EXISTS statement
-	merge   string   // INSERT … SELECT FROM the temporary table
+	name    string         // for errors
+	target  pgx.Identifier // the table COPY writes to: a temporary table in pg_temp, or the table itself
+	columns []string       // COPY columns, in order
+	create  string         // CREATE TEMP TABLE IF NOT EXISTS statement; "" without a temporary table
+	merge   string         // INSERT … SELECT FROM the temporary table; "" without one
 	rows    int
 	fill    func(i int, row []any) // sets row to the values of row i
+}
+
+// historyParts stages snapshots sorted by visitor id: index insertions then walk the index
+// in order (much faster than random order), and concurrent committers lock rows in the same
+// order. Of several snapshots of one visitor, the last one given is kept. Snapshots of new
+// visitors are copied straight into the table (a stored row makes the COPY fail: the
+// epoch is refused); the others are upserted.
+func (s *Store) historyParts(hist []messages.HistorySnapshot) ([]*part, error) {
+	type ref struct {
+		vid string
+		i   int
+	}
+	refs := make([]ref, len(hist))
+	for i, h := range hist {
+		refs[i] = ref{h.VID, i}
+	}
+	slices.SortFunc(refs, func(a, b ref) int {
+		if c := strings.Compare(a.vid, b.vid); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.i, b.i)
+	})
+	var fresh, known []int
+	for i, r := range refs {
+		if i+1 < len(refs) && refs[i+1].vid == r.vid {
+			continue
+		}
+		if err := checkText("visitor id", r.vid); err != nil {
+			return nil, err
+		}
+		if hist[r.i].New {
+			fresh = append(fresh, r.i)
+		} else {
+			known = append(known, r.i)
+		}
+	}
+	fill := func(idx []int) func(int, []any) {
+		return func(i int, row []any) { row[0], row[1] = hist[idx[i]].VID, hist[idx[i]].Data }
+	}
+	var parts []*part
+	if len(fresh) > 0 {
+		parts = append(parts, &part{
+			name: "new histories", target: pgx.Identifier{s.schema, "histories"}, columns: []string{"vid", "data"},
+			rows: len(fresh), fill: fill(fresh),
+		})
+	}
+	if len(known) > 0 {
+		parts = append(parts, &part{
+			name: "histories", target: pgx.Identifier{"pg_temp", "epoch_histories"}, columns: []string{"vid", "data"},
+			create: "CREATE TEMP TABLE IF NOT EXISTS epoch_histories (vid text, data bytea) ON COMMIT DELETE ROWS",
+			merge: "INSERT INTO " + s.t.histories + " (vid, data) SELECT vid, data FROM pg_temp.epoch_histories " +
+				"ON CONFLICT (vid) DO UPDATE SET data = excluded.data",
+			rows: len(known), fill: fill(known),
+		})
+	}
+	return parts, nil
 }
 
 // stage validates e and prepares its rows in a stable order (sorted keys, so that
@@ -71,43 +129,11 @@ func (s *Store) stage(e *messages.Epoch) ([]*part, error) {
 	}
 
 	if len(e.Histories) > 0 {
-		// Sorted by visitor id: index insertions then walk the index in order (much faster
-		// than random order), and concurrent committers lock rows in the same order. Of
-		// several snapshots of one visitor, the last one given is kept.
-		type ref struct {
-			vid string
-			i   int
+		hs, err := s.historyParts(e.Histories)
+		if err != nil {
+			return nil, err
 		}
-		refs := make([]ref, len(e.Histories))
-		for i, h := range e.Histories {
-			refs[i] = ref{h.VID, i}
-		}
-		slices.SortFunc(refs, func(a, b ref) int {
-			if c := strings.Compare(a.vid, b.vid); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.i, b.i)
-		})
-		kept := refs[:0]
-		for i, r := range refs {
-			if i+1 < len(refs) && refs[i+1].vid == r.vid {
-				continue
-			}
-			if err := checkText("visitor id", r.vid); err != nil {
-				return nil, err
-			}
-			kept = append(kept, r)
-		}
-		hist := e.Histories
-		parts = append(parts, &part{
-			temp:    "epoch_histories",
-			columns: []string{"vid", "data"},
-			create:  "CREATE TEMP TABLE IF NOT EXISTS epoch_histories (vid text, data bytea) ON COMMIT DELETE ROWS",
-			merge: "INSERT INTO " + s.t.histories + " (vid, data) SELECT vid, data FROM pg_temp.epoch_histories " +
-				"ON CONFLICT (vid) DO UPDATE SET data = excluded.data",
-			rows: len(kept),
-			fill: func(i int, row []any) { row[0], row[1] = kept[i].vid, hist[kept[i].i].Data },
-		})
+		parts = append(parts, hs...)
 	}
 
 	if len(d.Tests) > 0 {
@@ -133,7 +159,7 @@ func (s *Store) stage(e *messages.Epoch) ([]*part, error) {
 		}
 		slices.SortFunc(tests, func(a, b test) int { return strings.Compare(a.name, b.name) })
 		parts = append(parts, &part{
-			temp:    "epoch_tests",
+			name: "tests", target: pgx.Identifier{"pg_temp", "epoch_tests"},
 			columns: []string{"name", "first_ts", "last_ts", "populations"},
 			create:  "CREATE TEMP TABLE IF NOT EXISTS epoch_tests (name text, first_ts bigint, last_ts bigint, populations text[]) ON COMMIT DELETE ROWS",
 			merge: "INSERT INTO " + s.t.tests + " AS t (name, first_ts, last_ts, populations) " +
@@ -165,7 +191,7 @@ func (s *Store) stage(e *messages.Epoch) ([]*part, error) {
 		}
 		slices.SortFunc(goals, func(a, b goal) int { return strings.Compare(a.name, b.name) })
 		parts = append(parts, &part{
-			temp:    "epoch_goals",
+			name: "goals", target: pgx.Identifier{"pg_temp", "epoch_goals"},
 			columns: []string{"name", "value_type", "value_format", "at_file", "at_offset"},
 			create:  "CREATE TEMP TABLE IF NOT EXISTS epoch_goals (name text, value_type text, value_format text, at_file bigint, at_offset bigint) ON COMMIT DELETE ROWS",
 			merge: "INSERT INTO " + s.t.goals + " AS g (name, value_type, value_format, at_file, at_offset) " +
@@ -203,7 +229,7 @@ func (s *Store) stage(e *messages.Epoch) ([]*part, error) {
 		})
 		if len(convs) > 0 {
 			parts = append(parts, &part{
-				temp:    "epoch_conversions",
+				name: "conversions", target: pgx.Identifier{"pg_temp", "epoch_conversions"},
 				columns: []string{"goal", "rollup", "bucket", "site", "count", "value"},
 				create:  "CREATE TEMP TABLE IF NOT EXISTS epoch_conversions (goal text, rollup text, bucket text, site bigint, count bigint, value numeric) ON COMMIT DELETE ROWS",
 				merge: "INSERT INTO " + s.t.conversions + " AS c (goal, rollup, bucket, site, count, value) " +
@@ -240,7 +266,7 @@ func (s *Store) stage(e *messages.Epoch) ([]*part, error) {
 		})
 		if len(imps) > 0 {
 			parts = append(parts, &part{
-				temp:    "epoch_impressions",
+				name: "impressions", target: pgx.Identifier{"pg_temp", "epoch_impressions"},
 				columns: []string{"test", "population", "rollup", "bucket", "site", "count"},
 				create:  "CREATE TEMP TABLE IF NOT EXISTS epoch_impressions (test text, population text, rollup text, bucket text, site bigint, count bigint) ON COMMIT DELETE ROWS",
 				merge: "INSERT INTO " + s.t.impressions + " AS c (test, population, rollup, bucket, site, count) " +
@@ -278,7 +304,7 @@ func (s *Store) stage(e *messages.Epoch) ([]*part, error) {
 		})
 		if len(vconvs) > 0 {
 			parts = append(parts, &part{
-				temp:    "epoch_variant_conversions",
+				name: "variant conversions", target: pgx.Identifier{"pg_temp", "epoch_variant_conversions"},
 				columns: []string{"goal", "test", "population", "rollup", "bucket", "site", "count", "value"},
 				create: "CREATE TEMP TABLE IF NOT EXISTS epoch_variant_conversions (goal text, test text, population text, rollup text, bucket text, " +
 					"site bigint, count bigint, value numeric) ON COMMIT DELETE ROWS",
@@ -314,7 +340,9 @@ func (s *Store) commit(ctx context.Context, e *messages.Epoch, parts []*part) er
 		return row.Scan(&stored)
 	})
 	for _, p := range parts {
-		b.Queue(p.create)
+		if p.create != "" {
+			b.Queue(p.create)
+		}
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("lock pointer: %w", err)
@@ -325,8 +353,8 @@ func (s *Store) commit(ctx context.Context, e *messages.Epoch, parts []*part) er
 
 	for _, p := range parts {
 		src := &rowSource{n: p.rows, row: make([]any, len(p.columns)), fill: p.fill}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"pg_temp", p.temp}, p.columns, src); err != nil {
-			return fmt.Errorf("copy %s: %w", strings.TrimPrefix(p.temp, "epoch_"), err)
+		if _, err := tx.CopyFrom(ctx, p.target, p.columns, src); err != nil {
+			return fmt.Errorf("copy %s: %w", p.name, err)
 		}
 	}
 	if len(e.DeadLetters) > 0 {
@@ -341,7 +369,10 @@ func (s *Store) commit(ctx context.Context, e *messages.Epoch, parts []*part) er
 
 	b = &pgx.Batch{}
 	for _, p := range parts {
-		what := strings.TrimPrefix(p.temp, "epoch_")
+		if p.merge == "" {
+			continue
+		}
+		what := p.name
 		b.Queue(p.merge).Fn = func(br pgx.BatchResults) error {
 			if _, err := br.Exec(); err != nil {
 				return fmt.Errorf("merge %s: %w", what, err)

@@ -245,6 +245,37 @@ func TestHistoriesUpsertAndLoad(t *testing.T) {
 	assert.Empty(t, got)
 }
 
+func TestNewHistoriesAreInsertedAndAStoredOneRefusesTheEpoch(t *testing.T) {
+	ctx := context.Background()
+	st := pgtest.NewStore(t)
+	has, err := st.HasHistories(ctx)
+	require.NoError(t, err)
+	assert.False(t, has)
+
+	e := epoch(1)
+	e.Histories = []messages.HistorySnapshot{{VID: "a", Data: []byte("a1"), New: true}, {VID: "b", Data: []byte("b1"), New: true}}
+	commit(t, st, e)
+	has, err = st.HasHistories(ctx)
+	require.NoError(t, err)
+	assert.True(t, has)
+
+	// A mix: "a" is known (upserted), "c" is new (inserted).
+	e = epoch(2)
+	e.Histories = []messages.HistorySnapshot{{VID: "c", Data: []byte("c2"), New: true}, {VID: "a", Data: []byte("a2")}}
+	commit(t, st, e)
+	before := observe(t, st)
+
+	// "b" is stored: a snapshot that calls it new refuses the whole epoch.
+	e = fullEpoch(3, "v1")
+	e.Histories = append(e.Histories, messages.HistorySnapshot{VID: "b", Data: []byte("b3"), New: true})
+	require.Error(t, st.CommitEpoch(ctx, e))
+	assert.Equal(t, before, observe(t, st))
+
+	got, err := st.LoadHistories(ctx, []string{"a", "b", "c"})
+	require.NoError(t, err)
+	assert.Equal(t, map[string][]byte{"a": []byte("a2"), "b": []byte("b1"), "c": []byte("c2")}, got)
+}
+
 func TestDeadLetters(t *testing.T) {
 	ctx := context.Background()
 	st := pgtest.NewStore(t)

@@ -52,6 +52,15 @@ func (s *Store) LoadHistories(ctx context.Context, vids []string) (map[string][]
 	return found, nil
 }
 
+// HasHistories reports whether the store holds any visitor history.
+func (s *Store) HasHistories(ctx context.Context) (bool, error) {
+	var any bool
+	if err := s.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+s.t.histories+")").Scan(&any); err != nil {
+		return false, fmt.Errorf("look for histories: %w", err)
+	}
+	return any, nil
+}
+
 // DeadLetters returns the newest dead letters of source ("" for every source), at most
 // limit of them (100 when limit <= 0), newest first.
 func (s *Store) DeadLetters(ctx context.Context, source string, limit int) ([]messages.DeadLetter, error) {

@@ -391,3 +391,5 @@ func (nullStore) LoadHistories(context.Context, []string) (map[string][]byte, er
 }
 
 func (nullStore) CommitEpoch(context.Context, *messages.Epoch) error { return nil }
+
+func (nullStore) HasHistories(context.Context) (bool, error) { return false, nil }

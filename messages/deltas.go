@@ -30,14 +30,31 @@ type VariantConversionKey struct {
 }
 
 // Counter is an additive count and value. Count may be negative (complex goals subtract).
+// Squares is the sum over visitors of the square of each visitor's running total of the
+// counter's values (DESIGN §3, "Per-visitor value squares"). It is kept (Valid) for the
+// counters of per-visitor rollups (all time, cohorts) only: elsewhere a visitor's total
+// is not one number, and Squares is not valid. All three add up across visitors, so
+// merging is a plain sum; a counter has squares when either part has (the zero Counter
+// has none).
 type Counter struct {
-	Count int64
-	Value decimal.Decimal
+	Count   int64
+	Value   decimal.Decimal
+	Squares decimal.NullDecimal
 }
 
 // Add returns c + d.
 func (c Counter) Add(d Counter) Counter {
-	return Counter{Count: c.Count + d.Count, Value: c.Value.Add(d.Value)}
+	return Counter{Count: c.Count + d.Count, Value: c.Value.Add(d.Value), Squares: AddSquares(c.Squares, d.Squares)}
+}
+
+// AddSquares returns a + b: valid when either is.
+func AddSquares(a, b decimal.NullDecimal) decimal.NullDecimal {
+	return decimal.NullDecimal{Decimal: a.Decimal.Add(b.Decimal), Valid: a.Valid || b.Valid}
+}
+
+// IsZero reports whether the counter adds nothing (whether or not it keeps squares).
+func (c Counter) IsZero() bool {
+	return c.Count == 0 && c.Value.IsZero() && c.Squares.Decimal.IsZero()
 }
 
 // TestMeta is what is known of a split test: first and last impression timestamps and

@@ -5,6 +5,10 @@ type Visitor interface {
 	// FirstUserAgent returns the first user agent the visitor was seen with; ok is
 	// false when it has none yet.
 	FirstUserAgent() (ua string, ok bool)
+	// FirstHuman returns the timestamp (Unix seconds) of the visitor's first record
+	// processed on the human path; ok is false when there is none yet, or when it is
+	// not known.
+	FirstHuman() (ts int64, ok bool)
 }
 
 // Rollup maps a record's timestamp (Unix seconds) and its visitor to a bucket.

@@ -12,11 +12,14 @@ import (
 )
 
 type fakeVisitor struct {
-	ua string
-	ok bool
+	ua      string
+	ok      bool
+	first   int64
+	firstOK bool
 }
 
 func (v fakeVisitor) FirstUserAgent() (string, bool) { return v.ua, v.ok }
+func (v fakeVisitor) FirstHuman() (int64, bool)      { return v.first, v.firstOK }
 
 func utc(y int, m time.Month, d, h, min int) int64 {
 	return time.Date(y, m, d, h, min, 0, 0, time.UTC).Unix()
@@ -209,6 +212,56 @@ func TestAll(t *testing.T) {
 	assert.Equal(t, "0", r.Bucket(1<<40, fakeVisitor{ua: "Chrome", ok: true}))
 }
 
+func TestCohortBucketsByFirstHumanTimestamp(t *testing.T) {
+	la := mustLoad(t, "America/Los_Angeles")
+	day := NewCohort("cohort", Day, la)
+	week := NewCohort("cohort_week", Week, la)
+	arrived := fakeVisitor{first: utc(2013, 3, 10, 7, 59), firstOK: true} // 23:59 PST on Saturday 9 March
+
+	// The record's own time does not matter: every record lands in the arrival day.
+	for _, ts := range []int64{utc(2013, 3, 10, 7, 59), utc(2013, 3, 12, 0, 0), utc(2014, 1, 1, 0, 0), 0} {
+		assert.Equal(t, bucketOf(utc(2013, 3, 9, 8, 0)), day.Bucket(ts, arrived))
+		assert.Equal(t, bucketOf(utc(2013, 3, 3, 8, 0)), week.Bucket(ts, arrived), "the week from Sunday 3 March")
+	}
+	// One minute later it is Sunday 10 March, the 23-hour day on which clocks spring forward,
+	// and a new week.
+	next := fakeVisitor{first: utc(2013, 3, 10, 8, 0), firstOK: true}
+	assert.Equal(t, bucketOf(utc(2013, 3, 10, 8, 0)), day.Bucket(0, next))
+	assert.Equal(t, bucketOf(utc(2013, 3, 10, 8, 0)), week.Bucket(0, next))
+	// Late on that short day (22:30 PDT) is still the same day; its end is 00:00 PDT.
+	late := fakeVisitor{first: utc(2013, 3, 11, 5, 30), firstOK: true}
+	assert.Equal(t, bucketOf(utc(2013, 3, 10, 8, 0)), day.Bucket(0, late))
+	assert.Equal(t, bucketOf(utc(2013, 3, 11, 7, 0)), day.Bucket(0, fakeVisitor{first: utc(2013, 3, 11, 7, 0), firstOK: true}))
+	// The 25-hour day of the fall-back: the second 01:30 (PST) belongs to 3 November.
+	fall := fakeVisitor{first: utc(2013, 11, 3, 9, 30), firstOK: true}
+	assert.Equal(t, bucketOf(utc(2013, 11, 3, 7, 0)), day.Bucket(0, fall))
+
+	// No first human record (yet, or not known): the bucket "".
+	assert.Equal(t, "", day.Bucket(utc(2013, 3, 10, 12, 0), fakeVisitor{}))
+	assert.Equal(t, "", week.Bucket(utc(2013, 3, 10, 12, 0), nil))
+
+	// Cohort buckets are the calendar rollup's buckets of the first human timestamp.
+	cal := NewDay("d", la)
+	for _, first := range []int64{utc(2013, 3, 10, 9, 59), utc(2013, 11, 3, 8, 59), utc(2020, 2, 29, 23, 0)} {
+		assert.Equal(t, cal.Bucket(first, nil), day.Bucket(first+86400*40, fakeVisitor{first: first, firstOK: true}))
+	}
+}
+
+func TestPerVisitorRollups(t *testing.T) {
+	for _, spec := range []string{"all", "total=all", "first_day:UTC", "c=first_week:Europe/Paris"} {
+		r, err := Parse(spec)
+		require.NoError(t, err, spec)
+		_, ok := r.(PerVisitor)
+		assert.True(t, ok, spec)
+	}
+	for _, spec := range []string{"browser", "day:UTC", "week:UTC", "month:UTC"} {
+		r, err := Parse(spec)
+		require.NoError(t, err, spec)
+		_, ok := r.(PerVisitor)
+		assert.False(t, ok, spec)
+	}
+}
+
 func TestParse(t *testing.T) {
 	cases := []struct {
 		spec, key string
@@ -223,6 +276,8 @@ func TestParse(t *testing.T) {
 		{"utc_month=month:UTC", "utc_month", Month, "UTC"},
 		{"day:Europe/Paris", "day_Europe/Paris", Day, "Europe/Paris"},
 		{" tokyo = week : Asia/Tokyo ", "tokyo", Week, "Asia/Tokyo"},
+		{"cohort=first_day:America/Los_Angeles", "cohort", Day, "America/Los_Angeles"},
+		{"first_week:Europe/Paris", "first_week_Europe/Paris", Week, "Europe/Paris"},
 	}
 	for _, c := range cases {
 		r, err := Parse(c.spec)
@@ -231,6 +286,12 @@ func TestParse(t *testing.T) {
 		if c.period == 0 {
 			_, isCal := r.(*Calendar)
 			assert.False(t, isCal, c.spec)
+			continue
+		}
+		if co, ok := r.(*Cohort); ok {
+			assert.Contains(t, c.spec, "first_", c.spec)
+			assert.Equal(t, c.period, co.Period(), c.spec)
+			assert.Equal(t, c.zone, co.Location().String(), c.spec)
 			continue
 		}
 		cal, ok := r.(*Calendar)
@@ -250,6 +311,9 @@ func TestParse(t *testing.T) {
 		"bad key=all":             "not allowed",
 		"k\x00=browser":           "not allowed",
 		"browser:America/Chicago": "takes no time zone",
+		"first_day":               "needs a time zone",
+		"c=first_week:Nowhere/X":  "unknown time zone",
+		"first_month:UTC":         "unknown kind",
 	}
 	for spec, msg := range bad {
 		_, err := Parse(spec)

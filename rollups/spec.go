@@ -38,8 +38,10 @@ func Defaults() []Rollup {
 //	pst_day=day:America/Los_Angeles  local days in the given IANA zone
 //	week:Europe/Paris                key "week_Europe/Paris", local weeks from Sunday
 //	utc_month=month:UTC              local months
+//	cohort=first_day:America/Los_Angeles   the local day of the visitor's first human record
+//	first_week:UTC                   key "first_week_UTC", the local week (from Sunday) of it
 //
-// Day, week and month need a zone; all and browser take none. Without KEY=, the key
+// Day, week, month, first_day and first_week need a zone; all and browser take none. Without KEY=, the key
 // is the kind, followed for calendar kinds by "_" and the zone (e.g. "day_Europe/Paris").
 // A key is 1 to 64 characters of letters, digits and "_-./".
 func Parse(spec string) (Rollup, error) {
@@ -56,6 +58,7 @@ func Parse(spec string) (Rollup, error) {
 	}
 
 	var period Period
+	cohort := false
 	switch kind {
 	case "all", "browser":
 		if hasZone {
@@ -77,10 +80,14 @@ func Parse(spec string) (Rollup, error) {
 		period = Week
 	case "month":
 		period = Month
+	case "first_day":
+		period, cohort = Day, true
+	case "first_week":
+		period, cohort = Week, true
 	case "":
-		return nil, fmt.Errorf("rollup %q: missing kind (one of all, browser, day, week, month)", spec)
+		return nil, fmt.Errorf("rollup %q: missing kind (one of all, browser, day, week, month, first_day, first_week)", spec)
 	default:
-		return nil, fmt.Errorf("rollup %q: unknown kind %q (want all, browser, day, week or month)", spec, kind)
+		return nil, fmt.Errorf("rollup %q: unknown kind %q (want all, browser, day, week, month, first_day or first_week)", spec, kind)
 	}
 
 	if zone == "" {
@@ -98,6 +105,9 @@ func Parse(spec string) (Rollup, error) {
 	}
 	if err := checkKey(key); err != nil {
 		return nil, fmt.Errorf("rollup %q: %w", spec, err)
+	}
+	if cohort {
+		return NewCohort(key, period, loc), nil
 	}
 	return NewCalendar(key, period, loc), nil
 }

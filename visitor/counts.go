@@ -63,12 +63,19 @@ type vconvCount struct {
 // counter is a messages.Counter whose value is summed in an int64 coefficient while
 // the sum fits, instead of allocating a new decimal for every addition.
 type counter struct {
-	count int64
-	sum   valueSum
+	count   int64
+	sum     valueSum
+	squares valueSum
+	// perVisitor is set for the counters of per-visitor rollups, which keep squares.
+	perVisitor bool
 }
 
 func (c *counter) message() messages.Counter {
-	return messages.Counter{Count: c.count, Value: c.sum.decimal()}
+	m := messages.Counter{Count: c.count, Value: c.sum.decimal()}
+	if c.perVisitor {
+		m.Squares = decimal.NullDecimal{Decimal: c.squares.decimal(), Valid: true}
+	}
+	return m
 }
 
 type impCount struct {
@@ -254,6 +261,12 @@ func addCounter(sum, n messages.Counter) messages.Counter {
 	sum.Count += n.Count
 	if n.Value.Sign() != 0 {
 		sum.Value = addValue(sum.Value, n.Value)
+	}
+	if n.Squares.Valid {
+		sum.Squares.Valid = true
+		if n.Squares.Decimal.Sign() != 0 {
+			sum.Squares.Decimal = addValue(sum.Squares.Decimal, n.Squares.Decimal)
+		}
 	}
 	return sum
 }

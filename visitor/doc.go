@@ -1,7 +1,8 @@
 // Package visitor holds a visitor's history and the counting rules of DESIGN §3: the
 // function that applies one record of the event log to its visitor's history and adds
 // the resulting counter deltas (conversions, values, impressions, variant conversions and
-// values, complex goals) and test and goal metadata to a messages.Deltas. For many
+// values, complex goals, and for per-visitor rollups the squares of each visitor's
+// running value totals) and test and goal metadata to a messages.Deltas. For many
 // records (a pipeline epoch), ApplyCounts adds to a Counts, which keys its counters by
 // small numbers instead of strings and turns into the same Deltas on Flush.
 //
@@ -16,7 +17,12 @@
 //     record's log pointer, not by processing order.
 //   - A visitor is counted at most once per goal (or variant) and rollup bucket and site;
 //     every conversion's non-zero value is added.
+//   - In the counters of per-visitor rollups (rollups.PerVisitor: all time, cohorts),
+//     Squares is the sum over visitors of x², x the visitor's running total of the
+//     goal's values on the site (credited to the variant), which the history keeps; a
+//     conversion adding v adds (x+v)² − x². The first record on the human path fixes
+//     the visitor's first human timestamp, which cohort rollups bucket by.
 //   - A history encodes (MarshalBinary) to a versioned, self-contained byte string that
 //     decodes (UnmarshalBinary) to an equivalent history; decoding bad input returns an
-//     error and never panics.
+//     error and never panics. Older versions still decode (see EncodingVersion).
 package visitor

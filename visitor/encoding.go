@@ -16,11 +16,14 @@ import (
 
 // EncodingVersion is the version byte that starts an encoded history.
 //
-// Version 1 layout (uvarint: unsigned LEB128; varint: zig-zag signed; str: uvarint index
-// into the string table; list: uvarint count, then the items):
+// Version 2 layout (uvarint: unsigned LEB128; varint: zig-zag signed; str: uvarint index
+// into the string table; list: uvarint count, then the items; decimal: varint exponent,
+// uvarint length, decimal digits of the coefficient, with a leading '-' when negative):
 //
-//	byte      version (1)
-//	uvarint   flags (bit 0: human)
+//	byte      version (2)
+//	uvarint   flags (bit 0: human; bit 1: the first human timestamp follows; bit 2: the
+//	          visitor took the human path before its first human timestamp was kept)
+//	[varint   first human timestamp, with flag bit 1]
 //	list      string table: uvarint length, bytes
 //	list      goals: str
 //	list      variants: str test, str population
@@ -31,20 +34,30 @@ import (
 //	          conversion keys extending it: list of uvarint variant index
 //	list      impression keys: uvarint variant index, uvarint slot index
 //	list      complex goals: str name, list of uvarint slot index
+//	list      running value totals: uvarint goal index, uvarint variant (0: none, else
+//	          variant index + 1), varint site, decimal total (may be 0)
 //	list      queued records, oldest first: byte kind, varint timestamp, varint site,
 //	          varint pointer file, varint pointer offset, then
 //	            page:  str IP, str user agent
 //	            goal:  str name, str value type, str value format, byte has value,
-//	                   [varint exponent, uvarint length, decimal digits of the coefficient]
+//	                   [decimal value, not 0]
 //	            split: str test, str population
+//
+// Version 1 is version 2 without the first human timestamp (flag bits 1 and 2) and
+// without the running value totals; it still decodes: the totals start at zero, and a
+// human visitor with goals, variants or addresses is marked as having taken the human
+// path at an unknown time.
 //
 // Lists and keys appear in insertion order, so equal histories built the same way encode
 // to equal bytes.
-const EncodingVersion = 1
+const EncodingVersion = 2
 
 const (
-	flagHuman  = 1 << iota
-	knownFlags = flagHuman
+	flagHuman = 1 << iota
+	flagFirstHuman
+	flagFirstHumanLost
+	knownFlags   = flagHuman | flagFirstHuman | flagFirstHumanLost
+	knownFlagsV1 = flagHuman
 )
 
 // Bounds on a decoded goal value, generous for any value a log line can hold.
@@ -116,6 +129,13 @@ func (h *History) AppendBinary(b []byte) ([]byte, error) {
 			e.uvarint(uint64(sl))
 		}
 	}
+	e.uvarint(uint64(len(h.totalKeys.items)))
+	for i, k := range h.totalKeys.items {
+		e.uvarint(uint64(k.goal))
+		e.uvarint(uint64(k.variant))
+		e.varint(k.site)
+		e.decimal(h.totals[i])
+	}
 	e.uvarint(uint64(len(h.queue)))
 	for i := range h.queue {
 		e.queued(&h.queue[(h.qhead+i)%len(h.queue)])
@@ -125,13 +145,22 @@ func (h *History) AppendBinary(b []byte) ([]byte, error) {
 	if h.human {
 		flags |= flagHuman
 	}
-	size := 1 + binary.MaxVarintLen64*2 + len(e.body)
+	if h.hasFirstHuman {
+		flags |= flagFirstHuman
+	}
+	if h.firstHumanLost {
+		flags |= flagFirstHumanLost
+	}
+	size := 1 + binary.MaxVarintLen64*3 + len(e.body)
 	for _, s := range e.table.items {
 		size += binary.MaxVarintLen32 + len(s)
 	}
 	out := slices.Grow(b, size)
 	out = append(out, EncodingVersion)
 	out = binary.AppendUvarint(out, flags)
+	if h.hasFirstHuman {
+		out = binary.AppendVarint(out, h.firstHuman)
+	}
 	out = binary.AppendUvarint(out, uint64(len(e.table.items)))
 	for _, s := range e.table.items {
 		out = binary.AppendUvarint(out, uint64(len(s)))
@@ -184,14 +213,18 @@ func (e *encoder) queued(q *queued) {
 			return
 		}
 		e.body = append(e.body, 1)
-		e.varint(int64(q.value.Exponent()))
-		digits := q.value.Coefficient().String()
-		e.uvarint(uint64(len(digits)))
-		e.body = append(e.body, digits...)
+		e.decimal(q.value)
 	case messages.KindSplit:
 		e.str(q.str[0])
 		e.str(q.str[1])
 	}
+}
+
+func (e *encoder) decimal(v decimal.Decimal) {
+	e.varint(int64(v.Exponent()))
+	digits := v.Coefficient().String()
+	e.uvarint(uint64(len(digits)))
+	e.body = append(e.body, digits...)
 }
 
 // ErrCorrupt is wrapped by every error UnmarshalBinary returns for malformed input.
@@ -203,17 +236,30 @@ func (h *History) UnmarshalBinary(data []byte) error {
 	if len(data) == 0 {
 		return fmt.Errorf("%w: empty input", ErrCorrupt)
 	}
-	if data[0] != EncodingVersion {
-		return fmt.Errorf("%w: unknown encoding version %d (want %d)", ErrCorrupt, data[0], EncodingVersion)
+	version := data[0]
+	if version != 1 && version != EncodingVersion {
+		return fmt.Errorf("%w: unknown encoding version %d (want 1 or %d)", ErrCorrupt, version, EncodingVersion)
 	}
 	d := decoder{s: string(data[1:])}
 	var n History
 
 	flags := d.uvarint()
-	if flags&^knownFlags != 0 && d.err == nil {
+	known := uint64(knownFlags)
+	if version == 1 {
+		known = knownFlagsV1
+	}
+	if flags&^known != 0 && d.err == nil {
 		d.fail("unknown flags %#x", flags)
 	}
 	n.human = flags&flagHuman != 0
+	n.hasFirstHuman = flags&flagFirstHuman != 0
+	n.firstHumanLost = flags&flagFirstHumanLost != 0
+	if n.hasFirstHuman {
+		n.firstHuman = d.varint()
+	}
+	if d.err == nil && (n.hasFirstHuman || n.firstHumanLost) && (!n.human || n.hasFirstHuman == n.firstHumanLost) {
+		d.fail("bad first human flags %#x", flags)
+	}
 
 	tableLen := d.count(1)
 	d.table = make([]string, 0, tableLen)
@@ -283,6 +329,13 @@ func (h *History) UnmarshalBinary(data []byte) error {
 		}
 		n.complex = append(n.complex, complexKeys{name: name, slots: slots})
 	}
+	if version > 1 {
+		decodeTotals(&d, &n)
+	} else if n.human && len(n.goals.items)+len(n.variants.items)+len(n.ips.items) > 0 {
+		// The visitor took the human path (a page adds an address, a goal a goal, a
+		// split a variant) before its first human timestamp was kept.
+		n.firstHumanLost = true
+	}
 	queueLen := d.count(6)
 	if d.err == nil && queueLen > MaxQueue {
 		d.fail("%d queued records, at most %d allowed", queueLen, MaxQueue)
@@ -308,6 +361,22 @@ func (h *History) UnmarshalBinary(data []byte) error {
 	}
 	*h = n
 	return nil
+}
+
+// decodeTotals reads the running value totals into n.
+func decodeTotals(d *decoder, n *History) {
+	for range d.count(4) {
+		k := valueKey{goal: uint32(d.index(len(n.goals.items), "goal")), variant: uint32(d.index(len(n.variants.items)+1, "variant")), site: d.varint()}
+		v := d.decimal(true)
+		if d.err != nil {
+			return
+		}
+		if !addNew(&n.totalKeys, k) {
+			d.fail("running total listed twice")
+			return
+		}
+		n.totals = append(n.totals, v)
+	}
 }
 
 // addNew adds k to s and reports whether it was new.
@@ -421,7 +490,7 @@ func (d *decoder) queued() queued {
 		switch has := d.byte(); {
 		case d.err != nil:
 		case has == 1:
-			q.value = d.decimal()
+			q.value = d.decimal(false)
 		case has != 0:
 			d.fail("bad value flag %d", has)
 		}
@@ -433,7 +502,8 @@ func (d *decoder) queued() queued {
 	return q
 }
 
-func (d *decoder) decimal() decimal.Decimal {
+// decimal reads a decimal; zero is refused unless zeroOK.
+func (d *decoder) decimal(zeroOK bool) decimal.Decimal {
 	exp := d.varint()
 	n := d.count(1)
 	if d.err != nil {
@@ -456,6 +526,12 @@ func (d *decoder) decimal() decimal.Decimal {
 		}
 	}
 	coef, ok := new(big.Int).SetString(digits, 10)
+	if ok && zeroOK && coef.Sign() == 0 {
+		if digits != "0" || exp != 0 {
+			d.fail("zero written as %q with exponent %d", digits, exp)
+		}
+		return decimal.Decimal{}
+	}
 	if !ok || coef.Sign() == 0 {
 		d.fail("value coefficient %q is not a non-zero integer", digits)
 		return decimal.Decimal{}

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -127,6 +129,58 @@ func TestHistoryRoundTrip(t *testing.T) {
 	}
 }
 
+func readGolden(t testing.TB, vid string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "v1-"+vid+".bin"))
+	require.NoError(t, err)
+	return data
+}
+
+// TestDecodeVersion1 decodes histories encoded by version 1 (testdata/v1-*.bin, written
+// from the histories of sampleHistories before version 2 existed): they are the same
+// histories without running totals and, for a human visitor that took the human path,
+// with an unknown first human timestamp. They re-encode as version 2, and count on as
+// the current histories do, but for the squares of totals the old history did not know.
+func TestDecodeVersion1(t *testing.T) {
+	hs, rules, cont := sampleHistories(t)
+	for vid, want := range hs {
+		data := readGolden(t, vid)
+		require.Equal(t, byte(1), data[0])
+		var got History
+		require.NoError(t, got.UnmarshalBinary(data), vid)
+
+		old := *want
+		old.totalKeys, old.totals = orderedSet[valueKey]{}, nil
+		old.firstHuman, old.hasFirstHuman = 0, false
+		old.firstHumanLost = want.human && vid != "new"
+		requireSameHistory(t, &old, &got, vid)
+
+		again, err := got.MarshalBinary()
+		require.NoError(t, err)
+		require.Equal(t, byte(EncodingVersion), again[0])
+		var back History
+		require.NoError(t, back.UnmarshalBinary(again))
+		requireSameHistory(t, &got, &back, vid+" re-encoded")
+
+		d1, d2 := messages.NewDeltas(), messages.NewDeltas()
+		for _, rec := range cont(vid) {
+			rules.Apply(want, rec, d1)
+			rules.Apply(&got, rec, d2)
+		}
+		for _, d := range []*messages.Deltas{d1, d2} {
+			for k, c := range d.Conversions {
+				c.Squares = decimal.NullDecimal{Valid: c.Squares.Valid}
+				d.Conversions[k] = c
+			}
+			for k, c := range d.VariantConversions {
+				c.Squares = decimal.NullDecimal{Valid: c.Squares.Valid}
+				d.VariantConversions[k] = c
+			}
+		}
+		require.Equal(t, deltasString(d1), deltasString(d2), vid)
+	}
+}
+
 func TestAppendBinaryAppendsMarshalBinary(t *testing.T) {
 	hs, _, _ := sampleHistories(t)
 	buf := []byte("prefix")
@@ -163,6 +217,10 @@ func requireSameHistory(t *testing.T, want, got *History, msg string) {
 		require.Equal(t, want.variantsOf(i), got.variantsOf(i), "%s: variants of conversion key %d", msg, i)
 	}
 	require.Equal(t, want.complex, got.complex, msg)
+	requireSameTotals(t, want, got, msg)
+	require.Equal(t, want.hasFirstHuman, got.hasFirstHuman, msg)
+	require.Equal(t, want.firstHuman, got.firstHuman, msg)
+	require.Equal(t, want.firstHumanLost, got.firstHumanLost, msg)
 	wq, gq := queueOf(want), queueOf(got)
 	require.Equal(t, len(wq), len(gq), msg)
 	for i := range wq {
@@ -176,6 +234,19 @@ func requireSameHistory(t *testing.T, want, got *History, msg string) {
 	}
 }
 
+func requireSameTotals(t *testing.T, want, got *History, msg string) {
+	t.Helper()
+	require.Equal(t, want.totalKeys.items, got.totalKeys.items, msg)
+	require.Equal(t, len(want.totals), len(got.totals), msg)
+	for i := range want.totals {
+		w, g := want.totals[i], got.totals[i]
+		require.True(t, w.Equal(g), "%s: total %d: %s != %s", msg, i, w, g)
+		if !w.IsZero() {
+			require.Equal(t, w.Exponent(), g.Exponent(), "%s: total %d keeps its exponent", msg, i)
+		}
+	}
+}
+
 func queueOf(h *History) []queued {
 	out := make([]queued, 0, len(h.queue))
 	for i := range h.queue {
@@ -184,17 +255,24 @@ func queueOf(h *History) []queued {
 	return out
 }
 
+func squaresString(sq decimal.NullDecimal) string {
+	if !sq.Valid {
+		return "-"
+	}
+	return sq.Decimal.String()
+}
+
 // deltasString renders deltas canonically (decimals by value), for comparisons.
 func deltasString(d *messages.Deltas) string {
 	var lines []string
 	for k, c := range d.Conversions {
-		lines = append(lines, fmt.Sprintf("conversion %q %s %s %d: %d %s", k.Goal, k.Rollup, k.Bucket, k.Site, c.Count, c.Value.String()))
+		lines = append(lines, fmt.Sprintf("conversion %q %s %s %d: %d %s %s", k.Goal, k.Rollup, k.Bucket, k.Site, c.Count, c.Value.String(), squaresString(c.Squares)))
 	}
 	for k, n := range d.Impressions {
 		lines = append(lines, fmt.Sprintf("impression %q %q %s %s %d: %d", k.Test, k.Population, k.Rollup, k.Bucket, k.Site, n))
 	}
 	for k, c := range d.VariantConversions {
-		lines = append(lines, fmt.Sprintf("variant %q %q %q %s %s %d: %d %s", k.Goal, k.Test, k.Population, k.Rollup, k.Bucket, k.Site, c.Count, c.Value.String()))
+		lines = append(lines, fmt.Sprintf("variant %q %q %q %s %s %d: %d %s %s", k.Goal, k.Test, k.Population, k.Rollup, k.Bucket, k.Site, c.Count, c.Value.String(), squaresString(c.Squares)))
 	}
 	for name, m := range d.Tests {
 		pops := make([]string, 0, len(m.Populations))
@@ -261,11 +339,11 @@ func TestUnmarshalRejectsCorruptInput(t *testing.T) {
 		}
 		return b
 	}
-	// goals, variants, IPs, agents, slots, two key lists, complex goals, queue
-	const lists = 9
+	// goals, variants, IPs, agents, slots, two key lists, complex goals, totals, queue
+	const lists = 10
 	cases := map[string][]byte{
 		"empty":         nil,
-		"bad version":   {2, 0, 0},
+		"bad version":   {3, 0, 0},
 		"unknown flags": empty(header(0x80), lists),
 		"goal twice":    empty(uv(uv(uv(header(0, "g"), 2), 0), 0), lists-1),
 		"string index":  empty(uv(uv(header(0, "g"), 1), 1), lists-1),
@@ -299,7 +377,34 @@ func TestUnmarshalRejectsCorruptInput(t *testing.T) {
 			return append(b, "1x2"...)
 		}(),
 	}
+	// A human with goal "g" and the given running totals: goal index, variant, site, and
+	// the decimal's exponent and digits.
+	type total struct {
+		goal, variant uint64
+		site, exp     int64
+		digits        string
+	}
+	withTotals := func(ts ...total) []byte {
+		b := uv(uv(header(flagHuman|flagFirstHumanLost, "g"), 1), 0)
+		b = empty(b, 7)
+		b = uv(b, uint64(len(ts)))
+		for _, t := range ts {
+			b = sv(uv(uv(b, t.goal), t.variant), t.site)
+			b = append(uv(sv(b, t.exp), uint64(len(t.digits))), t.digits...)
+		}
+		return uv(b, 0)
+	}
+	cases["total twice"] = withTotals(total{0, 0, 1, 0, "5"}, total{0, 0, 1, -1, "7"})
+	cases["total variant"] = withTotals(total{0, 1, 1, 0, "5"})
+	cases["total zero"] = withTotals(total{0, 0, 1, 0, "00"})
+	cases["robot first human"] = empty(uv(sv(uv([]byte{EncodingVersion}, flagFirstHuman), 5), 0), lists)
+	cases["known and lost"] = empty(uv(sv(uv([]byte{EncodingVersion}, flagHuman|flagFirstHuman|flagFirstHumanLost), 5), 0), lists)
+	cases["version 1 flags"] = empty(uv(uv([]byte{1}, flagHuman|flagFirstHumanLost), 0), lists-1)
+	require.NoError(t, new(History).UnmarshalBinary(withTotals(total{0, 0, 1, -2, "-125"}, total{0, 0, 2, 0, "0"})))
+
 	reasons := map[string]string{
+		"total twice": "listed twice", "total variant": "variant index", "total zero": "zero written",
+		"robot first human": "first human flags", "known and lost": "first human flags", "version 1 flags": "unknown flags",
 		"empty": "empty input", "bad version": "unknown encoding version", "unknown flags": "unknown flags",
 		"goal twice": "listed twice", "string index": "string index", "goal index": "goal index",
 		"huge count": "exceeds", "varint overflow": "overflows", "human with queue": "human visitor with queued",
@@ -363,8 +468,11 @@ func FuzzUnmarshalBinary(f *testing.F) {
 		require.NoError(f, err)
 		f.Add(data)
 	}
+	for vid := range hs {
+		f.Add(readGolden(f, vid))
+	}
 	f.Add([]byte{})
-	f.Add([]byte{EncodingVersion, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
+	f.Add([]byte{EncodingVersion, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkDecode(t, data)
 	})

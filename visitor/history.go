@@ -48,6 +48,15 @@ func newImpressionKey(variant, slot int) impressionKey {
 func (k conversionKey) parts() (goal, slot int)    { return int(k >> 32), int(uint32(k)) }
 func (k impressionKey) parts() (variant, slot int) { return int(k >> 32), int(uint32(k)) }
 
+// valueKey names a running total of a visitor's values: of a goal (by position in the
+// history's goals) on a site, credited to no variant (variant 0) or to variant
+// variant-1 (by position in the history's variants).
+type valueKey struct {
+	goal    uint32
+	variant uint32
+	site    int64
+}
+
 // complexKeys are the slots in which a complex goal last counted a visitor.
 type complexKeys struct {
 	name  string
@@ -97,6 +106,13 @@ func queueRecord(r *messages.Record) queued {
 type History struct {
 	human bool
 
+	// firstHuman is the timestamp of the visitor's first record processed on the human
+	// path, when hasFirstHuman; firstHumanLost is set instead for a visitor that took the
+	// human path before histories kept that timestamp (decoded from encoding version 1).
+	firstHuman     int64
+	hasFirstHuman  bool
+	firstHumanLost bool
+
 	// queue is a ring of held records: in order, queue[qhead:] then queue[:qhead].
 	queue []queued
 	qhead int
@@ -116,6 +132,12 @@ type History struct {
 
 	complex []complexKeys
 
+	// totals[i] is the visitor's running total of the values of totalKeys.items[i]: the
+	// sum of the values of its conversions on that goal and site (credited to that
+	// variant). Only keys with a non-zero value added are listed.
+	totalKeys orderedSet[valueKey]
+	totals    []decimal.Decimal
+
 	// slotHint remembers, per rollup position of the last Rules applied, the slot last
 	// used; it only speeds up finding slots and is not encoded.
 	slotHint []uint32
@@ -133,6 +155,34 @@ func (h *History) FirstUserAgent() (string, bool) {
 		return "", false
 	}
 	return h.agents.items[0], true
+}
+
+// FirstHuman returns the timestamp of the visitor's first record processed on the human
+// path; ok is false when there is none yet, or when the history was kept before that
+// timestamp was (encoding version 1).
+func (h *History) FirstHuman() (ts int64, ok bool) { return h.firstHuman, h.hasFirstHuman }
+
+// noteHuman records ts as the first human timestamp if the visitor has none yet.
+func (h *History) noteHuman(ts int64) {
+	if !h.hasFirstHuman && !h.firstHumanLost {
+		h.firstHuman, h.hasFirstHuman = ts, true
+	}
+}
+
+// addToTotal adds v to the running total of (goal, variant, site) and returns how much
+// the square of that total grew: (x+v)² − x² = v·(2x + v), exactly.
+func (h *History) addToTotal(goal, variant int, site int64, v decimal.Decimal) decimal.Decimal {
+	i, isNew := h.totalKeys.add(valueKey{goal: uint32(goal), variant: uint32(variant), site: site})
+	if isNew {
+		h.totals = append(h.totals, v)
+		return v.Mul(v)
+	}
+	x := h.totals[i]
+	h.totals[i] = addValue(x, v)
+	if x.Sign() == 0 {
+		return v.Mul(v)
+	}
+	return v.Mul(x.Add(x).Add(v))
 }
 
 // QueueLen returns the number of records held until the visitor proves human.

@@ -21,10 +21,12 @@ type Rules struct {
 	Rollups []rollups.Rollup
 	Complex []ComplexGoal
 
-	once   sync.Once
-	keys   []string             // rollup keys, as Rollups
-	byGoal map[string][]goalUse // complex goals each goal takes part in, in Complex order
-	counts sync.Pool            // *Counts for Apply
+	once       sync.Once
+	keys       []string             // rollup keys, as Rollups
+	perVisitor []bool               // rollups.PerVisitor, as Rollups: their counters keep value squares
+	squares    bool                 // some rollup is per visitor
+	byGoal     map[string][]goalUse // complex goals each goal takes part in, in Complex order
+	counts     sync.Pool            // *Counts for Apply
 }
 
 // goalUse says how a goal takes part in complex goal Complex[index].
@@ -70,8 +72,11 @@ func NewRules(rs []rollups.Rollup, cs []ComplexGoal) (*Rules, error) {
 // prepare derives the lookup tables Apply uses.
 func (r *Rules) prepare() {
 	r.keys = make([]string, len(r.Rollups))
+	r.perVisitor = make([]bool, len(r.Rollups))
 	for i, ru := range r.Rollups {
 		r.keys[i] = ru.Key()
+		_, r.perVisitor[i] = ru.(rollups.PerVisitor)
+		r.squares = r.squares || r.perVisitor[i]
 	}
 	r.byGoal = map[string][]goalUse{}
 	for i, c := range r.Complex {
@@ -151,10 +156,13 @@ func (r *Rules) ApplyCounts(h *History, rec *messages.Record, c *Counts) {
 	}
 }
 
-// humanPath processes one record of a human visitor.
+// humanPath processes one record of a human visitor. The first one fixes the visitor's
+// first human timestamp, before any bucket is chosen, so that cohort rollups put every
+// count of the visitor, this record's too, in the bucket of its arrival.
 func (r *Rules) humanPath(h *History, ev *queued, c *Counts) {
 	c.ready()
 	c.touched = true
+	h.noteHuman(ev.ts)
 	var stack [maxStackRollups]uint32
 	var slots []uint32
 	if len(r.Rollups) <= maxStackRollups {
@@ -231,16 +239,30 @@ func (r *Rules) convert(h *History, c *Counts, ev *queued, goal string, v decima
 		variants = append(variants, c.variantID(h.variants.items[vi]))
 	}
 
-	for _, si := range slots {
+	// How the squares of the visitor's running totals grow, for the per-visitor rollups:
+	// growth[0] of the goal's total, growth[1+vi] of its total credited to variant vi.
+	var growthStack [17]growth
+	var sq []growth
+	if hasValue && r.squares {
+		sq = growSquares(growthStack[:0], h, gi, ev.site, v, len(variants))
+	}
+
+	for i, si := range slots {
 		ci, isNew := h.addConversion(gi, int(si))
 		sid := c.slotID(&h.slots.items[si])
+		perVisitor := r.perVisitor[i]
+		withSquares := hasValue && perVisitor
 		if isNew || hasValue {
 			n := c.conversion(g, sid)
+			n.perVisitor = perVisitor
 			if isNew {
 				n.count++
 			}
 			if hasValue {
 				n.sum.add(v, sv)
+			}
+			if withSquares {
+				n.squares.add(sq[0].d, sq[0].small)
 			}
 		}
 		for vi, vid := range variants {
@@ -249,14 +271,45 @@ func (r *Rules) convert(h *History, c *Counts, ev *queued, goal string, v decima
 				continue
 			}
 			n := c.variantConversion(g, vid, sid)
+			n.perVisitor = perVisitor
 			if isNew {
 				n.count++
 			}
 			if hasValue {
 				n.sum.add(v, sv)
 			}
+			if withSquares {
+				n.squares.add(sq[1+vi].d, sq[1+vi].small)
+			}
 		}
 	}
+}
+
+// growth is how much one conversion's value grows the square of a running total.
+type growth struct {
+	d     decimal.Decimal
+	small smallValue
+}
+
+// growSquares adds v to the visitor's running total of goal gi on site and to its
+// totals credited to each of the visitor's first n variants, and appends to out how
+// their squares grew (the goal's first, then the variants' in order).
+func growSquares(out []growth, h *History, gi int, site int64, v decimal.Decimal, n int) []growth {
+	for vi := range n + 1 {
+		d := h.addToTotal(gi, vi, site, v)
+		out = append(out, growth{d: d, small: smallOf(d)})
+	}
+	return out
+}
+
+// isPerVisitor reports whether the rollup of key is per visitor (rollups.PerVisitor).
+func (r *Rules) isPerVisitor(key string) bool {
+	for i, k := range r.keys {
+		if k == key {
+			return r.perVisitor[i]
+		}
+	}
+	return false
 }
 
 // evaluateComplex runs the complex goals goal takes part in, just after the visitor's
@@ -266,15 +319,20 @@ func (r *Rules) evaluateComplex(h *History, c *Counts, goal string, slots []uint
 		cg := &r.Complex[use.index]
 		if use.inInclude && h.hasAll(cg.Include) {
 			g := c.goalID(cg.Name)
-			for _, si := range slots {
-				c.conversion(g, c.slotID(&h.slots.items[si])).count++
+			for i, si := range slots {
+				n := c.conversion(g, c.slotID(&h.slots.items[si]))
+				n.count++
+				n.perVisitor = r.perVisitor[i]
 			}
 			h.rememberComplex(cg.Name, slices.Clone(slots))
 		}
 		if use.inExclude && h.onlyExcluded(cg.Exclude, goal) {
 			g := c.goalID(cg.Name)
 			for _, si := range h.forgetComplex(cg.Name) {
-				c.conversion(g, c.slotID(&h.slots.items[si])).count--
+				sl := &h.slots.items[si]
+				n := c.conversion(g, c.slotID(sl))
+				n.count--
+				n.perVisitor = r.isPerVisitor(sl.rollup)
 			}
 		}
 	}

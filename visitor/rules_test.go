@@ -391,6 +391,7 @@ func TestManyVariants(t *testing.T) {
 		c := varConv(h.d, "completed checkout", fmt.Sprintf("t%d", i), "A", 1)
 		assert.Equal(t, int64(1), c.Count, "t%d", i)
 		assertDec(t, "5", c.Value, "t", i)
+		assertSquares(t, "25", c.Squares, "t", i)
 	}
 	assert.Len(t, h.histories["v"].Variants(), 100)
 }

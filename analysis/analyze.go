@@ -145,13 +145,12 @@ func compare(a, b moments, nameA, nameB string, metric Metric, lowerIsBetter boo
 	}
 	c.Defined = true
 	t.compare(c, a, b)
-	if metric != ConversionRate {
+	if metric == ConversionRate && c.Lift.Defined {
+		c.Lift.Low = max(c.Lift.Low, -1)
+	} else if metric != ConversionRate {
 		c.Bayes = normalBayes(a, b, cfg.Alpha, lowerIsBetter)
 	}
 	c.Power = power(a, b, metric, cfg.Alpha, cfg.MDE, cfg.Power)
-	if !c.Defined {
-		c.P, c.Z, c.Diff, c.Lift = 1, 0, Interval{}, Interval{}
-	}
 	c.AdjustedP = c.P
 	return c
 }

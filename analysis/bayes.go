@@ -26,10 +26,11 @@ func betaBayes(a, b moments, alpha float64, lowerIsBetter bool) Bayes {
 		bayes.Risk, bayes.RiskControl = lossA, lossB
 	}
 	bayes.Lift = Interval{
-		Estimate: pb.mean/pa.mean - 1,
-		Low:      ratioQuantile(pa, pb, alpha/2) - 1,
-		High:     ratioQuantile(pa, pb, 1-alpha/2) - 1,
-		Defined:  true,
+		Estimate:    pb.mean/pa.mean - 1,
+		HasEstimate: true,
+		Low:         ratioQuantile(pa, pb, alpha/2) - 1,
+		High:        ratioQuantile(pa, pb, 1-alpha/2) - 1,
+		Defined:     true,
 	}
 	return bayes
 }

@@ -71,18 +71,16 @@ func (t test) compare(c *Comparison, a, b moments) {
 	va, vb := a.variance/float64(a.units), b.variance/float64(b.units)
 	d := b.mean - a.mean
 	se := math.Sqrt(va + vb)
-	c.Diff.Estimate = d
-	if a.mean != 0 {
-		c.Lift.Estimate = b.mean/a.mean - 1
-	}
+	c.Diff = Interval{Estimate: d, HasEstimate: true}
+	c.Lift = fieller(a.mean, va, b.mean, vb, t.crit)
 	if se == 0 {
 		c.Defined, c.Reason = false, "no variance in either population (every unit alike)"
+		c.Lift.Defined, c.Lift.Low, c.Lift.High = false, 0, 0
 		return
 	}
 	c.Z = d / se
 	c.P = t.pValue(c.Z)
 	c.Diff.Low, c.Diff.High, c.Diff.Defined = d-t.crit*se, d+t.crit*se, true
-	c.Lift = fieller(a.mean, va, b.mean, vb, t.crit)
 }
 
 // fieller returns the lift mB/mA − 1 with Fieller's interval: the ρ with
@@ -96,7 +94,7 @@ func fieller(mA, vA, mB, vB, k float64) Interval {
 	if mA <= 0 {
 		return Interval{}
 	}
-	lift := Interval{Estimate: mB/mA - 1}
+	lift := Interval{Estimate: mB/mA - 1, HasEstimate: true}
 	k2 := k * k
 	a := mA*mA - k2*vA
 	if a <= 0 {

@@ -179,14 +179,15 @@ type PopulationResult struct {
 	Comparison *Comparison `json:"comparison,omitempty"`
 }
 
-// Interval is an estimate with an interval around it. Defined is false when no
-// interval can be given (then Low and High are 0): the figure is not available, never
-// a silent zero.
+// Interval is an estimate with an interval around it. HasEstimate is false when there
+// is no estimate (a lift over a control mean of 0); Defined is false when no interval
+// can be given. Missing figures are 0 and flagged, never a silent zero.
 type Interval struct {
-	Estimate float64 `json:"estimate"`
-	Low      float64 `json:"low"`
-	High     float64 `json:"high"`
-	Defined  bool    `json:"defined"`
+	Estimate    float64 `json:"estimate"`
+	HasEstimate bool    `json:"has_estimate"`
+	Low         float64 `json:"low"`
+	High        float64 `json:"high"`
+	Defined     bool    `json:"defined"`
 }
 
 // Excludes reports whether the interval is defined and does not contain v.
@@ -194,16 +195,18 @@ func (i Interval) Excludes(v float64) bool { return i.Defined && (v < i.Low || v
 
 // Comparison compares one population (the variant, B) with the control (A) on a goal.
 type Comparison struct {
-	// Defined is false when the comparison cannot be made (a population without
-	// units, a value goal without value squares, …); Reason says why, and every
-	// figure is then zero except P and AdjustedP, which are 1.
+	// Defined is false when the test cannot be made (a population without units, a
+	// value goal without value squares, no variance in either population …); Reason
+	// says why, the intervals are not Defined, Z is 0 and P and AdjustedP are 1. The
+	// estimates of Diff and Lift are still given when the means exist.
 	Defined bool   `json:"defined"`
 	Reason  string `json:"reason,omitempty"`
 
 	// Diff is mean_B − mean_A with its interval at level 1 − Alpha.
 	Diff Interval `json:"diff"`
 	// Lift is mean_B/mean_A − 1 with its interval (Fieller's, from the same test as
-	// Diff: it excludes 0 exactly when Diff does).
+	// Diff: it excludes 0 exactly when Diff does). For a conversion rate the interval
+	// is cut at −100%, below which no lift can fall.
 	Lift Interval `json:"lift"`
 	// Z is the unpooled Wald statistic Diff/SE.
 	Z float64 `json:"z"`

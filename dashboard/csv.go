@@ -39,12 +39,12 @@ func (h *handler) csv(w http.ResponseWriter, r *http.Request) {
 				csvText(g.Goal.Name), strconv.FormatInt(p.Conversions, 10), csvFloat(p.Rate()),
 				"", "", "", "", "", "", g.Goal.ValueType, "",
 			}
-			if c := p.Comparison; !p.Control && c.Valid && p.Visitors > 0 {
-				if c.LiftDefined {
-					rec[6] = csvFloat(c.Lift)
+			if c := p.Comparison; c != nil && p.Visitors > 0 && c.Diff.HasEstimate {
+				if c.Lift.HasEstimate {
+					rec[6] = csvFloat(c.Lift.Estimate)
 				}
-				if c.IntervalDefined {
-					rec[7], rec[8] = csvFloat(c.LiftLow), csvFloat(c.LiftHigh)
+				if c.Lift.Defined {
+					rec[7], rec[8] = csvFloat(c.Lift.Low), csvFloat(c.Lift.High)
 				}
 				rec[9], rec[10], rec[11] = csvFloat(c.P), strconv.FormatBool(c.Significant), strconv.FormatBool(c.SmallSample)
 			}

@@ -1,7 +1,7 @@
 // Package dashboard is Manhattan's experiment dashboard: server-rendered HTML pages
 // over the committed results of the PostgreSQL store — the list of split tests, and
 // per test the visitors per population, conversions, conversion rates, lifts against a
-// control population with confidence intervals and p-values (package stats), goal
+// control population with confidence intervals and p-values (package analysis), goal
 // values, a sample-ratio-mismatch warning, a daily chart as inline SVG, and a CSV
 // export of the results table.
 //

@@ -114,14 +114,15 @@ func TestSignificantResult(t *testing.T) {
 	f := newFake()
 	f.tests = []persistence.TestInfo{{Name: "t", Populations: []string{"a", "b"}}}
 	f.goals = []persistence.GoalInfo{{Name: "buy"}}
-	// 200 of 1000 against 250 of 1000: z = 2.68, p = 0.0074 (see stats' tests).
+	// 200 of 1000 against 250 of 1000: unpooled z = 2.68, p = 0.0073, and Fieller's
+	// interval of the lift from the same test (see analysis' tests).
 	f.set("", "t", "a", "all", "0", 1000)
 	f.set("", "t", "b", "all", "0", 1000)
 	f.set("buy", "t", "a", "all", "0", 200)
 	f.set("buy", "t", "b", "all", "0", 250)
 	_, body := serveText(t, f, Options{}, "/tests/t")
 	assert.Contains(t, body, `<td class="num lift">+25.0%</td>`)
-	assert.Contains(t, body, `<td class="num ci">[+4.5%, +45.5%]</td>`)
+	assert.Contains(t, body, `<td class="num ci">[+6.2%, +47.7%]</td>`)
 	assert.Contains(t, body, `<td class="num p">0.007</td>`)
 	assert.Contains(t, body, `<span class="verdict sig">significant ↑</span>`)
 	assert.NotContains(t, body, "small sample")

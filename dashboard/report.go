@@ -6,8 +6,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/manhattan-analytics/manhattan/analysis"
 	"github.com/manhattan-analytics/manhattan/persistence"
-	"github.com/manhattan-analytics/manhattan/stats"
 )
 
 // source is the part of the store the dashboard reads; *persistence.Store has it.
@@ -26,7 +26,7 @@ type report struct {
 	View        view
 	Populations []string // the control first, then the others in sorted order
 	Visitors    []int64  // per population, in the order of Populations
-	SRM         stats.SRM
+	SRM         analysis.SRM
 	Goals       []goalResult
 }
 
@@ -41,7 +41,8 @@ type populationResult struct {
 	Visitors    int64
 	Conversions int64
 	Value       decimal.Decimal // the goal value (by its value type) for the population
-	Comparison  stats.Comparison
+	// Comparison of the conversion rate with the control's; nil for the control.
+	Comparison *analysis.Comparison
 }
 
 // Rate is the population's conversion rate; 0 without visitors.
@@ -70,7 +71,6 @@ func loadReport(ctx context.Context, src source, test persistence.TestInfo, v vi
 		}
 		r.Visitors = append(r.Visitors, n)
 	}
-	r.SRM = stats.CheckSampleRatio(r.Visitors, nil)
 
 	names := make([]string, len(v.Goals))
 	for i, g := range v.Goals {
@@ -93,11 +93,37 @@ func loadReport(ctx context.Context, src source, test persistence.TestInfo, v vi
 			}
 			res.Rows = append(res.Rows, row)
 		}
-		for i := range res.Rows {
-			control := res.Rows[0]
-			res.Rows[i].Comparison = stats.TwoProportion(control.Conversions, control.Visitors, res.Rows[i].Conversions, res.Rows[i].Visitors)
-		}
 		r.Goals = append(r.Goals, res)
 	}
-	return r, nil
+	return r, r.analyze()
+}
+
+// analyze fills in the sample-ratio check and the comparisons of the conversion
+// rates with the control (the first population).
+func (r *report) analyze() error {
+	if len(r.Populations) == 0 {
+		return nil
+	}
+	in := analysis.Input{Config: analysis.Config{Control: r.Populations[0]}}
+	for i, p := range r.Populations {
+		in.Populations = append(in.Populations, analysis.Population{Name: p, Exposures: r.Visitors[i]})
+	}
+	for _, g := range r.Goals {
+		goal := analysis.Goal{Name: g.Goal.Name}
+		for _, row := range g.Rows {
+			goal.Counts = append(goal.Counts, analysis.Counts{Conversions: row.Conversions})
+		}
+		in.Goals = append(in.Goals, goal)
+	}
+	res, err := analysis.Analyze(in)
+	if err != nil {
+		return fmt.Errorf("analysis of test %q: %w", r.Test.Name, err)
+	}
+	r.SRM = res.SRM
+	for gi, g := range res.Goals {
+		for pi, p := range g.Populations {
+			r.Goals[gi].Rows[pi].Comparison = p.Comparison
+		}
+	}
+	return nil
 }

@@ -203,26 +203,26 @@ func resultRowOf(p populationResult, i int, goal persistence.GoalInfo, hasValue 
 	switch {
 	case p.Control:
 		row.Verdict, row.VerdictCSS = "control", "control"
-	case !c.Valid || p.Visitors == 0:
+	case c == nil || p.Visitors == 0 || !c.Diff.HasEstimate:
 		row.Verdict, row.VerdictCSS = "n/a", "na"
 		row.Lift, row.CI, row.P = "—", "", "—"
 	default:
 		row.P = formatPValue(c.P)
 		row.Lift, row.CI = "—", ""
-		if c.LiftDefined {
-			row.Lift = formatSignedPercent(c.Lift, 1)
+		if c.Lift.HasEstimate {
+			row.Lift = formatSignedPercent(c.Lift.Estimate, 1)
 		}
-		if c.IntervalDefined {
-			row.CI = "[" + formatSignedPercent(c.LiftLow, 1) + ", " + formatSignedPercent(c.LiftHigh, 1) + "]"
+		if c.Lift.Defined {
+			row.CI = "[" + formatSignedPercent(c.Lift.Low, 1) + ", " + formatSignedPercent(c.Lift.High, 1) + "]"
 		}
 		row.SmallSample = c.SmallSample
 		row.Verdict, row.VerdictCSS = "not significant", "ns"
 		if c.Significant {
 			row.Verdict, row.VerdictCSS = "significant", "sig"
 			switch {
-			case c.Diff > 0:
+			case c.Diff.Estimate > 0:
 				row.Direction = "↑"
-			case c.Diff < 0:
+			case c.Diff.Estimate < 0:
 				row.Direction = "↓"
 			}
 		}

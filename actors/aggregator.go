@@ -29,6 +29,7 @@ type aggregator struct {
 	source    *actor.PID
 	committer *actor.PID
 	shards    []*actor.PID
+	claims    []messages.Claim // the generation's claims on its partitions, for fencing
 
 	open     map[int64]*openEpoch
 	next     int64 // next epoch to seal
@@ -44,6 +45,7 @@ func (a *aggregator) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *wiring:
 		a.router, a.source, a.committer, a.shards = m.router, m.source, m.committer, m.shards
+		a.claims = m.claims
 		a.open = map[int64]*openEpoch{}
 		a.next = m.startEpoch + 1
 		a.caughtUp = m.caughtUp
@@ -152,7 +154,8 @@ func (a *aggregator) seal(ctx actor.Context) {
 		delete(a.open, a.next)
 		a.next++
 		e := o.epoch
-		e.Pointer = o.cut.Pointer
+		e.Advances = o.cut.Advances
+		e.Claims = a.claims
 		e.Records = o.cut.Records
 		shardDead := int64(len(e.DeadLetters)) // records that failed inside a shard
 		e.DeadLetters = append(o.cut.DeadLetters, e.DeadLetters...)

@@ -27,13 +27,13 @@ type epochStats struct {
 // summary and the metrics. The committer sends it together with messages.Committed, which
 // goes to the aggregator and the shards: one event, told to each party what it needs.
 type commitReport struct {
-	gen     int64
-	epoch   int64
-	pointer messages.Pointer
-	last    bool
-	stats   epochStats
-	took    time.Duration
-	empty   bool // nothing was written (an empty final epoch)
+	gen      int64
+	epoch    int64
+	pointers []messages.Pointer
+	last     bool
+	stats    epochStats
+	took     time.Duration
+	empty    bool // nothing was written (an empty final epoch)
 }
 
 // committer writes sealed epochs in order, one transaction each. A failed commit panics:
@@ -56,7 +56,7 @@ func (c *committer) Receive(ctx actor.Context) {
 		if e := m.epoch; m.last && e.Records == 0 && len(e.DeadLetters) == 0 && len(e.Histories) == 0 && e.Deltas.Empty() {
 			// The final epoch of a run that found nothing new: no line was consumed, so the
 			// pointer has not moved and there is nothing to write.
-			ctx.Send(c.supervisor, &commitReport{gen: c.gen, epoch: e.Number, pointer: e.Pointer, last: true, empty: true})
+			ctx.Send(c.supervisor, &commitReport{gen: c.gen, epoch: e.Number, pointers: messages.Pointers(e.Advances), last: true, empty: true})
 			return
 		}
 		start := time.Now()
@@ -64,11 +64,11 @@ func (c *committer) Receive(ctx actor.Context) {
 		err := c.env.cfg.Store.CommitEpoch(cctx, m.epoch)
 		cancel()
 		if err != nil {
-			panic(fmt.Errorf("commit epoch %d (pointer %v): %w", m.epoch.Number, m.epoch.Pointer, err))
+			panic(fmt.Errorf("commit epoch %d (pointers %v): %w", m.epoch.Number, messages.Pointers(m.epoch.Advances), err))
 		}
-		ctx.Send(c.aggregator, &messages.Committed{Gen: c.gen, Epoch: m.epoch.Number, Pointer: m.epoch.Pointer})
+		ctx.Send(c.aggregator, &messages.Committed{Gen: c.gen, Epoch: m.epoch.Number})
 		ctx.Send(c.supervisor, &commitReport{
-			gen: c.gen, epoch: m.epoch.Number, pointer: m.epoch.Pointer, last: m.last, stats: m.stats,
+			gen: c.gen, epoch: m.epoch.Number, pointers: messages.Pointers(m.epoch.Advances), last: m.last, stats: m.stats,
 			took: time.Since(start),
 		})
 	}

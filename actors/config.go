@@ -8,13 +8,17 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/manhattan-analytics/manhattan/logsource"
 	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/visitor"
 )
 
 // Store is what the pipeline needs of the durable store (persistence.Store implements it).
 type Store interface {
-	LoadPointer(ctx context.Context, source string) (messages.Pointer, int64, error)
+	// LoadPointers returns the committed pointer of each partition of source (in the
+	// order asked; a zero position for a partition that committed nothing yet) and the
+	// highest epoch committed for any of them.
+	LoadPointers(ctx context.Context, source string, partitions []int) ([]messages.Pointer, int64, error)
 	LoadHistories(ctx context.Context, vids []string) (map[string][]byte, error)
 	// HasHistories reports whether the store holds any visitor history at all. A pipeline
 	// that starts on a store without any loads no history of a visitor it has not seen.
@@ -25,10 +29,14 @@ type Store interface {
 // Config configures a pipeline. A zero field takes its default (DefaultConfig); a negative
 // one is an error (Validate).
 type Config struct {
-	Store   Store
-	Rules   *visitor.Rules
-	LogBase string // the log is the files LogBase.<hour>
-	Source  string // name of the pointer row; default DefaultSource
+	Store Store
+	Rules *visitor.Rules
+	// Log is the log to read; when nil, the hourly files LogBase.<hour>.
+	Log     logsource.Log
+	LogBase string
+	Source  string // name of the source's pointer rows; default DefaultSource
+	// Partitions are the partitions of Log to read; nil means all of them.
+	Partitions []int
 
 	Follow       bool          // keep reading as the log grows, until Stop
 	PollInterval time.Duration // follow mode: how often to look for growth
@@ -92,6 +100,9 @@ func DefaultConfig() Config {
 // leaves other fields, negative ones included, as they are: Validate rejects those.
 func (c Config) WithDefaults() Config {
 	d := DefaultConfig()
+	if c.Log == nil && c.LogBase != "" {
+		c.Log = logsource.NewFiles(c.LogBase)
+	}
 	orDefault(&c.Source, d.Source)
 	orDefault(&c.PollInterval, d.PollInterval)
 	orDefault(&c.Shards, d.Shards)
@@ -126,7 +137,7 @@ type FieldError struct {
 func (e *FieldError) Error() string { return "pipeline config: " + e.Field + ": " + e.Problem }
 
 // Validate reports every problem of c at once (errors.Join of *FieldError): a missing
-// Store, Rules or LogBase, a negative number or duration, more than MaxShards shards.
+// Store, Rules or log (LogBase or Log), a negative number or duration, more than MaxShards shards.
 // Zero fields are valid: they take their defaults.
 func (c Config) Validate() error {
 	var errs []error
@@ -137,8 +148,8 @@ func (c Config) Validate() error {
 	if c.Rules == nil {
 		bad("Rules", "missing")
 	}
-	if c.LogBase == "" {
-		bad("LogBase", "missing")
+	if c.LogBase == "" && c.Log == nil {
+		bad("LogBase", "missing (or set Log)")
 	}
 	for _, f := range []struct {
 		name string

@@ -2,8 +2,9 @@
 //
 //	source ──► router ──hash(vid)──► shard 1..N ──deltas──► aggregator ──► committer ──► PostgreSQL
 //
-// The source reads complete lines from the committed log pointer and sends them on in
-// batches. The router splits each batch by a stable hash of the visitor id, keeping log
+// The source reads complete lines of the partitions of the log this pipeline covers
+// (a logsource.Log: the hourly files are one partition, a JetStream stream many), each
+// from its committed pointer, and sends them on in batches. The router splits each batch by a stable hash of the visitor id, keeping log
 // order per shard, and injects barriers (epoch, pointer) into every shard's stream. Shards
 // own the visitor histories (an LRU over the stored histories, loaded in bulk), apply the
 // counting rules of package visitor and, at each barrier, hand the aggregator their deltas
@@ -13,7 +14,8 @@
 //
 // Invariants:
 //   - An epoch is committed whole or not at all, in epoch order, together with the pointer
-//     just past its last record; nothing after that pointer is in it.
+//     just past its last record in every partition it covers; nothing after those
+//     pointers is in it.
 //   - A history changed in an uncommitted epoch is pinned in its shard's cache: it is never
 //     evicted, so a reload from PostgreSQL never reads a state older than the shard's.
 //   - A record that panics in a shard is dead-lettered and ingest goes on. Any other failure

@@ -27,7 +27,7 @@ type memStore struct {
 	// before anything is applied.
 	failCommit func(e *messages.Epoch) error
 	failLoad   func() error
-	// failPointer, when set, fails LoadPointer while it returns an error.
+	// failPointer, when set, fails LoadPointers while it returns an error.
 	failPointer func() error
 }
 
@@ -35,15 +35,19 @@ func newMemStore() *memStore {
 	return &memStore{histories: map[string][]byte{}, totals: messages.NewDeltas()}
 }
 
-func (m *memStore) LoadPointer(context.Context, string) (messages.Pointer, int64, error) {
+// LoadPointers serves the one partition 0 of the file log.
+func (m *memStore) LoadPointers(_ context.Context, _ string, partitions []int) ([]messages.Pointer, int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.failPointer != nil {
 		if err := m.failPointer(); err != nil {
-			return messages.Pointer{}, 0, err
+			return nil, 0, err
 		}
 	}
-	return m.pointer, m.epoch, nil
+	if len(partitions) != 1 || partitions[0] != 0 {
+		return nil, 0, errors.New("memStore: only partition 0")
+	}
+	return []messages.Pointer{m.pointer}, m.epoch, nil
 }
 
 func (m *memStore) LoadHistories(_ context.Context, vids []string) (map[string][]byte, error) {
@@ -96,7 +100,10 @@ func (m *memStore) CommitEpoch(_ context.Context, e *messages.Epoch) error {
 		m.histories[h.VID] = append([]byte(nil), h.Data...)
 	}
 	m.dead = append(m.dead, e.DeadLetters...)
-	m.pointer, m.epoch = e.Pointer, e.Number
+	if len(e.Advances) != 1 || e.Advances[0].Pointer.Partition != 0 {
+		return errors.New("memStore: an epoch advances partition 0 only")
+	}
+	m.pointer, m.epoch = e.Advances[0].Pointer, e.Number
 	m.commits++
 	return nil
 }

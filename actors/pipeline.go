@@ -9,18 +9,19 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/manhattan-analytics/manhattan/logsource"
 	"github.com/manhattan-analytics/manhattan/messages"
 )
 
 // Summary describes a finished run.
 type Summary struct {
-	Records     int64            // records committed (dead letters not included)
-	DeadLetters int64            // lines dead-lettered
-	Humans      int64            // visitors that became human
-	Held        int64            // records of not-yet-human visitors held back (net of replays)
-	Epochs      int64            // epochs committed
-	Restarts    int64            // rewinds after failures
-	Pointer     messages.Pointer // the committed pointer at the end
+	Records     int64              // records committed (dead letters not included)
+	DeadLetters int64              // lines dead-lettered
+	Humans      int64              // visitors that became human
+	Held        int64              // records of not-yet-human visitors held back (net of replays)
+	Epochs      int64              // epochs committed
+	Restarts    int64              // rewinds after failures
+	Pointers    []messages.Pointer // the committed pointers at the end, per partition read
 	Elapsed     time.Duration
 }
 
@@ -150,6 +151,15 @@ func (p *Pipeline) Stats() Stats {
 	st.Read = r.stats.read.Load()
 	return st
 }
+
+// Lag reports how far the committed pointers of the partitions the pipeline reads stand
+// behind the end of the log, per partition (see logsource.Log.Lag).
+func (p *Pipeline) Lag(ctx context.Context) ([]logsource.Lag, error) {
+	return p.env.cfg.Log.Lag(ctx, p.Stats().Committed.Pointers)
+}
+
+// Log returns the log the pipeline reads.
+func (p *Pipeline) Log() logsource.Log { return p.env.cfg.Log }
 
 // levelAtLeast filters a handler to records at or above a level (the actor system's own
 // chatter stays below warnings).

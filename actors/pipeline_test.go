@@ -412,7 +412,7 @@ func TestRunWithNothingNewCommitsNothing(t *testing.T) {
 	assert.Equal(t, int64(1500), first.Records)
 	assert.Zero(t, second.Records)
 	assert.Zero(t, second.Epochs)
-	assert.Equal(t, ptr, second.Pointer)
+	assert.Equal(t, []messages.Pointer{ptr}, second.Pointers)
 	assert.Equal(t, commits, store.commits, "an empty final epoch is not committed")
 }
 

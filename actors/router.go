@@ -1,6 +1,9 @@
 package actors
 
 import (
+	"cmp"
+	"slices"
+
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/manhattan-analytics/manhattan/messages"
@@ -29,11 +32,11 @@ type router struct {
 	shards     []*actor.PID
 	aggregator *actor.PID
 
-	epoch   int64            // the open epoch
-	last    messages.Pointer // end of the last batch routed
-	records int64            // records routed in the open epoch
-	dead    []messages.DeadLetter
-	ended   bool
+	epoch    int64              // the open epoch
+	advances []messages.Advance // of the open epoch, per partition, in partition order
+	records  int64              // records routed in the open epoch
+	dead     []messages.DeadLetter
+	ended    bool
 }
 
 func (r *router) Receive(ctx actor.Context) {
@@ -41,7 +44,6 @@ func (r *router) Receive(ctx actor.Context) {
 	case *wiring:
 		r.shards, r.aggregator = m.shards, m.aggregator
 		r.epoch = m.startEpoch + 1
-		r.last = m.start
 	case *messages.RecordBatch:
 		if m.Gen != r.gen || r.ended {
 			return
@@ -83,18 +85,36 @@ func (r *router) route(ctx actor.Context, b *messages.RecordBatch) {
 	}
 	r.records += int64(len(b.Records))
 	r.dead = append(r.dead, b.DeadLetters...)
-	r.last = b.End
+	r.advances = mergeAdvances(r.advances, b.Ends)
+}
+
+// mergeAdvances adds the advances of a later batch to those of an epoch (both in partition
+// order): a partition's pointer moves to the later one and its records add up.
+func mergeAdvances(epoch, batch []messages.Advance) []messages.Advance {
+	for _, b := range batch {
+		i, found := slices.BinarySearchFunc(epoch, b.Pointer.Partition, func(a messages.Advance, p int) int {
+			return cmp.Compare(a.Pointer.Partition, p)
+		})
+		if found {
+			epoch[i].Pointer = b.Pointer
+			epoch[i].Records += b.Records
+		} else {
+			epoch = slices.Insert(epoch, i, b)
+		}
+	}
+	return epoch
 }
 
 // cut closes the open epoch after the records routed so far.
 func (r *router) cut(ctx actor.Context, last bool) {
 	for _, pid := range r.shards {
-		ctx.Send(pid, &messages.Barrier{Gen: r.gen, Epoch: r.epoch, Pointer: r.last})
+		ctx.Send(pid, &messages.Barrier{Gen: r.gen, Epoch: r.epoch})
 	}
 	ctx.Send(r.aggregator, &messages.EpochCut{
-		Gen: r.gen, Epoch: r.epoch, Pointer: r.last, Records: r.records, DeadLetters: r.dead, Last: last,
+		Gen: r.gen, Epoch: r.epoch, Advances: r.advances, Records: r.records, DeadLetters: r.dead, Last: last,
 	})
 	r.epoch++
 	r.records = 0
 	r.dead = nil
+	r.advances = nil
 }

@@ -1,15 +1,16 @@
 package actors
 
 import (
-	"context"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/manhattan-analytics/manhattan/eventlog"
+	"github.com/manhattan-analytics/manhattan/logsource"
 	"github.com/manhattan-analytics/manhattan/messages"
 )
 
@@ -19,9 +20,10 @@ type pull struct{ gen int64 }
 // stopReading asks the source to end its input after what it has sent (graceful shutdown).
 type stopReading struct{}
 
-// source reads the log from the committed pointer and sends RecordBatches to the router.
-// It never blocks on the log: at the end of the files it closes its reader and looks again
-// after the poll interval (follow mode) or ends the input (batch mode).
+// source reads the partitions of the log this generation covers, each from its committed
+// pointer, and sends RecordBatches to the router. It never blocks on the log: when the
+// reader has nothing more it ends the input (batch mode) or keeps the reader and looks
+// again after the poll interval (follow mode).
 type source struct {
 	env        *env
 	gen        int64
@@ -29,8 +31,8 @@ type source struct {
 	aggregator *actor.PID
 	supervisor *actor.PID
 
-	pos       messages.Pointer // just past the last line read
-	reader    *eventlog.Reader
+	from      []messages.Pointer // where this generation started, per partition
+	reader    logsource.Reader
 	seq       int64   // last batch sent
 	acked     []int64 // last batch applied, per shard
 	throttled bool    // the aggregator asked us to wait for the committer
@@ -46,7 +48,7 @@ func (s *source) Receive(ctx actor.Context) {
 	case *wiring:
 		s.router, s.aggregator, s.supervisor = m.router, m.aggregator, m.supervisor
 		s.acked = make([]int64, len(m.shards))
-		s.pos = m.start
+		s.from = m.start
 		s.wanted = true
 		s.ask(ctx)
 	case *pull:
@@ -100,53 +102,12 @@ func (s *source) read(ctx actor.Context) {
 		return
 	}
 	if s.reader == nil {
-		r, err := eventlog.OpenReader(s.env.cfg.LogBase, s.pos, eventlog.Options{SkipMissing: s.env.cfg.SkipMissing})
-		if errors.Is(err, eventlog.ErrPointerFileMissing) || errors.Is(err, eventlog.ErrPointerBeyondEnd) ||
-			errors.Is(err, eventlog.ErrPointerRewritten) {
-			// Reading again cannot help: the operator has to choose (DESIGN §2).
-			panic(fatalError{fmt.Errorf("source %q: the committed pointer %v does not fit log %s (set SkipMissing, --skip-missing, to continue at the next file): %w",
-				s.env.cfg.Source, s.pos, s.env.cfg.LogBase, err)})
-		}
-		if err != nil {
-			panic(fmt.Errorf("source: open log %s at %v: %w", s.env.cfg.LogBase, s.pos, err))
-		}
-		s.reader = r
+		s.open()
 	}
-	batch := &messages.RecordBatch{Gen: s.gen, Records: s.env.pools.get(s.env.cfg.BatchSize)}
-	atEnd := false
-	for len(batch.Records)+len(batch.DeadLetters) < s.env.cfg.BatchSize {
-		line, err := s.reader.Next(context.Background())
-		if errors.Is(err, io.EOF) {
-			atEnd = true
-			break
-		}
-		if dl, ok := eventlog.AsDeadLetter(err); ok { // a truncated or over-long line
-			batch.DeadLetters = append(batch.DeadLetters, dl)
-			s.pos = dl.Ptr
-			continue
-		}
-		if errors.Is(err, eventlog.ErrFileTruncated) {
-			panic(fatalError{fmt.Errorf("source %q: %w (set SkipMissing, --skip-missing, to continue at the next file)", s.env.cfg.Source, err)})
-		}
-		if err != nil {
-			panic(fmt.Errorf("source: read log at %v: %w", s.pos, err))
-		}
-		s.pos = line.Ptr
-		rec, perr := messages.ParseLine(line.Raw)
-		if perr != nil {
-			batch.DeadLetters = append(batch.DeadLetters, messages.DeadLetter{
-				Raw: string(line.Raw), Ptr: line.Ptr, Reason: perr.Error(),
-			})
-			continue
-		}
-		rec.Ptr = line.Ptr
-		batch.Records = append(batch.Records, rec)
-	}
+	batch, atEnd := s.fill()
 	if len(batch.Records)+len(batch.DeadLetters) > 0 {
 		s.seq++
 		batch.Seq = s.seq
-		batch.End = s.reader.Pointer() // with the check of the line before it
-		s.pos = batch.End
 		s.env.stats.read.Add(int64(len(batch.Records) + len(batch.DeadLetters)))
 		ctx.Send(s.router, batch)
 	}
@@ -155,17 +116,88 @@ func (s *source) read(ctx actor.Context) {
 		return
 	}
 	s.wanted = false
-	// At the end of the log: release the files; look again later or end the input.
-	_ = s.reader.Close()
-	s.reader = nil
 	s.reportCaughtUp(ctx)
 	if !s.env.cfg.Follow {
 		s.end(ctx)
 		return
 	}
+	// At the end of what the log holds: look again after the poll interval.
 	self, gen, root := ctx.Self(), s.gen, ctx.ActorSystem().Root
 	s.pending = true
 	s.timer = time.AfterFunc(s.env.cfg.PollInterval, func() { root.Send(self, &pull{gen: gen}) })
+}
+
+// open opens the log at the generation's pointers.
+func (s *source) open() {
+	cfg := s.env.cfg
+	r, err := cfg.Log.Open(s.env.ctx, s.from, logsource.Options{
+		Follow: cfg.Follow, PollInterval: cfg.PollInterval, SkipMissing: cfg.SkipMissing,
+	})
+	if errors.Is(err, logsource.ErrPointerNotInLog) {
+		// Reading again cannot help: the operator has to choose (DESIGN §2).
+		panic(fatalError{fmt.Errorf("source %q: the committed pointers %v do not fit %s (set SkipMissing, --skip-missing, to continue at the next file): %w",
+			cfg.Source, s.from, cfg.Log, err)})
+	}
+	if err != nil {
+		panic(fmt.Errorf("source: open %s at %v: %w", cfg.Log, s.from, err))
+	}
+	s.reader = r
+}
+
+// fill reads one batch: up to BatchSize lines, parsed into records or dead letters, with
+// the advance of every partition they come from. atEnd reports that the reader has
+// nothing more for now.
+func (s *source) fill() (batch *messages.RecordBatch, atEnd bool) {
+	cfg := s.env.cfg
+	batch = &messages.RecordBatch{Gen: s.gen, Records: s.env.pools.get(cfg.BatchSize)}
+	slot := -1 // index in batch.Ends of the partition of the last line
+	advance := func(part int, record bool) {
+		if slot < 0 || batch.Ends[slot].Pointer.Partition != part {
+			slot = slices.IndexFunc(batch.Ends, func(a messages.Advance) bool { return a.Pointer.Partition == part })
+			if slot < 0 {
+				slot = len(batch.Ends)
+				batch.Ends = append(batch.Ends, messages.Advance{Pointer: messages.Pointer{Partition: part}})
+			}
+		}
+		if record {
+			batch.Ends[slot].Records++
+		}
+	}
+	for len(batch.Records)+len(batch.DeadLetters) < cfg.BatchSize {
+		line, err := s.reader.Next(s.env.ctx)
+		if errors.Is(err, io.EOF) {
+			atEnd = true
+			break
+		}
+		if dl, ok := logsource.AsBadLine(err); ok { // e.g. a truncated or over-long line
+			batch.DeadLetters = append(batch.DeadLetters, dl)
+			advance(dl.Ptr.Partition, false)
+			continue
+		}
+		if errors.Is(err, logsource.ErrPointerNotInLog) {
+			panic(fatalError{fmt.Errorf("source %q: %w (set SkipMissing, --skip-missing, to continue at the next file)", cfg.Source, err)})
+		}
+		if err != nil {
+			panic(fmt.Errorf("source: read %s: %w", cfg.Log, err))
+		}
+		rec, perr := messages.ParseLine(line.Raw)
+		if perr != nil {
+			batch.DeadLetters = append(batch.DeadLetters, messages.DeadLetter{
+				Raw: string(line.Raw), Ptr: line.Ptr, Reason: perr.Error(),
+			})
+			advance(line.Ptr.Partition, false)
+			continue
+		}
+		rec.Ptr = line.Ptr
+		batch.Records = append(batch.Records, rec)
+		advance(line.Ptr.Partition, true)
+	}
+	for i := range batch.Ends {
+		// The resumable pointer, with the identity the log keeps (the files' check).
+		batch.Ends[i].Pointer = s.reader.Pointer(batch.Ends[i].Pointer.Partition)
+	}
+	slices.SortFunc(batch.Ends, func(a, b messages.Advance) int { return cmp.Compare(a.Pointer.Partition, b.Pointer.Partition) })
+	return batch, atEnd
 }
 
 // reportCaughtUp tells the aggregator and the supervisor, once per generation, that the

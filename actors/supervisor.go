@@ -1,10 +1,12 @@
 package actors
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -16,7 +18,8 @@ import (
 type wiring struct {
 	supervisor, source, router, aggregator, committer *actor.PID
 	shards                                            []*actor.PID
-	start                                             messages.Pointer
+	start                                             []messages.Pointer // per partition
+	claims                                            []messages.Claim   // per partition
 	startEpoch                                        int64
 	cachePerShard                                     int
 	caughtUp                                          bool // an earlier generation's source reached the end of the log
@@ -187,12 +190,12 @@ func (s *supervisor) onCommitted(ctx actor.Context, m *commitReport) {
 	sum.Humans += m.stats.humans
 	sum.Held += m.stats.held - m.stats.replayed
 	sum.Epochs++
-	sum.Pointer = m.pointer
+	sum.Pointers = mergePointers(sum.Pointers, m.pointers)
 	r.stats.mu.Unlock()
 	if f := r.events.Committed; f != nil {
 		f(m.epoch, m.stats.records, m.stats.dead, m.took)
 	}
-	r.cfg.Logger.Debug("epoch committed", slog.Int64("epoch", m.epoch), slog.String("pointer", m.pointer.String()),
+	r.cfg.Logger.Debug("epoch committed", slog.Int64("epoch", m.epoch), slog.Any("pointers", m.pointers),
 		slog.Int64("records", m.stats.records), slog.Duration("took", m.took))
 	if m.last {
 		s.finish(ctx, nil)
@@ -251,10 +254,10 @@ func (s *supervisor) connect(ctx actor.Context) {
 func (s *supervisor) tryPointer(ctx actor.Context) {
 	cfg := s.env.cfg
 	cctx, cancel := context.WithTimeout(s.env.ctx, 10*time.Second)
-	ptr, epoch, err := cfg.Store.LoadPointer(cctx, cfg.Source)
+	ptrs, epoch, err := s.loadPointers(cctx)
 	cancel()
 	if err == nil {
-		s.startGeneration(ctx, ptr, epoch)
+		s.startGeneration(ctx, ptrs, epoch)
 		return
 	}
 	s.storeErr = err
@@ -273,12 +276,12 @@ func (s *supervisor) tryPointer(ctx actor.Context) {
 }
 
 // startGeneration spawns a new generation of the pipeline from the committed pointer.
-func (s *supervisor) startGeneration(ctx actor.Context, ptr messages.Pointer, epoch int64) {
+func (s *supervisor) startGeneration(ctx actor.Context, ptrs []messages.Pointer, epoch int64) {
 	s.gen++
 	s.state = running
 	s.committedEpoch = epoch
 	s.env.stats.mu.Lock()
-	s.env.stats.summary.Pointer = ptr
+	s.env.stats.summary.Pointers = ptrs
 	s.env.stats.mu.Unlock()
 	cfg := s.env.cfg
 	gen := s.gen
@@ -291,7 +294,7 @@ func (s *supervisor) startGeneration(ctx actor.Context, ptr messages.Pointer, ep
 		}
 		return pid
 	}
-	w := &wiring{supervisor: ctx.Self(), start: ptr, startEpoch: epoch,
+	w := &wiring{supervisor: ctx.Self(), start: ptrs, startEpoch: epoch,
 		cachePerShard: max(cfg.CacheSize/cfg.Shards, 1), caughtUp: s.caughtUp}
 	w.committer = spawn("committer", &committer{env: s.env, gen: gen})
 	w.aggregator = spawn("aggregator", &aggregator{env: s.env, gen: gen})
@@ -309,8 +312,41 @@ func (s *supervisor) startGeneration(ctx actor.Context, ptr messages.Pointer, ep
 	ctx.Send(w.router, w)
 	ctx.Send(w.source, w)
 	cfg.Logger.Info("pipeline generation started", slog.Int64("generation", gen),
-		slog.String("pointer", ptr.String()), slog.Int64("committed_epoch", epoch), slog.Int("shards", cfg.Shards))
+		slog.Any("pointers", ptrs), slog.Int64("committed_epoch", epoch), slog.Int("shards", cfg.Shards))
 	if s.stopRequested {
 		ctx.Send(w.source, &stopReading{})
 	}
+}
+
+// loadPointers reads the committed pointers of the partitions to read and the highest
+// epoch committed for them.
+func (s *supervisor) loadPointers(ctx context.Context) ([]messages.Pointer, int64, error) {
+	cfg := s.env.cfg
+	parts := cfg.Partitions
+	if parts == nil {
+		n, err := cfg.Log.Partitions(ctx)
+		if err != nil {
+			return nil, 0, fmt.Errorf("partitions of %s: %w", cfg.Log, err)
+		}
+		parts = make([]int, n)
+		for i := range parts {
+			parts[i] = i
+		}
+	}
+	return cfg.Store.LoadPointers(ctx, cfg.Source, parts)
+}
+
+// mergePointers returns the pointers of have (in partition order) moved to those of later
+// ones.
+func mergePointers(have, later []messages.Pointer) []messages.Pointer {
+	out := slices.Clone(have)
+	for _, p := range later {
+		i, found := slices.BinarySearchFunc(out, p.Partition, func(q messages.Pointer, part int) int { return cmp.Compare(q.Partition, part) })
+		if found {
+			out[i] = p
+		} else {
+			out = slices.Insert(out, i, p)
+		}
+	}
+	return out
 }

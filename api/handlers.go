@@ -2,8 +2,10 @@ package api
 
 import (
 	"context"
+	"strings"
 
 	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/query"
 )
 
@@ -62,7 +64,19 @@ func ingestStatus(st actors.Stats) *query.IngestStatus {
 	c := st.Committed
 	return &query.IngestStatus{
 		Read: st.Read, Committed: c.Records, DeadLetters: c.DeadLetters, Epochs: c.Epochs, Restarts: c.Restarts,
-		Pointer: c.Pointer.String(), CaughtUp: st.CaughtUp,
+		Pointer: formatPointers(c.Pointers), CaughtUp: st.CaughtUp,
 		LastCommitSeconds: st.LastCommit.Seconds(), UptimeSeconds: c.Elapsed.Seconds(),
 	}
+}
+
+// formatPointers joins pointers with spaces ("0:0" when there are none).
+func formatPointers(ps []messages.Pointer) string {
+	if len(ps) == 0 {
+		return messages.Pointer{}.String()
+	}
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = p.String()
+	}
+	return strings.Join(parts, " ")
 }

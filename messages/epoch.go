@@ -1,5 +1,7 @@
 package messages
 
+import "time"
+
 // HistorySnapshot is the encoded state of one visitor history as of the end of an epoch.
 // New marks a visitor whose history the store cannot hold yet (it was not found there and
 // no earlier epoch wrote it): the store may insert it without looking for an existing row,
@@ -19,14 +21,58 @@ type DeadLetter struct {
 }
 
 // Epoch is a sealed unit of commit: everything the pipeline derived from the log up to and
-// including the record at Pointer, not yet committed. Committing it stores Pointer and
-// Number for Source in the same transaction as its deltas and histories.
+// including the lines at the pointers of Advances, not yet committed. Committing it stores
+// those pointers and Number for Source in the same transaction as its deltas and
+// histories.
 type Epoch struct {
-	Source      string
-	Number      int64
-	Pointer     Pointer
+	Source string
+	Number int64
+	// Advances holds, for each partition the epoch covers, the pointer just past the last
+	// line of that partition in the epoch: one per partition, in partition order.
+	Advances []Advance
+	// Claims are the committing process's claims on the partitions of Pointers. The store
+	// refuses the commit unless every claim is current (DESIGN §5, fencing).
+	Claims      []Claim
 	Records     int64
 	Deltas      *Deltas
 	Histories   []HistorySnapshot
 	DeadLetters []DeadLetter
+}
+
+// Advance is how far an epoch (or a batch) moves one partition: Pointer is just past the
+// partition's last line in it, Records the number of its records (dead letters of the
+// reader not included).
+type Advance struct {
+	Pointer Pointer
+	Records int64
+}
+
+// Pointers returns the pointers of advances.
+func Pointers(advances []Advance) []Pointer {
+	ps := make([]Pointer, len(advances))
+	for i, a := range advances {
+		ps[i] = a.Pointer
+	}
+	return ps
+}
+
+// Claim is a process's ownership of one partition of a source, as the store granted it:
+// the owner's name, the fencing token of the grant and the end of the lease. A token is
+// current while the store has not granted the partition to another owner since; a commit
+// carries the token and is refused once it is not current.
+type Claim struct {
+	Partition int
+	Owner     string
+	Token     int64
+	Until     time.Time
+}
+
+// ClaimOf returns the claim on partition p among claims.
+func ClaimOf(claims []Claim, p int) (Claim, bool) {
+	for _, c := range claims {
+		if c.Partition == p {
+			return c, true
+		}
+	}
+	return Claim{}, false
 }

@@ -5,14 +5,15 @@ package messages
 // messages of an older one are ignored wherever they still arrive.
 
 // RecordBatch carries records read by the source, in log order, to the router. Seq numbers
-// batches of one generation from 1. End is the pointer just past the last line the batch
-// covers (records and dead letters alike).
+// batches of one generation from 1. Ends holds, for each partition the batch covers, the
+// pointer just past the last line of that partition in the batch (records and dead letters
+// alike) and its number of records, one per partition.
 type RecordBatch struct {
 	Gen         int64
 	Seq         int64
 	Records     []Record
 	DeadLetters []DeadLetter
-	End         Pointer
+	Ends        []Advance
 }
 
 // ShardBatch is the part of a RecordBatch that belongs to one shard, in log order. Every
@@ -34,11 +35,12 @@ type Barrier struct {
 }
 
 // EpochCut tells the aggregator that the router has injected the barrier of Epoch into
-// every shard's stream, with what the router itself accumulated for the epoch.
+// every shard's stream, with what the router itself accumulated for the epoch: Advances,
+// one per partition the epoch covers, in partition order, say where it ends.
 type EpochCut struct {
 	Gen         int64
 	Epoch       int64
-	Pointer     Pointer
+	Advances    []Advance
 	Records     int64
 	DeadLetters []DeadLetter
 	// Last marks the final epoch of a finite run (end of input or shutdown).
@@ -91,9 +93,8 @@ type EndOfInput struct {
 // Committed reports that Epoch, and every epoch before it, is durable. The committer sends
 // it to the aggregator, which forwards it to every shard (so that they unpin histories).
 type Committed struct {
-	Gen     int64
-	Epoch   int64
-	Pointer Pointer
+	Gen   int64
+	Epoch int64
 }
 
 // Throttle tells the source to stop (Hold=true) or resume reading, so that the number of

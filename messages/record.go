@@ -35,9 +35,18 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 
-// Pointer is a position in an event log: the hour file (the Unix time of the start of the
-// hour, the <H> of BASE.<H>) and the byte offset just past the last consumed line.
-// The zero Pointer means "the start of the log".
+// Pointer is a position in a partitioned event log: the partition, and the position inside
+// it just past the last consumed line. A position is two numbers, ordered as a pair:
+//
+//   - the hourly files (package eventlog) are one partition, 0: File is the hour of the
+//     file (the <H> of BASE.<H>) and Offset the byte offset in that file;
+//   - a JetStream stream has one partition per subject <prefix>.<p>: File is the stream
+//     sequence of the message and Offset the byte offset inside the message's batch of
+//     lines (see StreamPointer and Seq).
+//
+// The zero position of a partition means "the start of the partition". Pointers of
+// different partitions of one log are ordered by their positions too: the stream
+// sequence is the stream's global order, and the files have only one partition.
 //
 // Check identifies the file's content up to Offset: a checksum of the line just before
 // Offset (see eventlog.LineCheck), so that a file truncated and written again since the
@@ -45,27 +54,46 @@ func (k Kind) String() string {
 // at the start of a file, after a skipped over-long line, or one stored before checks
 // existed); such a pointer is resumed without the comparison. Less ignores Check.
 type Pointer struct {
-	File   int64  `json:"file"`
-	Offset int64  `json:"offset"`
-	Check  uint32 `json:"check,omitempty"`
+	Partition int    `json:"partition,omitempty"`
+	File      int64  `json:"file"`
+	Offset    int64  `json:"offset"`
+	Check     uint32 `json:"check,omitempty"`
 }
 
-// At returns p without its Check: the position alone.
-func (p Pointer) At() Pointer { return Pointer{File: p.File, Offset: p.Offset} }
+// StreamPointer returns the pointer into partition p of a stream just past the line that
+// ends at byte offset in the message with stream sequence seq.
+func StreamPointer(p int, seq, offset int64) Pointer {
+	return Pointer{Partition: p, File: seq, Offset: offset}
+}
 
-// Less reports whether p stands before q in the log.
+// Seq returns the stream sequence of a stream pointer (the same number as File).
+func (p Pointer) Seq() int64 { return p.File }
+
+// At returns p without its Check: the partition and position alone.
+func (p Pointer) At() Pointer { return Pointer{Partition: p.Partition, File: p.File, Offset: p.Offset} }
+
+// Less reports whether p stands before q in the log: by position, then by partition.
 func (p Pointer) Less(q Pointer) bool {
 	if p.File != q.File {
 		return p.File < q.File
 	}
-	return p.Offset < q.Offset
+	if p.Offset != q.Offset {
+		return p.Offset < q.Offset
+	}
+	return p.Partition < q.Partition
 }
 
-// IsZero reports whether p is the start of the log.
-func (p Pointer) IsZero() bool { return p == Pointer{} }
+// IsZero reports whether p is the start of its partition.
+func (p Pointer) IsZero() bool { return p.File == 0 && p.Offset == 0 }
 
-// String formats the pointer as "<H>:<offset>".
-func (p Pointer) String() string { return fmt.Sprintf("%d:%d", p.File, p.Offset) }
+// String formats the pointer as "<H>:<offset>" in partition 0 and "<p>/<seq>:<offset>" in
+// the others.
+func (p Pointer) String() string {
+	if p.Partition == 0 {
+		return fmt.Sprintf("%d:%d", p.File, p.Offset)
+	}
+	return fmt.Sprintf("%d/%d:%d", p.Partition, p.File, p.Offset)
+}
 
 // Record is one parsed line of the event log. Fields that do not belong to its Kind are
 // empty. Ptr is the pointer just past the line the record was read from.

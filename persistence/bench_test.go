@@ -36,7 +36,7 @@ const (
 // real ones do, so index insertions land all over the index.
 func benchEpoch() *messages.Epoch {
 	rng := rand.New(rand.NewPCG(1, 2))
-	e := &messages.Epoch{Source: "bench", Pointer: messages.Pointer{File: 3600, Offset: 1}, Deltas: messages.NewDeltas()}
+	e := &messages.Epoch{Source: "bench", Advances: []messages.Advance{{Pointer: messages.Pointer{File: 3600, Offset: 1}}}, Deltas: messages.NewDeltas()}
 	e.Histories = make([]messages.HistorySnapshot, benchHistories)
 	for i := range e.Histories {
 		data := make([]byte, benchHistorySize)

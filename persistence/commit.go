@@ -22,12 +22,19 @@ var ErrStaleEpoch = errors.New("epoch already committed")
 // CommitEpoch writes e in one transaction: its histories (upserted), test metadata
 // (earliest first, latest last, union of populations), goal metadata (the candidate
 // earliest in the log wins), counter increments, dead letters, and finally the source's
-// pointer and epoch number. Epoch numbers start at 1 and must grow: when e.Number is not
-// above the committed epoch of e.Source, CommitEpoch writes nothing and returns an error
-// wrapping ErrStaleEpoch. On any other error nothing is written either.
+// pointers of the partitions it advances (e.Advances, at least one) with its epoch number.
 //
-// When the outcome is unknown (the connection failed during COMMIT), LoadPointer tells:
-// the epoch was committed exactly when the stored epoch is at least e.Number.
+// The pointer rows of those partitions are locked first, and the commit is refused, with
+// nothing written, unless for each of them:
+//   - e.Number is above the partition's committed epoch (else an error wrapping
+//     ErrStaleEpoch: it, or a later epoch, is already committed); epoch numbers start at 1;
+//   - e carries the partition's current claim (owner and fencing token) when the
+//     partition has an owner (else a *NotOwnerError, wrapping ErrNotOwner, that says who
+//     owns it). A partition nobody has claimed accepts a commit without a claim.
+//
+// On any other error nothing is written either. When the outcome is unknown (the
+// connection failed during COMMIT), LoadPointers tells: the epoch was committed exactly
+// when the stored epoch of its partitions is at least e.Number.
 //
 // Text that PostgreSQL cannot store (invalid UTF-8, NUL bytes) in a key or visitor id is
 // refused with an error before anything is sent; in dead letters it is escaped.
@@ -333,22 +340,23 @@ func (s *Store) commit(ctx context.Context, e *messages.Epoch, parts []*part) er
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
 
-	var stored int64
+	parts32 := make([]int32, len(e.Advances))
+	for i, a := range e.Advances {
+		parts32[i] = int32(a.Pointer.Partition)
+	}
+	var rows []pointerRow
 	b := &pgx.Batch{}
-	b.Queue("INSERT INTO "+s.t.pointers+` (source, file, "offset", epoch) VALUES ($1, 0, 0, 0) ON CONFLICT (source) DO NOTHING`, e.Source)
-	b.Queue("SELECT epoch FROM "+s.t.pointers+" WHERE source = $1 FOR UPDATE", e.Source).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&stored)
-	})
+	s.queueLockPointers(b, e.Source, parts32, &rows)
 	for _, p := range parts {
 		if p.create != "" {
 			b.Queue(p.create)
 		}
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("lock pointer: %w", err)
+		return fmt.Errorf("lock pointers: %w", err)
 	}
-	if e.Number <= stored {
-		return fmt.Errorf("%w: epoch %d is not above the committed epoch %d", ErrStaleEpoch, e.Number, stored)
+	if err := checkCommit(e, rows); err != nil {
+		return err
 	}
 
 	for _, p := range parts {
@@ -358,11 +366,11 @@ func (s *Store) commit(ctx context.Context, e *messages.Epoch, parts []*part) er
 		}
 	}
 	if len(e.DeadLetters) > 0 {
-		src := &rowSource{n: len(e.DeadLetters), row: make([]any, 5), fill: func(i int, row []any) {
+		src := &rowSource{n: len(e.DeadLetters), row: make([]any, 6), fill: func(i int, row []any) {
 			dl := e.DeadLetters[i]
-			row[0], row[1], row[2], row[3], row[4] = e.Source, dl.Ptr.File, dl.Ptr.Offset, storableText(dl.Raw), storableText(dl.Reason)
+			row[0], row[1], row[2], row[3], row[4], row[5] = e.Source, dl.Ptr.Partition, dl.Ptr.File, dl.Ptr.Offset, storableText(dl.Raw), storableText(dl.Reason)
 		}}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{s.schema, "dead_letters"}, []string{"source", "file", "offset", "raw", "reason"}, src); err != nil {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{s.schema, "dead_letters"}, []string{"source", "partition", "file", "offset", "raw", "reason"}, src); err != nil {
 			return fmt.Errorf("copy dead letters: %w", err)
 		}
 	}
@@ -380,13 +388,7 @@ func (s *Store) commit(ctx context.Context, e *messages.Epoch, parts []*part) er
 			return nil
 		}
 	}
-	b.Queue("UPDATE "+s.t.pointers+` SET file = $2, "offset" = $3, line_check = $6, epoch = $4, records = records + $5, updated_at = now() WHERE source = $1`,
-		e.Source, e.Pointer.File, e.Pointer.Offset, e.Number, e.Records, int64(e.Pointer.Check)).Fn = func(br pgx.BatchResults) error {
-		if _, err := br.Exec(); err != nil {
-			return fmt.Errorf("move pointer: %w", err)
-		}
-		return nil
-	}
+	s.queueMovePointers(b, e)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}

@@ -198,7 +198,7 @@ func TestCommitRefusesTextPostgresCannotStore(t *testing.T) {
 func TestEmptyEpochMovesThePointer(t *testing.T) {
 	ctx := context.Background()
 	st := pgtest.NewStore(t)
-	commit(t, st, &messages.Epoch{Source: "log", Number: 1, Pointer: messages.Pointer{File: 7200, Offset: 42}})
+	commit(t, st, &messages.Epoch{Source: "log", Number: 1, Advances: []messages.Advance{{Pointer: messages.Pointer{File: 7200, Offset: 42}}}})
 	ptr, ep, err := st.LoadPointer(ctx, "log")
 	require.NoError(t, err)
 	assert.Equal(t, messages.Pointer{File: 7200, Offset: 42}, ptr)
@@ -215,7 +215,7 @@ func TestPointerCheckIsStoredWithThePointer(t *testing.T) {
 	st := pgtest.NewStore(t)
 	for i, check := range []uint32{0xfedcba98, 1, 0} {
 		want := messages.Pointer{File: 7200, Offset: int64(42 + i), Check: check}
-		commit(t, st, &messages.Epoch{Source: "log", Number: int64(i + 1), Pointer: want})
+		commit(t, st, &messages.Epoch{Source: "log", Number: int64(i + 1), Advances: []messages.Advance{{Pointer: want}}})
 		ptr, _, err := st.LoadPointer(ctx, "log")
 		require.NoError(t, err)
 		assert.Equal(t, want, ptr)
@@ -285,7 +285,7 @@ func TestDeadLetters(t *testing.T) {
 		{Raw: "nul\x00and\xffbyte", Reason: "bad", Ptr: messages.Pointer{File: 3600, Offset: 20}},
 	}
 	commit(t, st, e)
-	other := &messages.Epoch{Source: "other", Number: 1, DeadLetters: []messages.DeadLetter{{Raw: "x", Reason: "y", Ptr: messages.Pointer{File: 1, Offset: 2}}}}
+	other := &messages.Epoch{Source: "other", Number: 1, Advances: []messages.Advance{{Pointer: messages.Pointer{File: 1, Offset: 2}}}, DeadLetters: []messages.DeadLetter{{Raw: "x", Reason: "y", Ptr: messages.Pointer{File: 1, Offset: 2}}}}
 	commit(t, st, other)
 
 	got, err := st.DeadLetters(ctx, "log", 0)

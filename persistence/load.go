@@ -2,29 +2,10 @@ package persistence
 
 import (
 	"context"
-	"errors"
 	"fmt"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/manhattan-analytics/manhattan/messages"
 )
-
-// LoadPointer returns the committed pointer and epoch of source; zero values when the
-// source has committed nothing yet.
-func (s *Store) LoadPointer(ctx context.Context, source string) (ptr messages.Pointer, epoch int64, err error) {
-	var check int64
-	err = s.pool.QueryRow(ctx, "SELECT file, \"offset\", line_check, epoch FROM "+s.t.pointers+" WHERE source = $1", source).
-		Scan(&ptr.File, &ptr.Offset, &check, &epoch)
-	ptr.Check = uint32(check)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return messages.Pointer{}, 0, nil
-	}
-	if err != nil {
-		return messages.Pointer{}, 0, fmt.Errorf("load pointer of %q: %w", source, err)
-	}
-	return ptr, epoch, nil
-}
 
 // LoadHistories returns the stored histories of the given visitors, in one query. Visitors
 // without a stored history are absent from the map.
@@ -67,10 +48,10 @@ func (s *Store) DeadLetters(ctx context.Context, source string, limit int) ([]me
 	if limit <= 0 {
 		limit = 100
 	}
-	sql := "SELECT file, \"offset\", raw, reason FROM " + s.t.deadLetters + " ORDER BY id DESC LIMIT $1"
+	sql := "SELECT partition, file, \"offset\", raw, reason FROM " + s.t.deadLetters + " ORDER BY id DESC LIMIT $1"
 	args := []any{limit}
 	if source != "" {
-		sql = "SELECT file, \"offset\", raw, reason FROM " + s.t.deadLetters + " WHERE source = $2 ORDER BY id DESC LIMIT $1"
+		sql = "SELECT partition, file, \"offset\", raw, reason FROM " + s.t.deadLetters + " WHERE source = $2 ORDER BY id DESC LIMIT $1"
 		args = append(args, source)
 	}
 	rows, err := s.pool.Query(ctx, sql, args...)
@@ -81,7 +62,7 @@ func (s *Store) DeadLetters(ctx context.Context, source string, limit int) ([]me
 	var dls []messages.DeadLetter
 	for rows.Next() {
 		var dl messages.DeadLetter
-		if err := rows.Scan(&dl.Ptr.File, &dl.Ptr.Offset, &dl.Raw, &dl.Reason); err != nil {
+		if err := rows.Scan(&dl.Ptr.Partition, &dl.Ptr.File, &dl.Ptr.Offset, &dl.Raw, &dl.Reason); err != nil {
 			return nil, fmt.Errorf("load dead letters: %w", err)
 		}
 		dls = append(dls, dl)

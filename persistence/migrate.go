@@ -73,7 +73,22 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if err := s.lockSchema(ctx, tx); err != nil {
 			return err
 		}
-		return s.migrateTx(ctx, tx)
+		return s.migrateTx(ctx, tx, 0)
+	})
+}
+
+// MigrateTo is Migrate up to schema version only (for staged upgrades and for testing
+// the upgrade of a database at an older version). A database already past version is
+// left as it is.
+func (s *Store) MigrateTo(ctx context.Context, version int) error {
+	if version <= 0 {
+		return fmt.Errorf("migrate: no schema version %d", version)
+	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := s.lockSchema(ctx, tx); err != nil {
+			return err
+		}
+		return s.migrateTx(ctx, tx, version)
 	})
 }
 
@@ -86,7 +101,7 @@ func (s *Store) Reset(ctx context.Context) error {
 		if _, err := tx.Exec(ctx, "DROP SCHEMA IF EXISTS "+s.t.schema+" CASCADE"); err != nil {
 			return fmt.Errorf("reset: drop schema %s: %w", s.schema, err)
 		}
-		return s.migrateTx(ctx, tx)
+		return s.migrateTx(ctx, tx, 0)
 	})
 }
 
@@ -98,7 +113,8 @@ func (s *Store) lockSchema(ctx context.Context, tx pgx.Tx) error {
 	return nil
 }
 
-func (s *Store) migrateTx(ctx context.Context, tx pgx.Tx) error {
+// migrateTx applies the migrations not yet applied, up to version upTo (0: all).
+func (s *Store) migrateTx(ctx context.Context, tx pgx.Tx, upTo int) error {
 	ms, err := migrations()
 	if err != nil {
 		return err
@@ -143,6 +159,9 @@ func (s *Store) migrateTx(ctx context.Context, tx pgx.Tx) error {
 		return fmt.Errorf("migrate: set search_path: %w", err)
 	}
 	for _, m := range ms {
+		if upTo > 0 && m.version > upTo {
+			break
+		}
 		if done, ok := applied[m.version]; ok {
 			if done.checksum != m.checksum {
 				return fmt.Errorf("migrate: migration %s was applied to schema %s with different contents (checksum %s, now %s)", m.name, s.schema, done.checksum, m.checksum)

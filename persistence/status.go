@@ -21,13 +21,16 @@ type Status struct {
 	DeadLetters   int64
 }
 
-// PointerStatus is the committed state of one log source.
+// PointerStatus is the committed state of one partition of a log source, and who owns it.
 type PointerStatus struct {
 	Source    string
-	Pointer   messages.Pointer
+	Pointer   messages.Pointer // its Partition is the partition
 	Epoch     int64
 	Records   int64 // records committed by all epochs so far
 	UpdatedAt time.Time
+	Owner     string    // "" when nobody owns the partition
+	Token     int64     // fencing token of the current (or last) grant
+	LeaseEnds time.Time // end of the owner's lease
 }
 
 // statusTables are the tables whose rows Status counts.
@@ -51,13 +54,13 @@ func (s *Store) Status(ctx context.Context) (Status, error) {
 		if st.Version == 0 {
 			return nil
 		}
-		rows, err := tx.Query(ctx, "SELECT source, file, \"offset\", epoch, records, updated_at FROM "+s.t.pointers+" ORDER BY source")
+		rows, err := tx.Query(ctx, "SELECT source, partition, file, \"offset\", epoch, records, updated_at, owner, token, lease_until FROM "+s.t.pointers+" ORDER BY source, partition")
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
 			var p PointerStatus
-			if err := rows.Scan(&p.Source, &p.Pointer.File, &p.Pointer.Offset, &p.Epoch, &p.Records, &p.UpdatedAt); err != nil {
+			if err := rows.Scan(&p.Source, &p.Pointer.Partition, &p.Pointer.File, &p.Pointer.Offset, &p.Epoch, &p.Records, &p.UpdatedAt, &p.Owner, &p.Token, &p.LeaseEnds); err != nil {
 				rows.Close()
 				return err
 			}

@@ -23,7 +23,7 @@ func site(n int64) *int64 { return &n }
 
 // epoch returns an empty epoch n of source "log" ending at pointer (1, n*100).
 func epoch(n int64) *messages.Epoch {
-	return &messages.Epoch{Source: "log", Number: n, Pointer: messages.Pointer{File: 1, Offset: n * 100}, Records: 10, Deltas: messages.NewDeltas()}
+	return &messages.Epoch{Source: "log", Number: n, Advances: []messages.Advance{{Pointer: messages.Pointer{File: 1, Offset: n * 100}, Records: 10}}, Deltas: messages.NewDeltas()}
 }
 
 func commit(t *testing.T, st *persistence.Store, e *messages.Epoch) {

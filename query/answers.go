@@ -154,11 +154,12 @@ func newSeriesAnswer(q persistence.Query, points []persistence.Point) SeriesAnsw
 
 // DeadLetter is a log line that could not be processed.
 type DeadLetter struct {
-	Pointer string `json:"pointer"` // file:offset
-	File    int64  `json:"file"`    // the hour suffix of the log file
-	Offset  int64  `json:"offset"`
-	Raw     string `json:"raw"`
-	Reason  string `json:"reason"`
+	Pointer   string `json:"pointer"`             // file:offset, or partition/seq:offset
+	Partition int    `json:"partition,omitempty"` // the log's partition (0: the hourly files)
+	File      int64  `json:"file"`                // the hour suffix of the log file, or the stream sequence
+	Offset    int64  `json:"offset"`
+	Raw       string `json:"raw"`
+	Reason    string `json:"reason"`
 }
 
 // DeadLettersAnswer is the answer of /api/v1/dead-letters, newest first.
@@ -171,21 +172,24 @@ func newDeadLettersAnswer(dls []messages.DeadLetter) DeadLettersAnswer {
 	out := DeadLettersAnswer{DeadLetters: make([]DeadLetter, 0, len(dls))}
 	for _, d := range dls {
 		out.DeadLetters = append(out.DeadLetters, DeadLetter{
-			Pointer: d.Ptr.String(), File: d.Ptr.File, Offset: d.Ptr.Offset, Raw: d.Raw, Reason: d.Reason,
+			Pointer: d.Ptr.String(), Partition: d.Ptr.Partition, File: d.Ptr.File, Offset: d.Ptr.Offset, Raw: d.Raw, Reason: d.Reason,
 		})
 	}
 	return out
 }
 
-// PointerStatus is the committed position of one log source.
+// PointerStatus is the committed position of one partition of a log source and its owner.
 type PointerStatus struct {
-	Source    string    `json:"source"`
-	Pointer   string    `json:"pointer"`
-	File      int64     `json:"file"`
-	Offset    int64     `json:"offset"`
-	Epoch     int64     `json:"epoch"`
-	Records   int64     `json:"records"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Source     string     `json:"source"`
+	Partition  int        `json:"partition"`
+	Pointer    string     `json:"pointer"`
+	File       int64      `json:"file"`
+	Offset     int64      `json:"offset"`
+	Epoch      int64      `json:"epoch"`
+	Records    int64      `json:"records"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+	Owner      string     `json:"owner,omitempty"`       // the process that owns the partition
+	LeaseUntil *time.Time `json:"lease_until,omitempty"` // the end of its lease
 }
 
 // IngestStatus is the live state of the pipeline running in the server's process.
@@ -195,7 +199,7 @@ type IngestStatus struct {
 	DeadLetters       int64   `json:"dead_letters"`
 	Epochs            int64   `json:"epochs"`
 	Restarts          int64   `json:"restarts"`
-	Pointer           string  `json:"pointer"`
+	Pointer           string  `json:"pointer"` // the committed pointers, one per partition, space-separated
 	CaughtUp          bool    `json:"caught_up"`
 	LastCommitSeconds float64 `json:"last_commit_seconds"`
 	UptimeSeconds     float64 `json:"uptime_seconds"`
@@ -224,10 +228,15 @@ func newStatusAnswer(st persistence.Status, ingest *IngestStatus) StatusAnswer {
 		out.Rows = map[string]int64{}
 	}
 	for _, p := range st.Pointers {
-		out.Pointers = append(out.Pointers, PointerStatus{
-			Source: p.Source, Pointer: p.Pointer.String(), File: p.Pointer.File, Offset: p.Pointer.Offset,
-			Epoch: p.Epoch, Records: p.Records, UpdatedAt: p.UpdatedAt.UTC(),
-		})
+		ps := PointerStatus{
+			Source: p.Source, Partition: p.Pointer.Partition, Pointer: p.Pointer.String(), File: p.Pointer.File, Offset: p.Pointer.Offset,
+			Epoch: p.Epoch, Records: p.Records, UpdatedAt: p.UpdatedAt.UTC(), Owner: p.Owner,
+		}
+		if p.Owner != "" {
+			until := p.LeaseEnds.UTC()
+			ps.LeaseUntil = &until
+		}
+		out.Pointers = append(out.Pointers, ps)
 	}
 	return out
 }

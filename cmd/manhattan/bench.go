@@ -382,8 +382,12 @@ func (f *floors) ratios(r benchResult) {
 // nullStore is the in-memory bench's store: nothing is stored, so nothing is loaded.
 type nullStore struct{}
 
-func (nullStore) LoadPointer(context.Context, string) (messages.Pointer, int64, error) {
-	return messages.Pointer{}, 0, nil
+func (nullStore) LoadPointers(_ context.Context, _ string, partitions []int) ([]messages.Pointer, int64, error) {
+	ptrs := make([]messages.Pointer, len(partitions))
+	for i, p := range partitions {
+		ptrs[i].Partition = p
+	}
+	return ptrs, 0, nil
 }
 
 func (nullStore) LoadHistories(context.Context, []string) (map[string][]byte, error) {

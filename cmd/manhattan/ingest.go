@@ -63,7 +63,7 @@ func ingestToEnd(ctx context.Context, cfg actors.Config, events actors.Events, t
 	}
 	stopProgress := func() {}
 	if progress {
-		stopProgress = showProgress(p, cfg.LogBase)
+		stopProgress = showProgress(p)
 	}
 	go func() {
 		select {
@@ -98,6 +98,8 @@ func printSummary(s actors.Summary) {
 	if s.Restarts > 0 {
 		fmt.Fprintf(stdout, "restarts     %d\n", s.Restarts)
 	}
-	fmt.Fprintf(stdout, "pointer      %s\n", s.Pointer)
+	for _, p := range s.Pointers {
+		fmt.Fprintf(stdout, "pointer      %s\n", p)
+	}
 	fmt.Fprintf(stdout, "elapsed      %v (%s)\n", s.Elapsed.Round(time.Millisecond), formatRate(s.Records+s.DeadLetters, s.Elapsed))
 }

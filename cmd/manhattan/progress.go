@@ -1,19 +1,19 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"time"
 
 	"github.com/manhattan-analytics/manhattan/actors"
-	"github.com/manhattan-analytics/manhattan/eventlog"
-	"github.com/manhattan-analytics/manhattan/messages"
+	"github.com/manhattan-analytics/manhattan/logsource"
 )
 
 // showProgress prints a progress line to standard error twice a second: records/s, how
 // much of the log is still ahead of the committed pointer, and an estimate of the time
 // left. It returns a function that stops it and ends the line.
-func showProgress(p *actors.Pipeline, base string) (stop func()) {
+func showProgress(p *actors.Pipeline) (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
@@ -32,19 +32,39 @@ func showProgress(p *actors.Pipeline, base string) (stop func()) {
 				st := p.Stats()
 				rate := float64(st.Read-lastRead) / now.Sub(lastAt).Seconds()
 				lastRead, lastAt = st.Read, now
-				behind := bytesBehind(base, st.Committed.Pointer)
+				behind, unit := lagOf(p)
 				eta := "-"
 				if lastBehind >= 0 && behind < lastBehind {
 					eta = (time.Duration(float64(behind) / float64(lastBehind-behind) * 0.5 * float64(time.Second))).Round(time.Second).String()
 				}
 				lastBehind = behind
-				fmt.Fprintf(os.Stderr, "\r\033[K%d read, %d committed, %.0f records/s, %.1f MB behind, ETA %s",
-					st.Read, st.Committed.Records, rate, float64(behind)/1e6, eta)
+				fmt.Fprintf(os.Stderr, "\r\033[K%d read, %d committed, %.0f records/s, %s behind, ETA %s",
+					st.Read, st.Committed.Records, rate, formatBehind(behind, unit), eta)
 			}
 		}
 	}()
 	return func() { close(done); <-finished }
 }
 
-// bytesBehind returns how many bytes of the log lie after ptr.
-func bytesBehind(base string, ptr messages.Pointer) int64 { return eventlog.BytesAfter(base, ptr) }
+// lagOf returns how much of the log lies after the pipeline's committed pointers, summed
+// over its partitions, and the unit of the figure.
+func lagOf(p *actors.Pipeline) (int64, string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	defer cancel()
+	lags, err := p.Lag(ctx)
+	if err != nil || len(lags) == 0 {
+		return 0, logsource.UnitBytes
+	}
+	var n int64
+	for _, l := range lags {
+		n += l.Behind
+	}
+	return n, lags[0].Unit
+}
+
+func formatBehind(n int64, unit string) string {
+	if unit == logsource.UnitBytes {
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	}
+	return fmt.Sprintf("%d %s", n, unit)
+}

@@ -32,7 +32,8 @@ type benchOptions struct {
 	runs                 int
 	flushEvery           int64
 	cacheSize            int
-	memory, floors       bool
+	postgres, memory     bool
+	floors               bool
 	logDir, cpuProfile   string
 	rules                *visitor.Rules
 	base, url, serverDir string
@@ -64,7 +65,7 @@ func runBench(ctx context.Context, args []string) error {
 	fs := newFlags("bench", "[flags]")
 	dbf := addDBFlags(fs)
 	lf := addLogFlags(fs)
-	o := &benchOptions{}
+	o := &benchOptions{postgres: true}
 	fs.IntVar(&o.records, "records", 1_000_000, "records in the generated log")
 	fs.IntVar(&o.visitors, "visitors", 100_000, "visitors in the generated log")
 	shardList := fs.String("shards", "2", "comma-separated shard counts to measure")
@@ -73,7 +74,7 @@ func runBench(ctx context.Context, args []string) error {
 	defaults := actors.DefaultConfig()
 	flushEvery := fs.Int("flush-every", int(defaults.FlushEvery), "records per epoch")
 	fs.IntVar(&o.cacheSize, "cache-size", defaults.CacheSize, "visitor histories kept in memory")
-	fs.BoolVar(&o.memory, "memory", false, "also measure the in-memory pipeline (a store that loads nothing and discards commits)")
+	stores := fs.String("store", "postgres", "what the pipeline commits to: postgres, memory (a store that loads nothing and discards commits: the in-memory part alone) or both")
 	fs.BoolVar(&o.floors, "floors", true, "measure the floors: read+parse alone, COPY of the raw lines, COPY of the rows the run wrote")
 	fs.StringVar(&o.logDir, "log-dir", filepath.Join(".manhattan", "bench"), "folder for the generated log (reused when it matches)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the pipeline runs (not the floors) to this file")
@@ -91,6 +92,15 @@ func runBench(ctx context.Context, args []string) error {
 	}
 	if o.runs <= 0 {
 		return usagef("--runs must be positive")
+	}
+	switch *stores {
+	case "postgres":
+	case "memory":
+		o.memory, o.postgres = true, false
+	case "both":
+		o.memory = true
+	default:
+		return usagef("--store: %q is not postgres, memory or both", *stores)
 	}
 	o.flushEvery = int64(*flushEvery)
 	log, err := lf.logger()
@@ -165,7 +175,7 @@ func (o *benchOptions) measure(ctx context.Context, store *persistence.Store) er
 
 	var fl floors
 	floor := o.schema + "_bench_floor"
-	if o.floors {
+	if o.floors && o.postgres {
 		if err := fl.measureLog(ctx, store, o, floor); err != nil {
 			return err
 		}
@@ -182,6 +192,7 @@ func (o *benchOptions) measure(ctx context.Context, store *persistence.Store) er
 		defer pprof.StopCPUProfile()
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	tuneGC(o.cacheSize) // as ingest does
 
 	type config struct {
 		cpus, shards int
@@ -190,7 +201,9 @@ func (o *benchOptions) measure(ctx context.Context, store *persistence.Store) er
 	var configs []config
 	for _, c := range o.cpus {
 		for _, n := range o.shards {
-			configs = append(configs, config{c, n, false})
+			if o.postgres {
+				configs = append(configs, config{c, n, false})
+			}
 			if o.memory {
 				configs = append(configs, config{c, n, true})
 			}

@@ -42,6 +42,7 @@ func runIngest(ctx context.Context, args []string) error {
 	}
 	defer db.close()
 	cfg.Store, cfg.Logger, cfg.Follow = db.store, log, *follow
+	tuneGC(cfg.CacheSize)
 	if hours, err := eventlog.Files(cfg.LogBase); err == nil && len(hours) == 0 {
 		fmt.Fprintf(os.Stderr, "manhattan ingest: no log files %s.<hour> yet\n", cfg.LogBase)
 	}

@@ -46,6 +46,7 @@ func runRun(ctx context.Context, args []string) error {
 	}
 	defer db.close()
 	cfg.Store, cfg.Logger, cfg.Follow = db.store, log, *follow
+	tuneGC(cfg.CacheSize)
 
 	ln, err := sf.open()
 	if err != nil {

@@ -21,6 +21,7 @@ func (s *Server) handlers() map[string]handlerFunc {
 		query.KindSeries:      s.series,
 		query.KindDeadLetters: s.deadLetters,
 		query.KindStatus:      s.status,
+		query.KindAnalysis:    s.analysis,
 	}
 }
 
@@ -42,6 +43,10 @@ func (s *Server) goals(ctx context.Context, _ query.Request) (any, error) {
 
 func (s *Server) results(ctx context.Context, req query.Request) (any, error) {
 	return s.queries.Results(ctx, req)
+}
+
+func (s *Server) analysis(ctx context.Context, req query.Request) (any, error) {
+	return s.queries.Analysis(ctx, req)
 }
 
 func (s *Server) series(ctx context.Context, req query.Request) (any, error) {

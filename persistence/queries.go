@@ -160,11 +160,13 @@ func (s *Store) GoalValue(ctx context.Context, q Query) (decimal.Decimal, error)
 	if err != nil {
 		return decimal.Zero, fmt.Errorf("goal value of %q: %w", q.Goal, err)
 	}
-	return goalValue(valueType, n, total, views), nil
+	return GoalValueOf(valueType, n, total, views), nil
 }
 
-// goalValue applies DESIGN §3's goal_value rule. valueType is nil for an unknown goal.
-func goalValue(valueType *string, count int64, sum decimal.Decimal, views int64) decimal.Decimal {
+// GoalValueOf applies DESIGN §3's goal_value rule to a goal's count and sum of values
+// and the count of page views of the same selection. valueType is nil for an unknown
+// goal.
+func GoalValueOf(valueType *string, count int64, sum decimal.Decimal, views int64) decimal.Decimal {
 	if valueType == nil || *valueType == messages.ValueNone {
 		return decimal.NewFromInt(count)
 	}
@@ -203,9 +205,7 @@ func (s *Store) Tests(ctx context.Context) ([]TestInfo, error) {
 // Goals returns every goal with its value type and format, by name: the goals of
 // conversion records, and the complex goals, which have conversions but no records.
 func (s *Store) Goals(ctx context.Context) ([]GoalInfo, error) {
-	rows, err := s.pool.Query(ctx, "SELECT * FROM (SELECT name, value_type, value_format, false AS complex FROM "+s.t.goals+
-		" UNION ALL SELECT DISTINCT c.goal, '', '', true FROM "+s.t.conversions+" c WHERE c.rollup = $1"+
-		" AND NOT EXISTS (SELECT 1 FROM "+s.t.goals+` g WHERE g.name = c.goal)) AS u ORDER BY name COLLATE "C"`, DefaultRollup)
+	rows, err := s.pool.Query(ctx, s.goalsSQL(), DefaultRollup)
 	if err != nil {
 		return nil, fmt.Errorf("goals: %w", err)
 	}
@@ -218,6 +218,13 @@ func (s *Store) Goals(ctx context.Context) ([]GoalInfo, error) {
 		return nil, fmt.Errorf("goals: %w", err)
 	}
 	return goals, nil
+}
+
+// goalsSQL lists the goals for Goals; $1 is DefaultRollup.
+func (s *Store) goalsSQL() string {
+	return "SELECT * FROM (SELECT name, value_type, value_format, false AS complex FROM " + s.t.goals +
+		" UNION ALL SELECT DISTINCT c.goal, '', '', true FROM " + s.t.conversions + " c WHERE c.rollup = $1" +
+		" AND NOT EXISTS (SELECT 1 FROM " + s.t.goals + ` g WHERE g.name = c.goal)) AS u ORDER BY name COLLATE "C"`
 }
 
 // Results returns, for each population of test, the GoalValue of every goal (in the
@@ -293,7 +300,7 @@ func (s *Store) Results(ctx context.Context, test string, goals []string, site *
 				vt = &t
 			}
 			tot := found[[2]string{g, pop}]
-			values[i] = goalValue(vt, tot.count, tot.sum, views)
+			values[i] = GoalValueOf(vt, tot.count, tot.sum, views)
 		}
 		results[pop] = values
 	}

@@ -34,9 +34,7 @@ type Guardrail struct {
 // TestConfig returns the stored configuration of test, and false when there is none.
 func (s *Store) TestConfig(ctx context.Context, test string) (TestConfig, bool, error) {
 	c := TestConfig{Test: test}
-	err := s.pool.QueryRow(ctx, "SELECT control, primary_goal, secondary_goals, guardrails, weights, correction, sequential, status, notes, updated_at FROM "+
-		s.t.testConfigs+" WHERE test = $1", test).Scan(
-		&c.Control, &c.Primary, &c.Secondary, &c.Guardrails, &c.Weights, &c.Correction, &c.Sequential, &c.Status, &c.Notes, &c.UpdatedAt)
+	err := scanTestConfig(s.pool.QueryRow(ctx, s.testConfigSQL(), test), &c)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return TestConfig{Test: test}, false, nil
 	}
@@ -44,6 +42,16 @@ func (s *Store) TestConfig(ctx context.Context, test string) (TestConfig, bool, 
 		return TestConfig{}, false, fmt.Errorf("configuration of test %q: %w", test, err)
 	}
 	return c, true, nil
+}
+
+// testConfigSQL selects the configuration of test $1 for scanTestConfig.
+func (s *Store) testConfigSQL() string {
+	return "SELECT control, primary_goal, secondary_goals, guardrails, weights, correction, sequential, status, notes, updated_at FROM " +
+		s.t.testConfigs + " WHERE test = $1"
+}
+
+func scanTestConfig(row pgx.Row, c *TestConfig) error {
+	return row.Scan(&c.Control, &c.Primary, &c.Secondary, &c.Guardrails, &c.Weights, &c.Correction, &c.Sequential, &c.Status, &c.Notes, &c.UpdatedAt)
 }
 
 // UpdateTestConfig changes the configuration of test atomically: fn gets the stored
@@ -64,10 +72,7 @@ func (s *Store) UpdateTestConfig(ctx context.Context, test string, fn func(c *Te
 			return err
 		}
 		c = TestConfig{Test: test}
-		err = tx.QueryRow(ctx, "SELECT control, primary_goal, secondary_goals, guardrails, weights, correction, sequential, status, notes, updated_at FROM "+
-			s.t.testConfigs+" WHERE test = $1 FOR UPDATE", test).Scan(
-			&c.Control, &c.Primary, &c.Secondary, &c.Guardrails, &c.Weights, &c.Correction, &c.Sequential, &c.Status, &c.Notes, &c.UpdatedAt)
-		if err != nil {
+		if err := scanTestConfig(tx.QueryRow(ctx, s.testConfigSQL()+" FOR UPDATE", test), &c); err != nil {
 			return err
 		}
 		if fnErr = fn(&c, !inserted); fnErr != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/manhattan-analytics/manhattan/analysis"
 	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/persistence"
 )
@@ -110,6 +111,12 @@ type ResultsAnswer struct {
 	Site        *int64              `json:"site"`
 	Populations []string            `json:"populations"` // sorted by name
 	Results     map[string][]string `json:"results"`     // population → values
+	// Control is the population the others are compared with (see the test's config).
+	Control string `json:"control"`
+	// Analysis holds the statistics of the goals (package analysis, rollup "all");
+	// absent when AnalysisError says why they cannot be computed.
+	Analysis      *analysis.Result `json:"analysis,omitempty"`
+	AnalysisError string           `json:"analysis_error,omitempty"`
 }
 
 // newResultsAnswer converts the store's results.

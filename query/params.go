@@ -22,6 +22,7 @@ const (
 	KindSeries      = "series"
 	KindDeadLetters = "dead-letters"
 	KindStatus      = "status"
+	KindAnalysis    = "analysis"
 )
 
 // Request bounds.
@@ -46,6 +47,7 @@ var kindParams = map[string][]string{
 	KindSeries:      selectionParams,
 	KindDeadLetters: {"source", "limit"},
 	KindStatus:      {},
+	KindAnalysis:    analysisParams,
 }
 
 // listParams may be given several times; each value is a comma-separated list.
@@ -65,6 +67,10 @@ type Request struct {
 	// Source ("" for all) and Limit select dead letters.
 	Source string
 	Limit  int
+	// Breakdown (analysis) asks for one analysis per bucket of Query.Rollup.
+	Breakdown bool
+	// From and To (analysis) bound a cohort range of Query.Rollup.
+	From, To *int64
 }
 
 // Parser checks raw query parameters.
@@ -107,9 +113,14 @@ func (p Parser) Parse(kind string, v url.Values) (Request, error) {
 		if q.Goal == "" {
 			return r, n.errRequired("goal")
 		}
-	case KindResults:
+	case KindResults, KindAnalysis:
 		if q.Test == "" {
 			return r, n.errRequired("test")
+		}
+		if kind == KindAnalysis {
+			if err := p.parseAnalysis(&r, v); err != nil {
+				return r, err
+			}
 		}
 		max := p.MaxGoals
 		if max <= 0 {

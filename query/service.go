@@ -6,6 +6,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/shopspring/decimal"
+
+	"github.com/manhattan-analytics/manhattan/analysis"
+	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/persistence"
 )
 
@@ -56,29 +60,40 @@ func (s *Service) Goals(ctx context.Context) (GoalsAnswer, error) {
 	return newGoalsAnswer(goals), nil
 }
 
-// Results answers a results request: without goals, every goal of the store by name
+// Results answers a results request: the value of each goal for each population of
+// the test, and their analysis. Without goals it takes every goal of the store by name
 // except the complex ones, which have no counts within variants. A test or goal the
 // store has never seen is ErrNotFound, a complex goal ErrInvalid.
 func (s *Service) Results(ctx context.Context, r Request) (ResultsAnswer, error) {
-	infos, err := s.store.Goals(ctx)
+	tc, cfg, goals, err := s.testCounts(ctx, r, false)
 	if err != nil {
 		return ResultsAnswer{}, err
 	}
-	goals, err := variantGoals(r.Goals, infos)
-	if err != nil {
-		if _, terr := s.findTest(ctx, r.Query.Test); terr != nil {
-			return ResultsAnswer{}, terr // the test first
+	names := make([]string, len(goals))
+	for i, g := range goals {
+		names[i] = g.Name
+	}
+	_, convs := segmentTotals(tc, persistence.DefaultBucket)
+	values := map[string][]decimal.Decimal{}
+	for _, pop := range tc.Populations {
+		views := convs[[2]string{messages.ViewedPage, pop}].count
+		row := make([]decimal.Decimal, len(goals))
+		for i, g := range goals {
+			vt := g.ValueType
+			t := convs[[2]string{g.Name, pop}]
+			row[i] = persistence.GoalValueOf(&vt, t.count, t.sum, views)
 		}
-		return ResultsAnswer{}, err
+		values[pop] = row
 	}
-	res, err := s.store.Results(ctx, r.Query.Test, goals, r.Query.Site)
+	a := newResultsAnswer(r.Query.Test, names, r.Query.Site, values)
+	a.Control = cfg.Control
+	res, err := analysis.Analyze(analysisInput(tc, cfg, goals, persistence.DefaultBucket))
 	if err != nil {
-		return ResultsAnswer{}, err
+		a.AnalysisError = err.Error()
+	} else {
+		a.Analysis = &res
 	}
-	if len(res) == 0 {
-		return ResultsAnswer{}, s.unknownTest(ctx, r.Query.Test)
-	}
-	return newResultsAnswer(r.Query.Test, goals, r.Query.Site, res), nil
+	return a, nil
 }
 
 // variantGoals checks goals asked for within a test's variants against the known ones:

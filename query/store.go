@@ -22,8 +22,11 @@ type Store interface {
 	// Goals lists every goal by name.
 	Goals(ctx context.Context) ([]persistence.GoalInfo, error)
 	// Results is the GoalValue of each goal for each population of test in the "all"
-	// rollup; an unknown test gives an empty map.
+	// rollup; an unknown test gives an empty map. (The dashboard reads it.)
 	Results(ctx context.Context, test string, goals []string, site *int64) (map[string][]decimal.Decimal, error)
+	// TestCounts reads what the analysis and the results of a test need, in one round
+	// trip (see persistence.Store.TestCounts).
+	TestCounts(ctx context.Context, q persistence.CountsQuery) (persistence.TestCounts, error)
 	// Series is every bucket of q.Rollup, in persistence.CompareBuckets order.
 	Series(ctx context.Context, q persistence.Query) ([]persistence.Point, error)
 	// DeadLetters lists up to limit dead letters of source ("" for every source),

@@ -23,9 +23,9 @@ func init() {
 }
 
 // queryKinds are the queries of the command line, in the order of its usage.
-var queryKinds = []string{query.KindCount, query.KindValue, query.KindTests, query.KindGoals, query.KindResults, query.KindSeries}
+var queryKinds = []string{query.KindCount, query.KindValue, query.KindTests, query.KindGoals, query.KindResults, query.KindSeries, query.KindAnalysis}
 
-const queryUsage = `count|value|tests|goals|results|series [flags]
+const queryUsage = `count|value|tests|goals|results|series|analysis [flags]
 
   count    visitors who converted on --goal (within a variant: --test and --population),
            or who saw a variant (no --goal), in a rollup bucket and site
@@ -35,8 +35,14 @@ const queryUsage = `count|value|tests|goals|results|series [flags]
   goals    every goal with its value type and format
   results  for each population of --test, the value of each of --goals
   series   every bucket of --rollup (e.g. pst_day) with count and value
+  analysis the statistics of --test against its control for --goals (default: the
+           configured goals, else every goal): rates or means, difference and lift
+           with 95% intervals, p-values, chance to win and risk; --breakdown ROLLUP
+           for one analysis per bucket (e.g. browser), or --cohort first_day:ZONE with
+           --from and --to (dates or buckets) for the visitors who arrived then
 
-Decimal values are printed exactly. --json prints the documents of the HTTP API.`
+Decimal values are printed exactly. --json prints the documents of the HTTP API
+(results --json carries the analysis too).`
 
 func runQuery(ctx context.Context, args []string) error {
 	fs := newFlags("query", queryUsage)
@@ -48,14 +54,18 @@ func runQuery(ctx context.Context, args []string) error {
 	fs.String("rollup", persistence.DefaultRollup, "rollup key (all, pst_day, pst_week, browser, …)")
 	fs.String("bucket", persistence.DefaultBucket, "bucket of the rollup (all: 0; days and weeks: Unix seconds of their local midnight)")
 	fs.String("site", "", "site id; omitted (or \"all\"): the sum over all sites")
-	fs.String("goals", "", "results: comma-separated goals (default: every goal)")
+	fs.String("goals", "", "results, analysis: comma-separated goals (default: every goal)")
+	fs.String("breakdown", "", "analysis: one analysis per bucket of this rollup (e.g. browser)")
+	fs.String("cohort", "", "analysis: a cohort rollup (first_day:ZONE, first_week:ZONE) for --from and --to")
+	fs.String("from", "", "analysis: first bucket of the cohort range (Unix seconds or YYYY-MM-DD)")
+	fs.String("to", "", "analysis: last bucket of the cohort range (Unix seconds or YYYY-MM-DD)")
 	asJSON := fs.Bool("json", false, "print JSON (the documents of the HTTP API) instead of a table")
 	kind, err := parseWithVerb(fs, args)
 	if err != nil || kind == "" {
 		return err
 	}
 	if !slices.Contains(queryKinds, kind) {
-		return usagef("unknown query %q (want count, value, tests, goals, results or series)", kind)
+		return usagef("unknown query %q (want count, value, tests, goals, results, series or analysis)", kind)
 	}
 	req, err := query.Parser{Naming: query.Flags}.Parse(kind, queryValues(fs))
 	if err != nil {
@@ -74,7 +84,7 @@ func runQuery(ctx context.Context, args []string) error {
 }
 
 // queryFlagNames are the flags that are parameters of a query.
-var queryFlagNames = []string{"goal", "test", "population", "rollup", "bucket", "site", "goals"}
+var queryFlagNames = []string{"goal", "test", "population", "rollup", "bucket", "site", "goals", "breakdown", "cohort", "from", "to"}
 
 // queryValues returns the query parameters given as flags.
 func queryValues(fs *flag.FlagSet) url.Values {
@@ -106,6 +116,8 @@ func answerQuery(ctx context.Context, svc *query.Service, req query.Request, asJ
 		answer, err = svc.Results(ctx, req)
 	case query.KindSeries:
 		answer, err = svc.Series(ctx, req)
+	case query.KindAnalysis:
+		answer, err = svc.Analysis(ctx, req)
 	default:
 		return usagef("unknown query %q", req.Kind)
 	}
@@ -204,6 +216,8 @@ func printTable(w io.Writer, answer any) {
 		resultsTable(w, a)
 	case query.SeriesAnswer:
 		seriesTable(w, a)
+	case query.AnalysisAnswer:
+		analysisTable(w, a)
 	}
 }
 
@@ -234,7 +248,11 @@ func describe(names map[string]string, code string) string {
 func goalsTable(w io.Writer, a query.GoalsAnswer) {
 	tableRow(w, "GOAL", "VALUE TYPE", "FORMAT")
 	for _, g := range a.Goals {
-		tableRow(w, g.Name, describe(valueTypeNames, g.ValueType), describe(valueFormatNames, g.ValueFormat))
+		vt := describe(valueTypeNames, g.ValueType)
+		if g.Complex {
+			vt = "complex"
+		}
+		tableRow(w, g.Name, vt, describe(valueFormatNames, g.ValueFormat))
 	}
 }
 

@@ -12,6 +12,7 @@ package querytest
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -99,6 +100,64 @@ func (s *Store) Results(_ context.Context, test string, goals []string, site *in
 		return nil, s.Err
 	}
 	return reference.Results(s.d, test, goals, site)
+}
+
+// TestCounts implements query.Store.
+func (s *Store) TestCounts(ctx context.Context, q persistence.CountsQuery) (persistence.TestCounts, error) {
+	if s.Err != nil {
+		return persistence.TestCounts{}, s.Err
+	}
+	var out persistence.TestCounts
+	if m, ok := s.d.Tests[q.Test]; ok {
+		out.Known = true
+		for p := range m.Populations {
+			out.Populations = append(out.Populations, p)
+		}
+		slices.Sort(out.Populations)
+	}
+	out.Goals, _ = s.Goals(ctx)
+	out.Config, out.Configured, _ = s.TestConfig(ctx, q.Test)
+	if q.Rollup == "" {
+		q.Rollup = persistence.DefaultRollup
+	}
+	keep := func(rollup, bucket string, site int64) bool {
+		if rollup != q.Rollup || (q.Bucket != "" && bucket != q.Bucket) || (q.Site != nil && *q.Site != site) {
+			return false
+		}
+		if q.From == nil && q.To == nil {
+			return true
+		}
+		b, err := strconv.ParseInt(bucket, 10, 64)
+		return err == nil && (q.From == nil || b >= *q.From) && (q.To == nil || b <= *q.To)
+	}
+	imps := map[[2]string]int64{}
+	for k, n := range s.d.Impressions {
+		if k.Test == q.Test && keep(k.Rollup, k.Bucket, k.Site) {
+			imps[[2]string{k.Population, k.Bucket}] += n
+		}
+	}
+	for k, n := range imps {
+		out.Impressions = append(out.Impressions, persistence.ImpressionCount{Population: k[0], Bucket: k[1], Count: n})
+	}
+	convs := map[[3]string]persistence.VariantCount{}
+	for k, c := range s.d.VariantConversions {
+		wanted := q.Goals == nil || k.Goal == messages.ViewedPage || slices.Contains(q.Goals, k.Goal)
+		if k.Test != q.Test || !wanted || !keep(k.Rollup, k.Bucket, k.Site) {
+			continue
+		}
+		key := [3]string{k.Goal, k.Population, k.Bucket}
+		v, ok := convs[key]
+		if !ok {
+			v = persistence.VariantCount{Goal: k.Goal, Population: k.Population, Bucket: k.Bucket}
+		}
+		v.Count += c.Count
+		v.Sum = v.Sum.Add(c.Value)
+		convs[key] = v
+	}
+	for _, v := range convs {
+		out.Conversions = append(out.Conversions, v)
+	}
+	return out, nil
 }
 
 // Series implements query.Store.

@@ -1,0 +1,329 @@
+package query
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/manhattan-analytics/manhattan/analysis"
+	"github.com/manhattan-analytics/manhattan/messages"
+	"github.com/manhattan-analytics/manhattan/persistence"
+)
+
+// The roles of a goal in a test's analysis, from its configuration.
+const (
+	RolePrimary   = "primary"
+	RoleSecondary = "secondary"
+	RoleGuardrail = "guardrail"
+	RoleOther     = "other" // analysed because asked for, or because nothing is configured
+)
+
+// AnalysisGoal is a goal of an analysis with its role.
+type AnalysisGoal struct {
+	Name          string `json:"name"`
+	Role          string `json:"role"`
+	ValueType     string `json:"value_type"`
+	LowerIsBetter bool   `json:"lower_is_better"`
+}
+
+// Segment is the analysis of the visitors of one bucket (a breakdown), of a cohort
+// range, or of all time.
+type Segment struct {
+	// Bucket is the rollup's bucket; "" for a cohort range, which sums several.
+	Bucket string `json:"bucket"`
+	// Analysis holds the statistics (package analysis); absent when Error says why
+	// they cannot be computed for this segment.
+	Analysis *analysis.Result `json:"analysis,omitempty"`
+	Error    string           `json:"error,omitempty"`
+}
+
+// AnalysisAnswer is the answer of /api/v1/analysis: the statistics of a test per goal
+// and population, for all time, per bucket of a breakdown rollup, or for the visitors
+// of a cohort range.
+type AnalysisAnswer struct {
+	Test   string `json:"test"`
+	Site   *int64 `json:"site"`
+	Rollup string `json:"rollup"`
+	// Breakdown is true when Segments are the buckets of Rollup.
+	Breakdown bool `json:"breakdown"`
+	// From and To bound a cohort range (bucket ids, Unix seconds), when one is given.
+	From     *int64         `json:"from"`
+	To       *int64         `json:"to"`
+	Config   ConfigAnswer   `json:"config"`
+	Goals    []AnalysisGoal `json:"goals"`
+	Segments []Segment      `json:"segments"`
+}
+
+// analysisParams are the parameters of an analysis request.
+var analysisParams = []string{"test", "goals", "site", "breakdown", "cohort", "from", "to"}
+
+// CohortPrefixes are the kinds of per-visitor rollups a cohort range may use.
+var CohortPrefixes = []string{"first_day", "first_week"}
+
+// parseAnalysis checks the parameters special to an analysis request.
+func (p Parser) parseAnalysis(r *Request, v map[string][]string) error {
+	get := func(k string) string {
+		if vs := v[k]; len(vs) > 0 {
+			return vs[0]
+		}
+		return ""
+	}
+	n := p.Naming
+	breakdown, cohort := get("breakdown"), get("cohort")
+	switch {
+	case breakdown != "" && cohort != "":
+		return invalid("give %s or %s, not both", n.name("breakdown"), n.name("cohort"))
+	case breakdown != "":
+		r.Query.Rollup, r.Breakdown = breakdown, true
+	case cohort != "":
+		if !slices.ContainsFunc(CohortPrefixes, func(pre string) bool { return strings.HasPrefix(cohort, pre) }) {
+			return invalid("%s%q is not a cohort rollup (first_day:ZONE or first_week:ZONE)", n.prefix("cohort"), Clip(cohort))
+		}
+		r.Query.Rollup = cohort
+	}
+	for _, b := range []struct {
+		name string
+		dst  **int64
+	}{{"from", &r.From}, {"to", &r.To}} {
+		s := get(b.name)
+		if s == "" {
+			continue
+		}
+		if cohort == "" {
+			return invalid("%s needs a cohort rollup (%s)", n.name(b.name), n.name("cohort"))
+		}
+		t, err := cohortBound(s, cohort, b.name == "to")
+		if err != nil {
+			return invalid("%s%v", n.prefix(b.name), err)
+		}
+		*b.dst = &t
+	}
+	if r.From != nil && r.To != nil && *r.From > *r.To {
+		return invalid("the cohort range is empty: %s is after %s", n.name("from"), n.name("to"))
+	}
+	return nil
+}
+
+// cohortBound reads a bound of a cohort range: a bucket id (Unix seconds) or a date
+// YYYY-MM-DD, taken in the zone of the cohort rollup (its midnight).
+func cohortBound(s, cohort string, _ bool) (int64, error) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n, nil
+	}
+	loc := time.UTC
+	if _, zone, ok := strings.Cut(cohort, ":"); ok {
+		var err error
+		if loc, err = time.LoadLocation(zone); err != nil {
+			return 0, invalid("the zone %q of %q is unknown", Clip(zone), Clip(cohort))
+		}
+	}
+	d, err := time.ParseInLocation(time.DateOnly, s, loc)
+	if err != nil {
+		return 0, invalid("%q is neither a bucket (Unix seconds) nor a date YYYY-MM-DD", Clip(s))
+	}
+	return d.Unix(), nil
+}
+
+// Analysis answers an analysis request.
+func (s *Service) Analysis(ctx context.Context, r Request) (AnalysisAnswer, error) {
+	tc, cfg, goals, err := s.testCounts(ctx, r, true)
+	if err != nil {
+		return AnalysisAnswer{}, err
+	}
+	a := AnalysisAnswer{
+		Test: r.Query.Test, Site: r.Query.Site, Rollup: rollupOf(r.Query), Breakdown: r.Breakdown,
+		From: r.From, To: r.To, Config: cfg, Goals: goals,
+	}
+	if len(tc.Impressions) == 0 && r.Query.Rollup != "" && r.Query.Rollup != persistence.DefaultRollup {
+		return AnalysisAnswer{}, notFound("test %q has no counts in rollup %q%s", Clip(r.Query.Test), Clip(r.Query.Rollup), rangeText(r))
+	}
+	buckets := []string{""}
+	if r.Breakdown {
+		buckets = bucketsOf(tc)
+	} else if r.From == nil && r.To == nil {
+		buckets = []string{persistence.DefaultBucket}
+	}
+	for _, b := range buckets {
+		seg := Segment{Bucket: b}
+		res, err := analysis.Analyze(analysisInput(tc, cfg, goals, b))
+		if err != nil {
+			seg.Error = err.Error()
+		} else {
+			seg.Analysis = &res
+		}
+		a.Segments = append(a.Segments, seg)
+	}
+	return a, nil
+}
+
+func rangeText(r Request) string {
+	if r.From == nil && r.To == nil {
+		return ""
+	}
+	from, to := "…", "…"
+	if r.From != nil {
+		from = strconv.FormatInt(*r.From, 10)
+	}
+	if r.To != nil {
+		to = strconv.FormatInt(*r.To, 10)
+	}
+	return " within buckets " + from + " to " + to
+}
+
+func rollupOf(q persistence.Query) string {
+	if q.Rollup == "" {
+		return persistence.DefaultRollup
+	}
+	return q.Rollup
+}
+
+// testCounts reads the counts of r's test in one round trip and returns them with the
+// configuration and the goals to analyse (without goals in r: the configured ones when
+// configured is true and there are some, else every goal that is not complex). An
+// unknown test or goal is ErrNotFound, a complex goal ErrInvalid.
+func (s *Service) testCounts(ctx context.Context, r Request, configured bool) (persistence.TestCounts, ConfigAnswer, []AnalysisGoal, error) {
+	q := persistence.CountsQuery{Test: r.Query.Test, Rollup: r.Query.Rollup, From: r.From, To: r.To, Site: r.Query.Site}
+	if len(r.Goals) > 0 {
+		q.Goals = r.Goals
+	}
+	if !r.Breakdown && r.From == nil && r.To == nil {
+		q.Bucket = persistence.DefaultBucket
+	}
+	tc, err := s.store.TestCounts(ctx, q)
+	if err != nil {
+		return tc, ConfigAnswer{}, nil, err
+	}
+	if !tc.Known {
+		return tc, ConfigAnswer{}, nil, s.unknownTest(ctx, r.Query.Test)
+	}
+	info := persistence.TestInfo{Name: r.Query.Test, Populations: tc.Populations}
+	cfg := configAnswer(info, tc.Config, tc.Configured)
+	asked := r.Goals
+	if len(asked) == 0 && configured {
+		asked = configuredGoals(cfg)
+	}
+	goals, err := analysisGoals(asked, cfg, tc.Goals)
+	return tc, cfg, goals, err
+}
+
+// configuredGoals are the primary, secondary and guardrail goals of cfg.
+func configuredGoals(cfg ConfigAnswer) []string {
+	var names []string
+	if cfg.Primary != "" {
+		names = append(names, cfg.Primary)
+	}
+	names = append(names, cfg.Secondary...)
+	for _, g := range cfg.Guardrails {
+		names = append(names, g.Goal)
+	}
+	return names
+}
+
+// analysisGoals returns the goals asked for (none: every goal that is not complex)
+// with their roles in cfg.
+func analysisGoals(asked []string, cfg ConfigAnswer, known []persistence.GoalInfo) ([]AnalysisGoal, error) {
+	names, err := variantGoals(compact(asked), known)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]AnalysisGoal, 0, len(names))
+	for _, name := range names {
+		g := AnalysisGoal{Name: name, Role: RoleOther}
+		if i := slices.IndexFunc(known, func(k persistence.GoalInfo) bool { return k.Name == name }); i >= 0 {
+			g.ValueType = known[i].ValueType
+		}
+		switch i := slices.IndexFunc(cfg.Guardrails, func(x Guardrail) bool { return x.Goal == name }); {
+		case name == cfg.Primary:
+			g.Role = RolePrimary
+		case slices.Contains(cfg.Secondary, name):
+			g.Role = RoleSecondary
+		case i >= 0:
+			g.Role, g.LowerIsBetter = RoleGuardrail, cfg.Guardrails[i].LowerIsBetter
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+// compact drops repeated names, keeping the first.
+func compact(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// bucketsOf returns the buckets of the impressions of tc, in CompareBuckets order.
+func bucketsOf(tc persistence.TestCounts) []string {
+	var out []string
+	for _, c := range tc.Impressions {
+		if !slices.Contains(out, c.Bucket) {
+			out = append(out, c.Bucket)
+		}
+	}
+	slices.SortFunc(out, persistence.CompareBuckets)
+	return out
+}
+
+// totals are the summed counts of a population (and goal) within a segment.
+type totals struct {
+	count        int64
+	sum, squares decimal.Decimal
+}
+
+// segmentTotals sums the counts of tc within bucket ("" sums every bucket): the
+// exposures per population, and per goal and population the conversion totals.
+func segmentTotals(tc persistence.TestCounts, bucket string) (map[string]int64, map[[2]string]totals) {
+	exposures := map[string]int64{}
+	for _, c := range tc.Impressions {
+		if bucket == "" || c.Bucket == bucket {
+			exposures[c.Population] += c.Count
+		}
+	}
+	convs := map[[2]string]totals{}
+	for _, c := range tc.Conversions {
+		if bucket == "" || c.Bucket == bucket {
+			k := [2]string{c.Goal, c.Population}
+			t := convs[k]
+			convs[k] = totals{t.count + c.Count, t.sum.Add(c.Sum), t.squares.Add(c.Squares)}
+		}
+	}
+	return exposures, convs
+}
+
+// analysisInput is the input of the analysis of bucket ("" : all buckets summed).
+func analysisInput(tc persistence.TestCounts, cfg ConfigAnswer, goals []AnalysisGoal, bucket string) analysis.Input {
+	exposures, convs := segmentTotals(tc, bucket)
+	pops := slices.Clone(tc.Populations)
+	slices.Sort(pops)
+	in := analysis.Input{Config: analysis.Config{
+		Control: cfg.Control, Correction: analysis.Correction(cfg.Correction), Sequential: cfg.Sequential,
+	}}
+	if len(cfg.Weights) > 0 {
+		for _, p := range pops {
+			in.Config.Weights = append(in.Config.Weights, cfg.Weights[p])
+		}
+	}
+	for _, p := range pops {
+		in.Populations = append(in.Populations, analysis.Population{Name: p, Exposures: exposures[p]})
+	}
+	for _, g := range goals {
+		ag := analysis.Goal{Name: g.Name, ValueType: analysis.ValueType(g.ValueType), LowerIsBetter: g.LowerIsBetter}
+		for _, p := range pops {
+			t := convs[[2]string{g.Name, p}]
+			ag.Counts = append(ag.Counts, analysis.Counts{
+				Conversions: t.count, Sum: t.sum, SumSquares: t.squares,
+				Viewers: convs[[2]string{messages.ViewedPage, p}].count,
+			})
+		}
+		in.Goals = append(in.Goals, ag)
+	}
+	return in
+}

@@ -13,16 +13,33 @@ import (
 	"github.com/manhattan-analytics/manhattan/visitor"
 )
 
-// Store is what the pipeline needs of the durable store (persistence.Store implements it).
+// Store is what the pipeline needs of the durable store (persistence.Store implements it;
+// internal/storetest checks an implementation against this contract). Its methods may be
+// called concurrently (shards load while the committer commits) and must honour ctx.
 type Store interface {
-	// LoadPointers returns the committed pointer of each partition of source (in the
-	// order asked; a zero position for a partition that committed nothing yet) and the
-	// highest epoch committed for any of them.
+	// LoadPointers returns the committed pointer of each of the partitions of source, in
+	// the order asked, and the highest epoch committed for any of them. A partition that
+	// has committed nothing yet gets a zero position (its Partition set, File and Offset
+	// zero); a source that has committed nothing gets only those and epoch 0, and no error.
 	LoadPointers(ctx context.Context, source string, partitions []int) ([]messages.Pointer, int64, error)
+	// LoadHistories returns the stored history of each of vids that has one, as the last
+	// committed epoch that changed it left it. Visitors without a stored history are
+	// absent from the map (not present with empty data). The caller may keep and modify
+	// the returned slices.
 	LoadHistories(ctx context.Context, vids []string) (map[string][]byte, error)
 	// HasHistories reports whether the store holds any visitor history at all. A pipeline
 	// that starts on a store without any loads no history of a visitor it has not seen.
 	HasHistories(ctx context.Context) (bool, error)
+	// CommitEpoch stores e atomically, or nothing at all: its deltas, histories, dead
+	// letters and goal and test metadata, together with the pointers of e.Advances and
+	// e.Number as the committed ones of those partitions of e.Source. Epoch numbers must
+	// grow: when e.Number is not above the committed epoch of a partition it advances, it
+	// stores nothing and returns an error wrapping messages.ErrStaleEpoch. A store may
+	// refuse an epoch for other reasons (a claim that is not current, text it cannot
+	// hold), storing nothing. When it returns another error the outcome may be unknown (a
+	// connection lost during the commit): LoadPointers then tells, since the epoch was
+	// committed exactly when the stored epoch is at least e.Number. CommitEpoch does not
+	// keep e or anything it points to after it returns.
 	CommitEpoch(ctx context.Context, e *messages.Epoch) error
 }
 

@@ -9,14 +9,14 @@ import (
 	"github.com/manhattan-analytics/manhattan/messages"
 )
 
-var errStale = errors.New("stale epoch")
-
-// memStore is an in-memory Store with the commit semantics of the PostgreSQL store: an
-// epoch is applied whole, only when its number is above the stored one.
+// memStore is an in-memory Store that keeps the Store contract, as the PostgreSQL store
+// does (the contract test runs on both): an epoch is applied whole, only when its number
+// is above the stored one. It serves partition 0 only.
 type memStore struct {
 	mu        sync.Mutex
-	pointer   messages.Pointer
+	pointer   messages.Pointer // of DefaultSource, the source of the tests' pipelines
 	epoch     int64
+	others    map[string]pointerRow // the other sources
 	histories map[string][]byte
 	totals    *messages.Deltas
 	dead      []messages.DeadLetter
@@ -31,12 +31,17 @@ type memStore struct {
 	failPointer func() error
 }
 
+type pointerRow struct {
+	pointer messages.Pointer
+	epoch   int64
+}
+
 func newMemStore() *memStore {
-	return &memStore{histories: map[string][]byte{}, totals: messages.NewDeltas()}
+	return &memStore{histories: map[string][]byte{}, totals: messages.NewDeltas(), others: map[string]pointerRow{}}
 }
 
 // LoadPointers serves the one partition 0 of the file log.
-func (m *memStore) LoadPointers(_ context.Context, _ string, partitions []int) ([]messages.Pointer, int64, error) {
+func (m *memStore) LoadPointers(_ context.Context, source string, partitions []int) ([]messages.Pointer, int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.failPointer != nil {
@@ -46,6 +51,10 @@ func (m *memStore) LoadPointers(_ context.Context, _ string, partitions []int) (
 	}
 	if len(partitions) != 1 || partitions[0] != 0 {
 		return nil, 0, errors.New("memStore: only partition 0")
+	}
+	if source != DefaultSource {
+		row := m.others[source]
+		return []messages.Pointer{row.pointer}, row.epoch, nil
 	}
 	return []messages.Pointer{m.pointer}, m.epoch, nil
 }
@@ -87,8 +96,15 @@ func (m *memStore) CommitEpoch(_ context.Context, e *messages.Epoch) error {
 			return err
 		}
 	}
-	if e.Number <= m.epoch {
-		return errStale
+	committed := m.epoch
+	if e.Source != DefaultSource {
+		committed = m.others[e.Source].epoch
+	}
+	if e.Number <= committed {
+		return fmt.Errorf("%w: epoch %d is not above the committed epoch %d", messages.ErrStaleEpoch, e.Number, committed)
+	}
+	if len(e.Advances) != 1 || e.Advances[0].Pointer.Partition != 0 {
+		return errors.New("memStore: an epoch advances partition 0 only")
 	}
 	for _, h := range e.Histories {
 		if _, ok := m.histories[h.VID]; ok && h.New {
@@ -100,10 +116,11 @@ func (m *memStore) CommitEpoch(_ context.Context, e *messages.Epoch) error {
 		m.histories[h.VID] = append([]byte(nil), h.Data...)
 	}
 	m.dead = append(m.dead, e.DeadLetters...)
-	if len(e.Advances) != 1 || e.Advances[0].Pointer.Partition != 0 {
-		return errors.New("memStore: an epoch advances partition 0 only")
+	if e.Source != DefaultSource {
+		m.others[e.Source] = pointerRow{e.Advances[0].Pointer, e.Number}
+	} else {
+		m.pointer, m.epoch = e.Advances[0].Pointer, e.Number
 	}
-	m.pointer, m.epoch = e.Advances[0].Pointer, e.Number
 	m.commits++
 	return nil
 }

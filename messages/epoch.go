@@ -1,6 +1,14 @@
 package messages
 
-import "time"
+import (
+	"errors"
+	"time"
+)
+
+// ErrStaleEpoch is returned (wrapped) by a store asked to commit an epoch whose number is
+// not above the committed epoch of a partition it advances: it, or a later one, is
+// already committed. Nothing is written.
+var ErrStaleEpoch = errors.New("epoch already committed")
 
 // HistorySnapshot is the encoded state of one visitor history as of the end of an epoch.
 // New marks a visitor whose history the store cannot hold yet (it was not found there and

@@ -14,10 +14,9 @@ import (
 	"github.com/manhattan-analytics/manhattan/messages"
 )
 
-// ErrStaleEpoch is returned (wrapped) by CommitEpoch when the epoch's number is not above
-// the source's committed epoch: it, or a later one, is already committed. Nothing is
-// written.
-var ErrStaleEpoch = errors.New("epoch already committed")
+// ErrStaleEpoch is messages.ErrStaleEpoch, the error (wrapped) of CommitEpoch when the
+// epoch's number is not above a partition's committed epoch. Nothing is written.
+var ErrStaleEpoch = messages.ErrStaleEpoch
 
 // CommitEpoch writes e in one transaction: its histories (upserted), test metadata
 // (earliest first, latest last, union of populations), goal metadata (the candidate

@@ -196,6 +196,7 @@ func TestGenerated20kThroughAPI(t *testing.T) {
 		assert.Positive(t, reference.CheckAssertions(t, answerer{c}, fixtures.Expected(fixtures.Generated20k)))
 	})
 	t.Run("series", func(t *testing.T) { checkSeries(t, c, in.logBase) })
+	t.Run("analysis", func(t *testing.T) { checkAnalysis(t, c) })
 }
 
 // checkSeries compares daily series of the 20k log with the reference's deltas.

@@ -220,7 +220,7 @@ func (s *Store) stage(e *messages.Epoch) ([]*part, error) {
 		}
 		convs := make([]conv, 0, len(d.Conversions))
 		for k, c := range d.Conversions {
-			if c.Count == 0 && c.Value.IsZero() {
+			if c.IsZero() {
 				continue
 			}
 			for _, f := range []struct{ what, s string }{{"goal name", k.Goal}, {"rollup", k.Rollup}, {"bucket", k.Bucket}} {
@@ -236,15 +236,18 @@ func (s *Store) stage(e *messages.Epoch) ([]*part, error) {
 		if len(convs) > 0 {
 			parts = append(parts, &part{
 				name: "conversions", target: pgx.Identifier{"pg_temp", "epoch_conversions"},
-				columns: []string{"goal", "rollup", "bucket", "site", "count", "value"},
-				create:  "CREATE TEMP TABLE IF NOT EXISTS epoch_conversions (goal text, rollup text, bucket text, site bigint, count bigint, value numeric) ON COMMIT DELETE ROWS",
-				merge: "INSERT INTO " + s.t.conversions + " AS c (goal, rollup, bucket, site, count, value) " +
-					"SELECT goal, rollup, bucket, site, count, value FROM pg_temp.epoch_conversions " +
-					"ON CONFLICT (goal, rollup, bucket, site) DO UPDATE SET count = c.count + excluded.count, value = c.value + excluded.value",
+				columns: []string{"goal", "rollup", "bucket", "site", "count", "value", "value_squares"},
+				create: "CREATE TEMP TABLE IF NOT EXISTS epoch_conversions (goal text, rollup text, bucket text, site bigint, count bigint, value numeric, " +
+					"value_squares numeric) ON COMMIT DELETE ROWS",
+				merge: "INSERT INTO " + s.t.conversions + " AS c (goal, rollup, bucket, site, count, value, value_squares) " +
+					"SELECT goal, rollup, bucket, site, count, value, value_squares FROM pg_temp.epoch_conversions " +
+					"ON CONFLICT (goal, rollup, bucket, site) DO UPDATE SET count = c.count + excluded.count, value = c.value + excluded.value, " +
+					"value_squares = c.value_squares + excluded.value_squares",
 				rows: len(convs),
 				fill: func(i int, row []any) {
 					c := convs[i]
-					row[0], row[1], row[2], row[3], row[4], row[5] = c.k.Goal, c.k.Rollup, c.k.Bucket, c.k.Site, c.c.Count, toNumeric(c.c.Value)
+					row[0], row[1], row[2], row[3], row[4], row[5], row[6] =
+						c.k.Goal, c.k.Rollup, c.k.Bucket, c.k.Site, c.c.Count, toNumeric(c.c.Value), toNullNumeric(c.c.Squares)
 				},
 			})
 		}
@@ -294,7 +297,7 @@ func (s *Store) stage(e *messages.Epoch) ([]*part, error) {
 		}
 		vconvs := make([]vconv, 0, len(d.VariantConversions))
 		for k, c := range d.VariantConversions {
-			if c.Count == 0 && c.Value.IsZero() {
+			if c.IsZero() {
 				continue
 			}
 			for _, f := range []struct{ what, s string }{{"goal name", k.Goal}, {"test name", k.Test}, {"population", k.Population}, {"rollup", k.Rollup}, {"bucket", k.Bucket}} {
@@ -311,17 +314,18 @@ func (s *Store) stage(e *messages.Epoch) ([]*part, error) {
 		if len(vconvs) > 0 {
 			parts = append(parts, &part{
 				name: "variant conversions", target: pgx.Identifier{"pg_temp", "epoch_variant_conversions"},
-				columns: []string{"goal", "test", "population", "rollup", "bucket", "site", "count", "value"},
+				columns: []string{"goal", "test", "population", "rollup", "bucket", "site", "count", "value", "value_squares"},
 				create: "CREATE TEMP TABLE IF NOT EXISTS epoch_variant_conversions (goal text, test text, population text, rollup text, bucket text, " +
-					"site bigint, count bigint, value numeric) ON COMMIT DELETE ROWS",
-				merge: "INSERT INTO " + s.t.variantConversions + " AS c (goal, test, population, rollup, bucket, site, count, value) " +
-					"SELECT goal, test, population, rollup, bucket, site, count, value FROM pg_temp.epoch_variant_conversions " +
-					"ON CONFLICT (goal, test, population, rollup, bucket, site) DO UPDATE SET count = c.count + excluded.count, value = c.value + excluded.value",
+					"site bigint, count bigint, value numeric, value_squares numeric) ON COMMIT DELETE ROWS",
+				merge: "INSERT INTO " + s.t.variantConversions + " AS c (goal, test, population, rollup, bucket, site, count, value, value_squares) " +
+					"SELECT goal, test, population, rollup, bucket, site, count, value, value_squares FROM pg_temp.epoch_variant_conversions " +
+					"ON CONFLICT (goal, test, population, rollup, bucket, site) DO UPDATE SET count = c.count + excluded.count, value = c.value + excluded.value, " +
+					"value_squares = c.value_squares + excluded.value_squares",
 				rows: len(vconvs),
 				fill: func(i int, row []any) {
 					c := vconvs[i]
-					row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7] =
-						c.k.Goal, c.k.Test, c.k.Population, c.k.Rollup, c.k.Bucket, c.k.Site, c.c.Count, toNumeric(c.c.Value)
+					row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8] =
+						c.k.Goal, c.k.Test, c.k.Population, c.k.Rollup, c.k.Bucket, c.k.Site, c.c.Count, toNumeric(c.c.Value), toNullNumeric(c.c.Squares)
 				},
 			})
 		}

@@ -1,6 +1,8 @@
 // Package persistence is Manhattan's PostgreSQL store: the schema and its migrations, the
 // atomic commit of an epoch, the loading of visitor histories and pointers, and the
-// queries of DESIGN §3 (count, goal value, tests, results, per-bucket series).
+// queries of DESIGN §3 (count, goal value, tests, results, per-bucket series), and the
+// moments that inference on a test's goals needs (ConversionMoments, TestMoments,
+// Exposures: counts, value sums and value squares per goal and population).
 //
 // Invariants:
 //   - Everything lives in one schema (default "manhattan"), created and upgraded by the
@@ -14,6 +16,10 @@
 //     table; no statement is issued per row.
 //   - Counters are additive: count = count + delta, value = value + delta, deltas may be
 //     negative. Values are numeric end to end (shopspring/decimal in Go), never floats.
+//   - value_squares (conversions and variant conversions) is NULL where the squares are
+//     not known: counters of rollups that keep none, and counters written before the
+//     column existed. NULL + delta stays NULL, and a sum of moments over counters with
+//     one NULL among them is not valid, so unknown squares never read as a number.
 //   - Queries read committed state only, and every answer comes from one snapshot: a
 //     single statement, or a read-only REPEATABLE READ transaction.
 //   - SQL carries values as bound parameters only; identifiers (the schema) are validated

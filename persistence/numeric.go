@@ -13,6 +13,14 @@ func toNumeric(d decimal.Decimal) pgtype.Numeric {
 	return pgtype.Numeric{Int: d.Coefficient(), Exp: d.Exponent(), Valid: true}
 }
 
+// toNullNumeric converts d exactly to PostgreSQL's numeric; NULL when d is not valid.
+func toNullNumeric(d decimal.NullDecimal) pgtype.Numeric {
+	if !d.Valid {
+		return pgtype.Numeric{}
+	}
+	return toNumeric(d.Decimal)
+}
+
 // fromNumeric converts a numeric read from PostgreSQL exactly to a decimal; NULL is zero.
 func fromNumeric(n pgtype.Numeric) (decimal.Decimal, error) {
 	switch {

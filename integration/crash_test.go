@@ -63,6 +63,9 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 	for _, c := range loggen.ComplexGoals {
 		args = append(args, "--complex", c)
 	}
+	for _, r := range generatedRollups {
+		args = append(args, "--rollup", r)
+	}
 	killed := 0
 	// Each round waits for the run to commit something new, then kills it a little later:
 	// right after a commit, and at points in the middle of later epochs.

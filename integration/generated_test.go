@@ -21,6 +21,11 @@ import (
 	"github.com/manhattan-analytics/manhattan/visitor"
 )
 
+// generatedRollups are the rollups the generated logs are counted under: the defaults
+// and two cohort rollups, whose counters keep value squares like "all".
+var generatedRollups = append(rollups.DefaultSpecs(),
+	"cohort_day=first_day:America/Los_Angeles", "cohort_week=first_week:Europe/Paris")
+
 func generatedRules(t testing.TB) *visitor.Rules {
 	t.Helper()
 	var cs []visitor.ComplexGoal
@@ -29,7 +34,9 @@ func generatedRules(t testing.TB) *visitor.Rules {
 		require.NoError(t, err)
 		cs = append(cs, c)
 	}
-	r, err := visitor.NewRules(rollups.Defaults(), cs)
+	rs, err := rollups.ParseList(generatedRollups)
+	require.NoError(t, err)
+	r, err := visitor.NewRules(rs, cs)
 	require.NoError(t, err)
 	return r
 }

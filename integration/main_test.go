@@ -62,14 +62,15 @@ func dump(t testing.TB, s *persistence.Store) *messages.Deltas {
 		}
 		require.NoError(t, rows.Err())
 	}
-	q("SELECT goal, rollup, bucket, site, count, value::text FROM "+tbl("conversions"), func(r pgx.Rows) error {
+	q("SELECT goal, rollup, bucket, site, count, value::text, value_squares::text FROM "+tbl("conversions"), func(r pgx.Rows) error {
 		var k messages.ConversionKey
 		var c messages.Counter
 		var v string
-		if err := r.Scan(&k.Goal, &k.Rollup, &k.Bucket, &k.Site, &c.Count, &v); err != nil {
+		var sq *string
+		if err := r.Scan(&k.Goal, &k.Rollup, &k.Bucket, &k.Site, &c.Count, &v, &sq); err != nil {
 			return err
 		}
-		c.Value = decimal.RequireFromString(v)
+		c.Value, c.Squares = decimal.RequireFromString(v), nullDecimal(sq)
 		d.Conversions[k] = c
 		return nil
 	})
@@ -82,14 +83,15 @@ func dump(t testing.TB, s *persistence.Store) *messages.Deltas {
 		d.Impressions[k] = n
 		return nil
 	})
-	q("SELECT goal, test, population, rollup, bucket, site, count, value::text FROM "+tbl("variant_conversions"), func(r pgx.Rows) error {
+	q("SELECT goal, test, population, rollup, bucket, site, count, value::text, value_squares::text FROM "+tbl("variant_conversions"), func(r pgx.Rows) error {
 		var k messages.VariantConversionKey
 		var c messages.Counter
 		var v string
-		if err := r.Scan(&k.Goal, &k.Test, &k.Population, &k.Rollup, &k.Bucket, &k.Site, &c.Count, &v); err != nil {
+		var sq *string
+		if err := r.Scan(&k.Goal, &k.Test, &k.Population, &k.Rollup, &k.Bucket, &k.Site, &c.Count, &v, &sq); err != nil {
 			return err
 		}
-		c.Value = decimal.RequireFromString(v)
+		c.Value, c.Squares = decimal.RequireFromString(v), nullDecimal(sq)
 		d.VariantConversions[k] = c
 		return nil
 	})
@@ -117,6 +119,14 @@ func dump(t testing.TB, s *persistence.Store) *messages.Deltas {
 		return nil
 	})
 	return d
+}
+
+// nullDecimal reads a numeric column's text; NULL is not valid.
+func nullDecimal(s *string) decimal.NullDecimal {
+	if s == nil {
+		return decimal.NullDecimal{}
+	}
+	return decimal.NewNullDecimal(decimal.RequireFromString(*s))
 }
 
 // canonical renders deltas for comparison (see reference.CanonicalNonZero).

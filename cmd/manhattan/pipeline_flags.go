@@ -38,7 +38,7 @@ func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
 		flushEvery:    envInt(fs, "flush-every", "MANHATTAN_FLUSH_EVERY", int(d.FlushEvery), "commit an epoch at least every N records"),
 		flushInterval: envDuration(fs, "flush-interval", "MANHATTAN_FLUSH_INTERVAL", d.FlushInterval, "commit an epoch at least this often"),
 		cacheSize:     envInt(fs, "cache-size", "MANHATTAN_CACHE_SIZE", d.CacheSize, "visitor histories kept in memory"),
-		rollups:       envList(fs, "rollup", "MANHATTAN_ROLLUPS", rollups.DefaultSpecs(), "rollup spec: all, browser, KEY=day|week|month:ZONE"),
+		rollups:       envList(fs, "rollup", "MANHATTAN_ROLLUPS", rollups.DefaultSpecs(), "rollup spec: all, browser, KEY=day|week|month|first_day|first_week:ZONE"),
 		complex:       envList(fs, "complex", "MANHATTAN_COMPLEX", nil, `complex goal "name|include,...|exclude,..."`),
 		skipMissing:   fs.Bool("skip-missing", false, "when the stored pointer's file is gone or shorter, continue at the next file instead of failing"),
 		poll:          envDuration(fs, "poll-interval", "MANHATTAN_POLL_INTERVAL", d.PollInterval, "follow mode: how often to look for new log lines"),

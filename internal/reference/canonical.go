@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/manhattan-analytics/manhattan/messages"
 )
 
@@ -13,16 +15,16 @@ import (
 func Canonical(d *messages.Deltas) []string {
 	var lines []string
 	for k, c := range d.Conversions {
-		lines = append(lines, fmt.Sprintf("conversion goal=%q rollup=%q bucket=%q site=%d: count=%d value=%s",
-			k.Goal, k.Rollup, k.Bucket, k.Site, c.Count, c.Value.String()))
+		lines = append(lines, fmt.Sprintf("conversion goal=%q rollup=%q bucket=%q site=%d: count=%d value=%s squares=%s",
+			k.Goal, k.Rollup, k.Bucket, k.Site, c.Count, c.Value.String(), squares(c.Squares)))
 	}
 	for k, n := range d.Impressions {
 		lines = append(lines, fmt.Sprintf("impression test=%q population=%q rollup=%q bucket=%q site=%d: count=%d",
 			k.Test, k.Population, k.Rollup, k.Bucket, k.Site, n))
 	}
 	for k, c := range d.VariantConversions {
-		lines = append(lines, fmt.Sprintf("variant conversion goal=%q test=%q population=%q rollup=%q bucket=%q site=%d: count=%d value=%s",
-			k.Goal, k.Test, k.Population, k.Rollup, k.Bucket, k.Site, c.Count, c.Value.String()))
+		lines = append(lines, fmt.Sprintf("variant conversion goal=%q test=%q population=%q rollup=%q bucket=%q site=%d: count=%d value=%s squares=%s",
+			k.Goal, k.Test, k.Population, k.Rollup, k.Bucket, k.Site, c.Count, c.Value.String(), squares(c.Squares)))
 	}
 	for name, m := range d.Tests {
 		pops := make([]string, 0, len(m.Populations))
@@ -39,6 +41,14 @@ func Canonical(d *messages.Deltas) []string {
 	return lines
 }
 
+// squares renders value squares by value, "none" when the counter keeps none.
+func squares(sq decimal.NullDecimal) string {
+	if !sq.Valid {
+		return "none"
+	}
+	return sq.Decimal.String()
+}
+
 // CanonicalNonZero is Canonical without counters that sum to nothing. A complex goal that
 // is added and taken back leaves a zero row when both happen in different epochs and no
 // row when they happen in one, so results split into epochs differently compare equal
@@ -46,7 +56,7 @@ func Canonical(d *messages.Deltas) []string {
 func CanonicalNonZero(d *messages.Deltas) []string {
 	c := messages.NewDeltas()
 	for k, v := range d.Conversions {
-		if v.Count != 0 || !v.Value.IsZero() {
+		if !v.IsZero() {
 			c.Conversions[k] = v
 		}
 	}
@@ -56,7 +66,7 @@ func CanonicalNonZero(d *messages.Deltas) []string {
 		}
 	}
 	for k, v := range d.VariantConversions {
-		if v.Count != 0 || !v.Value.IsZero() {
+		if !v.IsZero() {
 			c.VariantConversions[k] = v
 		}
 	}

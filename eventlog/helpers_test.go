@@ -99,7 +99,10 @@ func follow(t testing.TB, r *Reader) *follower {
 		for {
 			line, err := r.Next(ctx)
 			f.results <- followResult{got{string(line.Raw), line.Ptr}, err}
-			if ctx.Err() != nil {
+			// Stop only after handing over the error that the cancellation caused: a
+			// cancel that comes while a line is handed over must still be answered by a
+			// call to Next.
+			if err != nil && ctx.Err() != nil {
 				return
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"time"
 
@@ -39,7 +40,23 @@ type Options struct {
 	// reading at the beginning of the next newer file instead of failing. The condition is
 	// kept in Skipped.
 	SkipMissing bool
+	// Grace is how long a Reader keeps an hour's file open after a newer file appeared and
+	// the file was last seen growing, for writers that append to an older hour without
+	// this package's protocol (see Reader). DefaultGrace when zero; negative for none.
+	Grace time.Duration
+	// NoWait makes Next return ErrWouldWait where a following Reader would wait, so that
+	// the caller can poll without blocking (an actor, say).
+	NoWait bool
+	// Now is the Reader's clock for the grace window; time.Now when nil.
+	Now func() time.Time
 }
+
+// DefaultGrace is the grace window of Options.Grace (DESIGN §2).
+const DefaultGrace = 10 * time.Second
+
+// ErrWouldWait is returned by Next with Options.NoWait where it would otherwise wait for
+// the log to grow or for a grace window to pass. Call Next again after a poll interval.
+var ErrWouldWait = errors.New("eventlog: no complete line yet")
 
 // Line is one complete line of the log.
 type Line struct {
@@ -57,12 +74,20 @@ type Line struct {
 // to go on if the log has grown. An incomplete last line is left unread until its "\n" is
 // written.
 //
-// A Reader leaves a file for the next newer one only when the file has no unread complete
-// line and a newer file exists, checked last while holding a shared flock of the file, so
-// that no Writer is in the middle of an append to it. A following Reader moreover makes
-// that check twice, one poll interval apart. A writer that appends to an older file after
-// a newer one was created and the Reader moved on (a writer descheduled across the hour
-// boundary for longer than that) is not seen.
+// Leaving an hour (DESIGN §2). A Reader leaves a file for the next newer one only when the
+// file has no unread complete line and a newer file exists, checked last while holding a
+// shared flock of the file, so that no Writer is in the middle of an append to it; a
+// Writer in turn appends to the newest file once a newer one exists. Between the two no
+// line of a Writer is lost. For other writers the Reader moreover keeps the file open
+// for a grace window: it leaves only once the file has been seen quiet for Grace since
+// the newer file appeared. That wait is capped at Grace after the start of the newer
+// file's hour (by the Reader's clock): a writer whose clock is within Grace of it has
+// moved to the newer hour by then. Files of past hours are therefore left at once, and
+// reading settled files is never delayed; within a grace window Next waits (or returns
+// ErrWouldWait) in batch mode as in follow mode.
+//
+// Lines that still arrive in a file after the Reader left it, and files of an older hour
+// that appear after the Reader passed it, are not read: Late reports them.
 type Reader struct {
 	base string
 	opts Options
@@ -80,9 +105,42 @@ type Reader struct {
 	last []byte // the line just before ptr while its Check is still to be computed, else nil
 
 	known   []int64 // the hours of the last listing of the log's files
-	settled bool    // following: the last check found f exhausted and a newer file present
+	listed  bool    // known holds a listing
 	skipped []error
 	closed  bool
+
+	grewAt  time.Time // when the current file last yielded bytes
+	newerAt time.Time // when a file newer than the current one was first seen; zero before
+	passed  []passedFile
+	late    []LateData
+}
+
+// passedFile is a file the Reader has left, with its size then, watched for late appends.
+type passedFile struct {
+	hour, size int64
+}
+
+// watchedPassed bounds the files left behind that are watched for late appends.
+const watchedPassed = 4
+
+// LateData is data the Reader will not read because it arrived behind its position.
+type LateData struct {
+	// Path is the file's name; Hour its hour.
+	Path string
+	Hour int64
+	// Bytes is how much arrived late: the whole file, or what was appended after the
+	// Reader left it.
+	Bytes int64
+	// WholeFile is set for a file of an older hour that appeared after the Reader passed
+	// that hour.
+	WholeFile bool
+}
+
+func (d LateData) String() string {
+	if d.WholeFile {
+		return fmt.Sprintf("%s (%d bytes) appeared after the reader had passed its hour; it is not read", d.Path, d.Bytes)
+	}
+	return fmt.Sprintf("%d bytes were appended to %s after the reader had left it; they are not read", d.Bytes, d.Path)
 }
 
 // OpenReader opens the log base for reading just past from. The zero Pointer means the
@@ -94,6 +152,12 @@ type Reader struct {
 func OpenReader(base string, from messages.Pointer, opts Options) (*Reader, error) {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = DefaultPollInterval
+	}
+	if opts.Grace == 0 {
+		opts.Grace = DefaultGrace
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	r := &Reader{base: base, opts: opts, hour: math.MinInt64, ptr: from, buf: make([]byte, bufferSize)}
 	if from.IsZero() {
@@ -221,7 +285,6 @@ func (r *Reader) Next(ctx context.Context) (Line, error) {
 			if i := bytes.IndexByte(r.buf[r.start:r.end], '\n'); i >= 0 {
 				raw := r.buf[r.start : r.start+i]
 				r.start += i + 1
-				r.settled = false
 				r.ptr.Check, r.last = 0, nil
 				if r.longN > 0 {
 					length := r.longN + int64(i)
@@ -242,7 +305,7 @@ func (r *Reader) Next(ctx context.Context) (Line, error) {
 				return Line{}, err
 			}
 			if n > 0 {
-				r.settled = false
+				r.grewAt = r.opts.Now()
 				continue
 			}
 		}
@@ -294,7 +357,7 @@ func (r *Reader) atEnd(ctx context.Context) error {
 		return err
 	}
 	if !ok {
-		r.settled = false
+		r.newerAt = time.Time{}
 		if !r.opts.Follow {
 			return io.EOF
 		}
@@ -303,8 +366,11 @@ func (r *Reader) atEnd(ctx context.Context) error {
 	if r.f == nil {
 		return r.open(next)
 	}
-	if r.opts.Follow && !r.settled {
-		r.settled = true
+	now := r.opts.Now()
+	if r.newerAt.IsZero() {
+		r.newerAt = now
+	}
+	if r.inGrace(next, now) {
 		return r.wait(ctx)
 	}
 	// Check once more for growth, holding the lock writers append under.
@@ -323,9 +389,10 @@ func (r *Reader) atEnd(ctx context.Context) error {
 		return err
 	}
 	if n > 0 {
-		r.settled = false
+		r.grewAt = now
 		return nil
 	}
+	r.leave()
 	var truncated error
 	if length := r.longN + int64(r.end-r.start); length > 0 {
 		raw := r.longPrefix
@@ -339,6 +406,32 @@ func (r *Reader) atEnd(ctx context.Context) error {
 		return err
 	}
 	return truncated
+}
+
+// inGrace reports whether the current file, exhausted, is still within its grace window
+// with next the newer file (see Reader).
+func (r *Reader) inGrace(next int64, now time.Time) bool {
+	if r.opts.Grace < 0 {
+		return false
+	}
+	quiet := r.newerAt
+	if r.grewAt.After(quiet) {
+		quiet = r.grewAt
+	}
+	if limit := time.Unix(next, 0).Add(r.opts.Grace); quiet.After(limit) {
+		quiet = limit
+	}
+	return now.Before(quiet.Add(r.opts.Grace))
+}
+
+// leave records the current file, read to its end, among the files watched for late
+// appends.
+func (r *Reader) leave() {
+	size := r.ptr.Offset + r.longN + int64(r.end-r.start)
+	if len(r.passed) == watchedPassed {
+		r.passed = append(r.passed[:0], r.passed[1:]...)
+	}
+	r.passed = append(r.passed, passedFile{hour: r.hour, size: size})
 }
 
 // checkShrunk reports a current file that is now shorter than the part of it already
@@ -366,9 +459,56 @@ func (r *Reader) newerFile() (int64, bool, error) {
 	if err != nil {
 		return 0, false, err
 	}
-	r.known = hours
+	if r.listed {
+		r.findLate(hours)
+	}
+	r.known, r.listed = hours, true
 	h, ok := r.firstAfter(r.hour)
 	return h, ok, nil
+}
+
+// findLate compares a new listing with the last one and the watched files left behind:
+// older-hour files that appeared since, and growth of files already left, are late data.
+func (r *Reader) findLate(hours []int64) {
+	for _, h := range hours {
+		if h >= r.hour {
+			break
+		}
+		if _, found := slices.BinarySearch(r.known, h); found {
+			continue
+		}
+		path := Path(r.base, h)
+		fi, err := os.Stat(path)
+		if err != nil {
+			continue // gone again
+		}
+		r.reportLate(LateData{Path: path, Hour: h, Bytes: fi.Size(), WholeFile: true})
+		if len(r.passed) == watchedPassed {
+			r.passed = append(r.passed[:0], r.passed[1:]...)
+		}
+		r.passed = append(r.passed, passedFile{hour: h, size: fi.Size()})
+	}
+	for i := range r.passed {
+		p := &r.passed[i]
+		path := Path(r.base, p.hour)
+		fi, err := os.Stat(path)
+		if err != nil || fi.Size() <= p.size {
+			continue
+		}
+		r.reportLate(LateData{Path: path, Hour: p.hour, Bytes: fi.Size() - p.size})
+		p.size = fi.Size()
+	}
+}
+
+func (r *Reader) reportLate(d LateData) { r.late = append(r.late, d) }
+
+// Late returns the late data found since the last call (see Reader) and forgets it.
+// The Reader finds it when it lists the log's files: in follow mode at every poll at the
+// end of the log, in batch mode at the end of the log.
+func (r *Reader) Late() []LateData {
+	late := r.late
+	r.late = nil
+	return late
 }
 
 // firstAfter returns the first known hour after hour.
@@ -386,7 +526,8 @@ func (r *Reader) open(hour int64) error {
 		return err
 	}
 	r.hour = hour
-	r.start, r.end, r.longN, r.longPrefix, r.settled, r.last = 0, 0, 0, nil, false, nil
+	r.start, r.end, r.longN, r.longPrefix, r.last = 0, 0, 0, nil, nil
+	r.grewAt, r.newerAt = time.Time{}, time.Time{}
 	path := Path(r.base, hour)
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -413,8 +554,11 @@ func (r *Reader) closeFile() error {
 	return nil
 }
 
-// wait sleeps one poll interval, or until ctx is done.
+// wait sleeps one poll interval, or until ctx is done; with NoWait it returns ErrWouldWait.
 func (r *Reader) wait(ctx context.Context) error {
+	if r.opts.NoWait {
+		return ErrWouldWait
+	}
 	t := time.NewTimer(r.opts.PollInterval)
 	defer t.Stop()
 	select {

@@ -66,8 +66,10 @@ func TestWriterAndReaderRoundTripRecordsAcrossHours(t *testing.T) {
 	assert.Less(t, hours[0], int64(1e10))
 	assert.Greater(t, hours[len(hours)-1], int64(1e10))
 
-	// Read it all, then again resuming from every 500th pointer.
-	r := openReader(t, base, messages.Pointer{}, Options{})
+	// Read it all, then again resuming from every 500th pointer, with a clock as far on as
+	// the writer's was (the files are settled).
+	opts := Options{Now: func() time.Time { return start.Add(3000*7*time.Second + time.Hour) }}
+	r := openReader(t, base, messages.Pointer{}, opts)
 	var gotRecs []messages.Record
 	for _, l := range readAll(t, r) {
 		rec, err := messages.ParseLine([]byte(l.Text))
@@ -86,7 +88,7 @@ func TestWriterAndReaderRoundTripRecordsAcrossHours(t *testing.T) {
 		}
 	}
 	for i := 0; i < len(gotRecs); i += 500 {
-		r := openReader(t, base, gotRecs[i].Ptr, Options{})
+		r := openReader(t, base, gotRecs[i].Ptr, opts)
 		line, err := r.Next(t.Context())
 		if i+1 == len(gotRecs) {
 			require.ErrorIs(t, err, io.EOF)

@@ -3,6 +3,7 @@ package eventlog
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -22,7 +23,13 @@ var ErrIncompleteLine = errors.New("eventlog: data to append must be one or more
 //
 // A Writer keeps the file of the current hour open. It never goes back to an older hour:
 // if the clock steps back, lines go on into the newest file this Writer has opened, so that
-// a reader that has moved on to that file does not miss them.
+// a reader that has moved on to that file does not miss them. Nor does it append to an
+// hour once a newer file exists, whoever created it (another writer whose clock is
+// ahead): holding the lock of its file it checks for the next hour's file and, if there
+// is one, writes to the newest file instead. A Reader leaves a file only after it saw a
+// newer one and then took the file's lock, so no line of a Writer is lost at the
+// rollover (DESIGN §2). The check covers clocks less than an hour apart: the newest file
+// is looked up when a Writer opens a file, and the next hour's file at every Append.
 type Writer struct {
 	base string
 
@@ -52,11 +59,23 @@ func (w *Writer) Append(now time.Time, lines []byte) error {
 		hour = w.hour
 	}
 	if w.f == nil || hour != w.hour {
-		if err := w.open(hour); err != nil {
+		if err := w.openNewest(hour); err != nil {
 			return err
 		}
 	}
 	return w.write(lines)
+}
+
+// openNewest opens the file of hour, or the newest file of the log if that is newer.
+func (w *Writer) openNewest(hour int64) error {
+	hours, err := Files(w.base)
+	if err != nil {
+		return err
+	}
+	if n := len(hours); n > 0 && hours[n-1] > hour {
+		hour = hours[n-1]
+	}
+	return w.open(hour)
 }
 
 // open makes the file of hour the current one, closing the previous one.
@@ -80,21 +99,43 @@ func (w *Writer) open(hour int64) error {
 	return nil
 }
 
-// write appends p to the current file under an exclusive lock.
-func (w *Writer) write(p []byte) (err error) {
+// write appends p to the current file under an exclusive lock, or to the newest file
+// once the next hour's file exists.
+func (w *Writer) write(p []byte) error {
+	for {
+		moved, err := w.writeLocked(p)
+		if err != nil || !moved {
+			return err
+		}
+		if err := w.openNewest(w.hour + 3600); err != nil {
+			return err
+		}
+	}
+}
+
+// writeLocked takes the current file's lock and appends p, unless a file of the next hour
+// exists: then it writes nothing and reports moved.
+func (w *Writer) writeLocked(p []byte) (moved bool, err error) {
 	path := Path(w.base, w.hour)
 	if err := flock(w.f, unix.LOCK_EX); err != nil {
-		return fmt.Errorf("eventlog: lock %s: %w", path, err)
+		return false, fmt.Errorf("eventlog: lock %s: %w", path, err)
 	}
 	defer func() {
 		if uerr := unlock(w.f); uerr != nil && err == nil {
 			err = fmt.Errorf("eventlog: unlock %s: %w", path, uerr)
 		}
 	}()
-	if _, err := w.f.Write(p); err != nil {
-		return fmt.Errorf("eventlog: append to %s: %w", path, err)
+	_, err = os.Lstat(Path(w.base, w.hour+3600))
+	switch {
+	case err == nil:
+		return true, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return false, fmt.Errorf("eventlog: look for the file after %s: %w", path, err)
 	}
-	return nil
+	if _, err := w.f.Write(p); err != nil {
+		return false, fmt.Errorf("eventlog: append to %s: %w", path, err)
+	}
+	return false, nil
 }
 
 // Close closes the file the Writer holds open. The Writer stays usable: a later Append

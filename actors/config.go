@@ -58,6 +58,12 @@ type Config struct {
 	Follow       bool          // keep reading as the log grows, until Stop
 	PollInterval time.Duration // follow mode: how often to look for growth
 	SkipMissing  bool          // a pointer to a missing file or past its end continues at the next file
+	// RolloverGrace is how long the files' reader keeps an hour's file open after a newer
+	// file appeared and the file last grew, for writers that append to an older hour
+	// without the eventlog protocol (logsource.Files.Grace): DefaultConfig's when zero;
+	// negative means none (the one field where a negative value is valid). Only used when
+	// Log is nil.
+	RolloverGrace time.Duration
 
 	Shards            int           // default: number of CPUs
 	BatchSize         int           // records per source batch
@@ -83,6 +89,8 @@ type Hooks struct {
 	// ShardBatch runs when a shard starts a batch, outside per-record protection: a panic
 	// here is a shard failure and rewinds the pipeline.
 	ShardBatch func(shard int, gen, seq int64)
+	// Now is the log reader's clock for the rollover grace window (time.Now when nil).
+	Now func() time.Time
 }
 
 // DefaultSource is the pointer row of a pipeline given no Source.
@@ -118,7 +126,7 @@ func DefaultConfig() Config {
 func (c Config) WithDefaults() Config {
 	d := DefaultConfig()
 	if c.Log == nil && c.LogBase != "" {
-		c.Log = logsource.NewFiles(c.LogBase)
+		c.Log = &logsource.Files{Base: c.LogBase, Grace: c.RolloverGrace, Now: c.Hooks.Now}
 	}
 	orDefault(&c.Source, d.Source)
 	orDefault(&c.PollInterval, d.PollInterval)

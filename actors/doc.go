@@ -54,6 +54,7 @@
 //   - stats.read: lines read, an atomic counter written by the source only.
 //   - stats.mu guards stats.summary, stats.caughtUp and stats.lastCommit. The supervisor
 //     alone writes them (on its messages); Pipeline.Stats reads them from outside.
+//   - stats.gapMu guards stats.gaps, which the source alone writes.
 //
 // Nothing else is shared: every actor's own fields are touched only by its Receive (and,
 // for the supervisor, by HandleFailure, which the actor system calls between messages).

@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,7 +40,36 @@ type Stats struct {
 	Committed  Summary
 	CaughtUp   bool          // the source has reached the end of the log at least once
 	LastCommit time.Duration // duration of the last commit
+	Gaps       GapStats      // log data passed over without being read
 }
+
+// Gap is log data the source passed over and will not read (DESIGN §2): lines appended to
+// a file after the source left it, a file of an older hour that appeared after the source
+// passed it, or what a SkipMissing source skipped.
+type Gap struct {
+	Reason string // GapLateAppend, GapLateFile or GapSkipped
+	Path   string // the file
+	Bytes  int64  // how many bytes; 0 when not known
+	Detail string // what happened, in words
+	At     time.Time
+}
+
+// The reasons of a Gap.
+const (
+	GapLateAppend = logsource.GapLateAppend
+	GapLateFile   = logsource.GapLateFile
+	GapSkipped    = logsource.GapSkipped
+)
+
+// GapStats sums up the gaps of a pipeline's run.
+type GapStats struct {
+	Count  int64
+	Bytes  int64
+	Recent []Gap // the last few, oldest first
+}
+
+// recentGaps is how many gaps Stats keeps.
+const recentGaps = 20
 
 // Events receives notifications from a running pipeline (for metrics). Nil funcs are skipped.
 // They are called from the pipeline's actors and must not block.
@@ -47,6 +77,7 @@ type Events struct {
 	Committed func(epoch int64, records, deadLetters int64, took time.Duration)
 	Restarted func(reason error)
 	Loaded    func(histories int)
+	Gap       func(g Gap)
 }
 
 // env is what one pipeline's actors share besides their messages. The package comment
@@ -67,6 +98,10 @@ type env struct {
 		summary    Summary
 		caughtUp   bool
 		lastCommit time.Duration
+
+		// gapMu guards gaps, which the source alone writes.
+		gapMu sync.Mutex
+		gaps  GapStats
 	}
 }
 
@@ -147,6 +182,10 @@ func (p *Pipeline) Stats() Stats {
 	r.stats.mu.Lock()
 	st := Stats{Committed: r.stats.summary, CaughtUp: r.stats.caughtUp, LastCommit: r.stats.lastCommit}
 	r.stats.mu.Unlock()
+	r.stats.gapMu.Lock()
+	st.Gaps = r.stats.gaps
+	st.Gaps.Recent = slices.Clone(st.Gaps.Recent)
+	r.stats.gapMu.Unlock()
 	st.Committed.Elapsed = time.Since(r.stats.startedAt)
 	st.Read = r.stats.read.Load()
 	return st

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -21,9 +22,12 @@ type pull struct{ gen int64 }
 type stopReading struct{}
 
 // source reads the partitions of the log this generation covers, each from its committed
-// pointer, and sends RecordBatches to the router. It never blocks on the log: when the
-// reader has nothing more it ends the input (batch mode) or keeps the reader and looks
-// again after the poll interval (follow mode).
+// pointer, and sends RecordBatches to the router. It keeps one Reader for its generation,
+// so that the reader's rules (the files' rollover grace window, their watch for late data)
+// hold across the whole run. It never blocks on the log: when the reader has nothing more
+// it ends the input (batch mode) or looks again after the poll interval (follow mode, or
+// ErrNotYet in either mode). What the reader passes over unread is reported as a Gap
+// (log, Events.Gap, Stats).
 type source struct {
 	env        *env
 	gen        int64
@@ -41,6 +45,7 @@ type source struct {
 	wanted    bool // the source should read as soon as it may
 	pending   bool // a pull message is on its way
 	timer     *time.Timer
+	skipped   int // the reader's Skipped already reported
 }
 
 func (s *source) Receive(ctx actor.Context) {
@@ -104,20 +109,23 @@ func (s *source) read(ctx actor.Context) {
 	if s.reader == nil {
 		s.open()
 	}
-	batch, atEnd := s.fill()
+	batch, atEnd, notYet := s.fill()
 	if len(batch.Records)+len(batch.DeadLetters) > 0 {
 		s.seq++
 		batch.Seq = s.seq
 		s.env.stats.read.Add(int64(len(batch.Records) + len(batch.DeadLetters)))
 		ctx.Send(s.router, batch)
 	}
-	if !atEnd {
+	s.reportGaps()
+	if !atEnd && !notYet {
 		s.ask(ctx)
 		return
 	}
 	s.wanted = false
-	s.reportCaughtUp(ctx)
-	if !s.env.cfg.Follow {
+	if atEnd || s.env.cfg.Follow {
+		s.reportCaughtUp(ctx)
+	}
+	if atEnd && !s.env.cfg.Follow {
 		s.end(ctx)
 		return
 	}
@@ -146,8 +154,8 @@ func (s *source) open() {
 
 // fill reads one batch: up to BatchSize lines, parsed into records or dead letters, with
 // the advance of every partition they come from. atEnd reports that the reader has
-// nothing more for now.
-func (s *source) fill() (batch *messages.RecordBatch, atEnd bool) {
+// nothing more for now, notYet that more is due but cannot be read yet (ErrNotYet).
+func (s *source) fill() (batch *messages.RecordBatch, atEnd, notYet bool) {
 	cfg := s.env.cfg
 	batch = &messages.RecordBatch{Gen: s.gen, Records: s.env.pools.get(cfg.BatchSize)}
 	slot := -1 // index in batch.Ends of the partition of the last line
@@ -167,6 +175,10 @@ func (s *source) fill() (batch *messages.RecordBatch, atEnd bool) {
 		line, err := s.reader.Next(s.env.ctx)
 		if errors.Is(err, io.EOF) {
 			atEnd = true
+			break
+		}
+		if errors.Is(err, logsource.ErrNotYet) {
+			notYet = true
 			break
 		}
 		if dl, ok := logsource.AsBadLine(err); ok { // e.g. a truncated or over-long line
@@ -197,7 +209,45 @@ func (s *source) fill() (batch *messages.RecordBatch, atEnd bool) {
 		batch.Ends[i].Pointer = s.reader.Pointer(batch.Ends[i].Pointer.Partition)
 	}
 	slices.SortFunc(batch.Ends, func(a, b messages.Advance) int { return cmp.Compare(a.Pointer.Partition, b.Pointer.Partition) })
-	return batch, atEnd
+	return batch, atEnd, notYet
+}
+
+// reportGaps reports what the reader passed over since the last call: late data and, with
+// SkipMissing, what it skipped.
+func (s *source) reportGaps() {
+	skipped := s.reader.Skipped()
+	if len(skipped) == s.skipped {
+		return
+	}
+	var gaps []Gap
+	now := time.Now()
+	for _, err := range skipped[s.skipped:] {
+		g := Gap{Reason: GapSkipped, Detail: err.Error(), At: now}
+		var ge *logsource.GapError
+		if errors.As(err, &ge) {
+			g.Reason, g.Path, g.Bytes = ge.Reason, ge.Where, ge.Bytes
+		}
+		gaps = append(gaps, g)
+	}
+	s.skipped = len(skipped)
+	st := &s.env.stats
+	st.gapMu.Lock()
+	for _, g := range gaps {
+		st.gaps.Count++
+		st.gaps.Bytes += g.Bytes
+		st.gaps.Recent = append(st.gaps.Recent, g)
+	}
+	if n := len(st.gaps.Recent); n > recentGaps {
+		st.gaps.Recent = slices.Delete(st.gaps.Recent, 0, n-recentGaps)
+	}
+	st.gapMu.Unlock()
+	for _, g := range gaps {
+		s.env.cfg.Logger.Warn("log data not read", slog.String("source", s.env.cfg.Source), slog.String("reason", g.Reason),
+			slog.String("file", g.Path), slog.Int64("bytes", g.Bytes), slog.String("detail", g.Detail))
+		if f := s.env.events.Gap; f != nil {
+			f(g)
+		}
+	}
 }
 
 // reportCaughtUp tells the aggregator and the supervisor, once per generation, that the

@@ -319,12 +319,18 @@ func TestGoalsStatusAndHealth(t *testing.T) {
 
 func TestStatusReportsLiveIngest(t *testing.T) {
 	in := ingest(t, fixtures.Clickstream)
-	stats := actors.Stats{Read: 90, Committed: actors.Summary{Records: 88, DeadLetters: 2, Epochs: 3}, CaughtUp: true}
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	gap := actors.Gap{Reason: actors.GapLateAppend, Path: "log/m.log.3600", Bytes: 42, Detail: "42 bytes were appended late", At: at}
+	stats := actors.Stats{Read: 90, Committed: actors.Summary{Records: 88, DeadLetters: 2, Epochs: 3}, CaughtUp: true,
+		Gaps: actors.GapStats{Count: 1, Bytes: 42, Recent: []actors.Gap{gap}}}
 	c := newClient(t, api.New(in.store, api.Options{Ingest: func() actors.Stats { return stats }}))
 	var st query.StatusAnswer
 	require.NoError(t, c.getJSON("/api/v1/status", nil, &st))
 	require.NotNil(t, st.Ingest)
-	assert.Equal(t, query.IngestStatus{Read: 90, Committed: 88, DeadLetters: 2, Epochs: 3, Pointer: "0:0", CaughtUp: true}, *st.Ingest)
+	assert.Equal(t, query.IngestStatus{Read: 90, Committed: 88, DeadLetters: 2, Epochs: 3, Pointer: "0:0", CaughtUp: true,
+		Unread: query.Unread{Count: 1, Bytes: 42, Recent: []query.UnreadGap{
+			{Reason: "late_append", File: "log/m.log.3600", Bytes: 42, Detail: "42 bytes were appended late", At: at},
+		}}}, *st.Ingest)
 }
 
 func TestDeadLetters(t *testing.T) {

@@ -71,6 +71,7 @@ func ingestStatus(st actors.Stats) *query.IngestStatus {
 		Read: st.Read, Committed: c.Records, DeadLetters: c.DeadLetters, Epochs: c.Epochs, Restarts: c.Restarts,
 		Pointer: formatPointers(c.Pointers), CaughtUp: st.CaughtUp,
 		LastCommitSeconds: st.LastCommit.Seconds(), UptimeSeconds: c.Elapsed.Seconds(),
+		Unread: unread(st.Gaps),
 	}
 }
 
@@ -84,4 +85,12 @@ func formatPointers(ps []messages.Pointer) string {
 		parts[i] = p.String()
 	}
 	return strings.Join(parts, " ")
+}
+
+func unread(g actors.GapStats) query.Unread {
+	out := query.Unread{Count: g.Count, Bytes: g.Bytes, Recent: make([]query.UnreadGap, 0, len(g.Recent))}
+	for _, r := range g.Recent {
+		out.Recent = append(out.Recent, query.UnreadGap{Reason: r.Reason, File: r.Path, Bytes: r.Bytes, Detail: r.Detail, At: r.At.UTC()})
+	}
+	return out
 }

@@ -30,6 +30,16 @@ var (
 	ErrClosed = errors.New("eventlog: reader is closed")
 )
 
+// SkipError is data a Reader went past without reading it (see Reader.Skipped).
+type SkipError struct {
+	Path  string // the file
+	Bytes int64  // bytes of it not read; 0 when not known
+	Err   error
+}
+
+func (e *SkipError) Error() string { return e.Err.Error() }
+func (e *SkipError) Unwrap() error { return e.Err }
+
 // maxPrefix bounds the bytes of a bad line that an error keeps.
 const maxPrefix = 4096
 

@@ -169,7 +169,7 @@ func OpenReader(base string, from messages.Pointer, opts Options) (*Reader, erro
 	}
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return r.skip(from, fmt.Errorf("eventlog: pointer %s: %w: %s", from, ErrPointerFileMissing, path))
+		return r.skip(from, path, 0, fmt.Errorf("eventlog: pointer %s: %w: %s", from, ErrPointerFileMissing, path))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("eventlog: pointer %s: %w", from, err)
@@ -181,13 +181,13 @@ func OpenReader(base string, from messages.Pointer, opts Options) (*Reader, erro
 	}
 	if size := fi.Size(); from.Offset > size {
 		_ = f.Close()
-		return r.skip(from, fmt.Errorf("eventlog: pointer %s: %w: %s has %d bytes, the pointer is at offset %d",
+		return r.skip(from, path, size, fmt.Errorf("eventlog: pointer %s: %w: %s has %d bytes, the pointer is at offset %d",
 			from, ErrPointerBeyondEnd, path, size, from.Offset))
 	} else if from.Offset > 0 && (from.Offset < size || from.Check != 0) {
 		if err := verifyPointer(f, path, from); err != nil {
 			_ = f.Close()
 			if errors.Is(err, ErrPointerRewritten) {
-				return r.skip(from, err)
+				return r.skip(from, path, fi.Size(), err)
 			}
 			return nil, err
 		}
@@ -239,17 +239,18 @@ func verifyPointer(f *os.File, path string, from messages.Pointer) error {
 
 // skip handles a pointer that cannot be resumed at: an error, or with SkipMissing a Reader
 // that goes on at the first file newer than the pointer's.
-func (r *Reader) skip(from messages.Pointer, err error) (*Reader, error) {
+func (r *Reader) skip(from messages.Pointer, path string, size int64, err error) (*Reader, error) {
 	if !r.opts.SkipMissing {
 		return nil, err
 	}
-	r.skipped = append(r.skipped, err)
+	r.skipped = append(r.skipped, &SkipError{Path: path, Bytes: size, Err: err})
 	r.hour = from.File
 	return r, nil
 }
 
-// Skipped returns the conditions a SkipMissing Reader went past: a missing pointer file or
-// a pointer beyond its file's end (wrapping ErrPointerFileMissing or ErrPointerBeyondEnd),
+// Skipped returns what the Reader went past, each a *SkipError: with SkipMissing a missing
+// pointer file, a pointer beyond its file's end, a rewritten or truncated file (wrapping
+// ErrPointerFileMissing, ErrPointerBeyondEnd, ErrPointerRewritten or ErrFileTruncated),
 // and files removed after they were listed but before they were read.
 func (r *Reader) Skipped() []error { return r.skipped }
 
@@ -344,11 +345,11 @@ func (r *Reader) fill() (int, error) {
 // means: try reading again.
 func (r *Reader) atEnd(ctx context.Context) error {
 	if r.f != nil {
-		if err := r.checkShrunk(); err != nil {
+		if size, err := r.checkShrunk(); err != nil {
 			if !r.opts.SkipMissing {
 				return err
 			}
-			r.skipped = append(r.skipped, err)
+			r.skipped = append(r.skipped, &SkipError{Path: Path(r.base, r.hour), Bytes: size, Err: err})
 			return r.closeFile() // go on at the next newer file
 		}
 	}
@@ -436,16 +437,16 @@ func (r *Reader) leave() {
 
 // checkShrunk reports a current file that is now shorter than the part of it already
 // read: it was truncated (and maybe written again) under the Reader.
-func (r *Reader) checkShrunk() error {
+func (r *Reader) checkShrunk() (size int64, err error) {
 	fi, err := r.f.Stat()
 	if err != nil {
-		return fmt.Errorf("eventlog: stat %s: %w", Path(r.base, r.hour), err)
+		return 0, fmt.Errorf("eventlog: stat %s: %w", Path(r.base, r.hour), err)
 	}
 	if read := r.ptr.Offset + r.longN + int64(r.end-r.start); fi.Size() < read {
-		return fmt.Errorf("eventlog: %s: %w: it has %d bytes, %d had been read",
+		return fi.Size(), fmt.Errorf("eventlog: %s: %w: it has %d bytes, %d had been read",
 			Path(r.base, r.hour), ErrFileTruncated, fi.Size(), read)
 	}
-	return nil
+	return fi.Size(), nil
 }
 
 // newerFile returns the oldest file newer than the current hour. It lists the directory
@@ -531,7 +532,7 @@ func (r *Reader) open(hour int64) error {
 	path := Path(r.base, hour)
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		r.skipped = append(r.skipped, fmt.Errorf("eventlog: %s was removed before it was read", path))
+		r.skipped = append(r.skipped, &SkipError{Path: path, Err: fmt.Errorf("eventlog: %s was removed before it was read", path)})
 		return nil
 	}
 	if err != nil {

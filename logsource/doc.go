@@ -19,7 +19,10 @@
 //   - Next never waits for the log to grow: when no complete line is available now it
 //     returns io.EOF, and the caller may call it again later for what arrived since. It
 //     may wait for data already on its way (a fetch from a broker), never beyond its
-//     context.
+//     context. Where more is due but may not be read yet it returns ErrNotYet instead,
+//     which a batch caller does not take for the end of its input.
+//   - Data that arrives behind a Reader's pointer is never dropped silently: Skipped
+//     reports it.
 //   - A part of a partition that is not a readable line (an over-long line, a line cut off
 //     by a writer that died, an undecodable message, a line of another partition) is
 //     returned as a *BadLineError: the caller dead-letters it and reading goes on after it.

@@ -38,6 +38,7 @@ type Reader interface {
 	Pointer(partition int) messages.Pointer
 	// Skipped returns what the Reader had to skip to go on (Options.SkipMissing, data
 	// that arrived behind its pointer), for logs, metrics and status; nil when nothing.
+	// The list only grows; its entries are *GapError where the Reader knows the details.
 	Skipped() []error
 	// Close releases the Reader's resources. Next returns an error after Close.
 	Close() error
@@ -80,6 +81,30 @@ const (
 	UnitBytes    = "bytes"
 	UnitMessages = "messages"
 )
+
+// ErrNotYet is returned by Next when no line can be read now although more of the log is
+// due (the files: an hour's file within its rollover grace window, or a writer holding its
+// lock). Unlike io.EOF it does not end a batch caller's input: call Next again after the
+// poll interval.
+var ErrNotYet = errors.New("logsource: no line now, but more is due")
+
+// Reasons of a GapError.
+const (
+	GapLateAppend = "late_append" // lines appended to a file after the Reader left it
+	GapLateFile   = "late_file"   // a file of an hour the Reader had passed
+	GapSkipped    = "skipped"     // what Options.SkipMissing skipped
+)
+
+// GapError is data a Reader passed over and will not read, as Reader.Skipped returns it.
+type GapError struct {
+	Reason string // GapLateAppend, GapLateFile or GapSkipped
+	Where  string // the file (or partition) that holds it
+	Bytes  int64  // how much; 0 when not known
+	Err    error  // what happened
+}
+
+func (e *GapError) Error() string { return e.Err.Error() }
+func (e *GapError) Unwrap() error { return e.Err }
 
 // ErrPointerNotInLog is wrapped by the errors of Open (or Next) for a pointer the log
 // cannot resume at: reading again cannot help, the operator has to choose (DESIGN §2).

@@ -29,6 +29,8 @@ type Metrics struct {
 	commitSeconds    prometheus.Histogram
 	restarts         prometheus.Counter
 	historiesLoaded  prometheus.Counter
+	unreadBytes      *prometheus.CounterVec
+	unreadEvents     *prometheus.CounterVec
 
 	queryDuration *prometheus.HistogramVec
 	queryErrors   *prometheus.CounterVec
@@ -56,6 +58,11 @@ func New() *Metrics {
 		Help: "Time to answer an HTTP request, by endpoint.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}, []string{"endpoint"})
 	m.queryErrors = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "query", Name: "errors_total",
 		Help: "HTTP requests answered with an error status, by endpoint and status code."}, []string{"endpoint", "code"})
+	m.unreadBytes = prometheus.NewCounterVec(ingest("log_unread_bytes_total",
+		"Log bytes passed over unread, by reason: late_append (appended to a file after the source left it), late_file (a file of an hour the source had passed) or skipped (--skip-missing)."),
+		[]string{"reason"})
+	m.unreadEvents = prometheus.NewCounterVec(ingest("log_unread_total",
+		"Times log data was passed over unread, by reason (see manhattan_ingest_log_unread_bytes_total)."), []string{"reason"})
 	readTotal := prometheus.NewCounterFunc(ingest("records_read_total", "Log lines read by the source (read again after a rewind counts again)."),
 		func() float64 { return float64(m.read.total()) })
 
@@ -70,6 +77,7 @@ func New() *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.recordsCommitted, m.deadLetters, m.epochs, m.lastEpoch, m.commitSeconds, m.restarts, m.historiesLoaded,
+		m.unreadBytes, m.unreadEvents,
 		readTotal, m.queryDuration, m.queryErrors,
 	)
 	return m
@@ -96,6 +104,10 @@ func (m *Metrics) PipelineEvents() actors.Events {
 		},
 		Restarted: func(error) { m.restarts.Inc() },
 		Loaded:    func(histories int) { m.historiesLoaded.Add(float64(histories)) },
+		Gap: func(g actors.Gap) {
+			m.unreadBytes.WithLabelValues(g.Reason).Add(float64(g.Bytes))
+			m.unreadEvents.WithLabelValues(g.Reason).Inc()
+		},
 	}
 }
 

@@ -40,6 +40,9 @@ func TestPipelineEventsFeedIngestMetrics(t *testing.T) {
 	ev.Committed(2, 50, 0, 10*time.Millisecond)
 	ev.Restarted(errors.New("shard 3 failed"))
 	ev.Loaded(7)
+	ev.Gap(actors.Gap{Reason: actors.GapLateAppend, Path: "log/m.log.3600", Bytes: 40})
+	ev.Gap(actors.Gap{Reason: actors.GapLateAppend, Path: "log/m.log.3600", Bytes: 2})
+	ev.Gap(actors.Gap{Reason: actors.GapLateFile, Path: "log/m.log.0", Bytes: 500})
 
 	body := scrape(t, m)
 	for _, want := range []string{
@@ -52,6 +55,10 @@ func TestPipelineEventsFeedIngestMetrics(t *testing.T) {
 		"manhattan_ingest_restarts_total 1",
 		"manhattan_ingest_histories_loaded_total 7",
 		"manhattan_ingest_records_read_total 0",
+		`manhattan_ingest_log_unread_bytes_total{reason="late_append"} 42`,
+		`manhattan_ingest_log_unread_bytes_total{reason="late_file"} 500`,
+		`manhattan_ingest_log_unread_total{reason="late_append"} 2`,
+		`manhattan_ingest_log_unread_total{reason="late_file"} 1`,
 	} {
 		assert.Contains(t, body, "\n"+want+"\n")
 	}

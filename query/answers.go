@@ -210,6 +210,23 @@ type IngestStatus struct {
 	CaughtUp          bool    `json:"caught_up"`
 	LastCommitSeconds float64 `json:"last_commit_seconds"`
 	UptimeSeconds     float64 `json:"uptime_seconds"`
+	Unread            Unread  `json:"unread"` // log data passed over without being read
+}
+
+// Unread sums up the log data the pipeline passed over (late data, skipped files).
+type Unread struct {
+	Count  int64       `json:"count"`
+	Bytes  int64       `json:"bytes"`
+	Recent []UnreadGap `json:"recent"` // the last few, oldest first
+}
+
+// UnreadGap is one piece of log data passed over: reason late_append, late_file or skipped.
+type UnreadGap struct {
+	Reason string    `json:"reason"`
+	File   string    `json:"file"`
+	Bytes  int64     `json:"bytes"`
+	Detail string    `json:"detail"`
+	At     time.Time `json:"at"`
 }
 
 // StatusAnswer is the answer of /api/v1/status.

@@ -87,7 +87,19 @@ func ingestToEnd(ctx context.Context, cfg actors.Config, events actors.Events, t
 	sum, err := p.Wait()
 	stopProgress()
 	printSummary(sum)
+	printGaps(p.Stats().Gaps)
 	return sum, err
+}
+
+// printGaps says what the run passed over unread (late data, skipped files), if anything.
+func printGaps(g actors.GapStats) {
+	if g.Count == 0 {
+		return
+	}
+	fmt.Fprintf(stdout, "NOT READ     %d bytes in %d places (late data or skipped files; logged as warnings):\n", g.Bytes, g.Count)
+	for _, r := range g.Recent {
+		fmt.Fprintf(stdout, "  %s %s: %s\n", r.Reason, r.Path, r.Detail)
+	}
 }
 
 func printSummary(s actors.Summary) {

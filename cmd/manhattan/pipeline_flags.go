@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/eventlog"
 	"github.com/manhattan-analytics/manhattan/rollups"
 	"github.com/manhattan-analytics/manhattan/visitor"
 )
@@ -25,6 +26,7 @@ type pipelineFlags struct {
 	complex       *listFlag
 	skipMissing   *bool
 	poll          *time.Duration
+	grace         *time.Duration
 }
 
 // addPipelineFlags adds the pipeline's flags, with the pipeline's own defaults.
@@ -42,6 +44,8 @@ func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
 		complex:       envList(fs, "complex", "MANHATTAN_COMPLEX", nil, `complex goal "name|include,...|exclude,..."`),
 		skipMissing:   fs.Bool("skip-missing", false, "when the stored pointer's file is gone or shorter, continue at the next file instead of failing"),
 		poll:          envDuration(fs, "poll-interval", "MANHATTAN_POLL_INTERVAL", d.PollInterval, "follow mode: how often to look for new log lines"),
+		grace: envDuration(fs, "rollover-grace", "MANHATTAN_ROLLOVER_GRACE", eventlog.DefaultGrace,
+			"keep reading an hour's file this long after the next hour's file appeared and it last grew, for writers whose clocks lag (0: none)"),
 	}
 }
 
@@ -86,7 +90,13 @@ func (f *pipelineFlags) config() (actors.Config, error) {
 	cfg := actors.Config{
 		Rules: rules, LogBase: *f.log, Source: *f.source, SkipMissing: *f.skipMissing, PollInterval: *f.poll,
 		Shards: *f.shards, BatchSize: *f.batch, FlushEvery: int64(*f.flushEvery), FlushInterval: *f.flushInterval,
-		CacheSize: *f.cacheSize,
+		CacheSize: *f.cacheSize, RolloverGrace: *f.grace,
+	}
+	switch {
+	case *f.grace < 0:
+		return actors.Config{}, usagef("--rollover-grace: %v is negative", *f.grace)
+	case *f.grace == 0:
+		cfg.RolloverGrace = -1 // none
 	}
 	if err := flagProblems(cfg.Validate()); err != nil {
 		return actors.Config{}, err

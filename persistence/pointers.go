@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -157,14 +156,4 @@ func (s *Store) LoadPointers(ctx context.Context, source string, partitions []in
 		out[i].Partition = p
 	}
 	return out, top, nil
-}
-
-// sortedPartitions returns the distinct partitions of ps in order, as int32 for arrays.
-func sortedPartitions(ps []int) []int32 {
-	out := make([]int32, 0, len(ps))
-	for _, p := range ps {
-		out = append(out, int32(p))
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
 }

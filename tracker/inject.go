@@ -140,13 +140,11 @@ func (w *injector) scan(p []byte) error {
 		w.held = append(w.held, p...)
 		data, inHeld = w.held, true
 	}
-	keepFrom := len(data)
+	keepFrom := 0 // after a "</body" already seen, everything from it is held
 	if i := lastCloseBody(data, from); i >= 0 {
 		keepFrom, w.atBody = i, true
 	} else if !w.atBody {
 		keepFrom = len(data) - partialTail(data)
-	} else {
-		keepFrom = 0
 	}
 	if err := w.out(data[:keepFrom]); err != nil {
 		return err

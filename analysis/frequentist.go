@@ -58,7 +58,8 @@ func mixtureBoundary(alpha, r float64) float64 {
 // it valid at every look).
 func (t test) pValue(z float64) float64 {
 	if !t.sequential {
-		return 2 * distuv.UnitNormal.Survival(math.Abs(z))
+		// Φ(−|z|) keeps its precision in the tail (gonum's Survival is 1 − erf).
+		return 2 * distuv.UnitNormal.CDF(-math.Abs(z))
 	}
 	logLambda := 0.5*math.Log(t.r/(1+t.r)) + z*z/(2*(1+t.r))
 	return math.Min(1, math.Exp(-logLambda))

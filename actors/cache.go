@@ -2,6 +2,7 @@ package actors
 
 import (
 	"container/list"
+	"strings"
 
 	"github.com/manhattan-analytics/manhattan/visitor"
 )
@@ -58,7 +59,7 @@ func (c *historyCache) touch(e *entry) { c.lru.MoveToFront(e.elem) }
 
 // put adds the history of vid, as the most recently used entry; h may be set later.
 func (c *historyCache) put(vid string, h *visitor.History) *entry {
-	e := &entry{vid: vid, h: h}
+	e := &entry{vid: strings.Clone(vid), h: h} // a record's id would keep its whole line alive
 	e.elem = c.lru.PushFront(e)
 	c.byVID[vid] = e
 	return e

@@ -136,10 +136,8 @@ func (h *History) AppendBinary(b []byte) ([]byte, error) {
 		e.varint(k.site)
 		e.decimal(h.totals[i])
 	}
-	e.uvarint(uint64(len(h.queue)))
-	for i := range h.queue {
-		e.queued(&h.queue[(h.qhead+i)%len(h.queue)])
-	}
+	e.uvarint(uint64(h.queue.len()))
+	h.queue.each(e.queued)
 
 	var flags uint64
 	if h.human {
@@ -344,13 +342,12 @@ func (h *History) UnmarshalBinary(data []byte) error {
 		d.fail("a human visitor with queued records")
 	}
 	if d.err == nil && queueLen > 0 {
-		n.queue = make([]queued, 0, queueLen)
 		for range queueLen {
 			q := d.queued()
 			if d.err != nil {
 				break
 			}
-			n.queue = append(n.queue, q)
+			n.queue.pushQueued(&q)
 		}
 	}
 	if d.err == nil && d.off != len(d.s) {

@@ -103,7 +103,7 @@ func mustComplex(t testing.TB, flags ...string) []ComplexGoal {
 func TestHistoryRoundTrip(t *testing.T) {
 	hs, rules, cont := sampleHistories(t)
 	require.Equal(t, MaxQueue, hs["robot"].QueueLen())
-	require.NotZero(t, hs["robot"].qhead, "the robot's queue should have wrapped")
+	require.Equal(t, day0+37, queueOf(hs["robot"])[0].ts, "the robot's queue should have dropped its oldest records")
 
 	for vid, h := range hs {
 		data, err := h.MarshalBinary()
@@ -247,13 +247,7 @@ func requireSameTotals(t *testing.T, want, got *History, msg string) {
 	}
 }
 
-func queueOf(h *History) []queued {
-	out := make([]queued, 0, len(h.queue))
-	for i := range h.queue {
-		out = append(out, h.queue[(h.qhead+i)%len(h.queue)])
-	}
-	return out
-}
+func queueOf(h *History) []queued { return h.queue.records() }
 
 func squaresString(sq decimal.NullDecimal) string {
 	if !sq.Valid {

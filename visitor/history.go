@@ -113,9 +113,8 @@ type History struct {
 	hasFirstHuman  bool
 	firstHumanLost bool
 
-	// queue is a ring of held records: in order, queue[qhead:] then queue[:qhead].
-	queue []queued
-	qhead int
+	// queue holds the records of a visitor not yet known to be human.
+	queue heldQueue
 
 	goals    orderedSet[string]
 	variants orderedSet[Variant]
@@ -186,7 +185,7 @@ func (h *History) addToTotal(goal, variant int, site int64, v decimal.Decimal) d
 }
 
 // QueueLen returns the number of records held until the visitor proves human.
-func (h *History) QueueLen() int { return len(h.queue) }
+func (h *History) QueueLen() int { return h.queue.len() }
 
 // Goals returns the goals the visitor converted on, in first-conversion order.
 func (h *History) Goals() []string { return append([]string(nil), h.goals.items...) }
@@ -201,24 +200,10 @@ func (h *History) IPs() []string { return append([]string(nil), h.ips.items...) 
 func (h *History) UserAgents() []string { return append([]string(nil), h.agents.items...) }
 
 // hold queues a record, keeping only the newest MaxQueue.
-func (h *History) hold(r *messages.Record) {
-	if len(h.queue) < MaxQueue {
-		h.queue = append(h.queue, queueRecord(r))
-		return
-	}
-	h.queue[h.qhead] = queueRecord(r)
-	h.qhead = (h.qhead + 1) % len(h.queue)
-}
+func (h *History) hold(r *messages.Record) { h.queue.push(r) }
 
 // takeQueue returns the held records in log order and empties the queue.
-func (h *History) takeQueue() []queued {
-	q := h.queue
-	if h.qhead != 0 {
-		q = append(append(make([]queued, 0, len(q)), q[h.qhead:]...), q[:h.qhead]...)
-	}
-	h.queue, h.qhead = nil, 0
-	return q
-}
+func (h *History) takeQueue() []queued { return h.queue.take() }
 
 // complexFor returns the remembered keys of complex goal name, or nil.
 func (h *History) complexFor(name string) *complexKeys {

@@ -4,17 +4,30 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+
+	"github.com/manhattan-analytics/manhattan/persistence"
 )
 
 func init() {
-	register(&command{name: "db", summary: "manage the database: migrate, status, reset", run: runDB})
+	register(&command{name: "db", summary: "manage the database: migrate, status, reset, switch", run: runDB})
 }
 
 func runDB(ctx context.Context, args []string) error {
-	fs := newFlags("db", "migrate|status|reset [flags]")
+	fs := newFlags("db", `migrate|status|reset|switch [flags]
+
+  migrate  create or upgrade the schema (every command does it too)
+  status   the schema's version, committed pointers and row counts
+  reset    drop every table of the schema and create them again (--yes)
+  switch   make the schema --to serve in place of --schema, e.g. a rebuild made by
+           'manhattan reprocess': running servers follow within seconds, and every command
+           started with --schema uses --to from then on; --back undoes it`)
 	dbf := addDBFlags(fs)
 	lf := addLogFlags(fs)
 	yes := fs.Bool("yes", false, "reset: really drop every table of the schema")
+	to := fs.String("to", "", "switch: the schema that serves in place of --schema")
+	back := fs.Bool("back", false, "switch: --schema serves itself again")
+	force := fs.Bool("force", false, "switch: even to a schema that has committed nothing")
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fs.Usage()
 		if len(args) == 0 {
@@ -31,14 +44,17 @@ func runDB(ctx context.Context, args []string) error {
 		return err
 	}
 	switch action {
-	case "migrate", "status", "reset":
+	case "migrate", "status", "reset", "switch":
 	default:
-		return usagef("unknown action %q (want migrate, status or reset)", action)
+		return usagef("unknown action %q (want migrate, status, reset or switch)", action)
+	}
+	if action == "switch" && (*to == "") == !*back {
+		return usagef("switch: give --to SCHEMA, or --back")
 	}
 	if action == "reset" && !*yes {
 		return usagef("reset drops every table in schema %q; add --yes to do it", *dbf.schema)
 	}
-	db, err := openDatabase(ctx, dbf, log)
+	db, err := openConfiguredDatabase(ctx, dbf, log)
 	if err != nil {
 		return err
 	}
@@ -58,6 +74,57 @@ func runDB(ctx context.Context, args []string) error {
 		}
 		b, _ := json.MarshalIndent(st, "", "  ")
 		fmt.Fprintln(stdout, string(b))
+		if to, err := db.store.SwitchedTo(ctx); err == nil && to != "" {
+			fmt.Fprintf(os.Stderr, "schema %q is switched to %q: commands and servers given --schema %s use %q\n", st.Schema, to, st.Schema, to)
+		}
+	case "switch":
+		return switchSchema(ctx, db, *to, *force)
+	}
+	return nil
+}
+
+// switchSchema makes schema to serve in place of the configured one ("" switches back).
+func switchSchema(ctx context.Context, db *database, to string, force bool) error {
+	from := db.configured.Schema()
+	if to == "" {
+		if err := db.configured.SwitchTo(ctx, ""); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "schema %q serves itself again\n", from)
+		return nil
+	}
+	if err := persistence.ValidateSchema(to); err != nil {
+		return usagef("--to: %v", err)
+	}
+	ok, err := db.configured.HasSchema(ctx, to)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("schema %q does not exist: build it first, e.g. manhattan reprocess --into %s", to, to)
+	}
+	target, err := db.open(ctx, to)
+	if err != nil {
+		return err
+	}
+	st, err := target.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if len(st.Pointers) == 0 && !force {
+		return fmt.Errorf("schema %q has committed nothing yet (a rebuild still running or never started); add --force to switch anyway", to)
+	}
+	if err := db.configured.SwitchTo(ctx, to); err != nil {
+		return err
+	}
+	if _, err := db.follow(ctx); err != nil {
+		_ = db.configured.SwitchTo(ctx, "")
+		return fmt.Errorf("switch refused, schema %q left serving itself: %w", from, err)
+	}
+	fmt.Fprintf(stdout, "schema %q is switched to %q: running servers follow within %v; commands given --schema %s use %q\n",
+		from, to, switchPoll, from, to)
+	for _, p := range st.Pointers {
+		fmt.Fprintf(stdout, "  %s: source %q at %s, %d records\n", to, p.Source, p.Pointer, p.Records)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -106,7 +107,9 @@ func runDemo(ctx context.Context, args []string) error {
 		return nil
 	}
 
-	h, err := newHandler(db.store, sf, m, log, nil, dashboard.Options{Goals: demoGoals})
+	h, err := newSwitchingHandler(ctx, db, func(st *persistence.Store) (http.Handler, error) {
+		return newHandler(st, sf, m, log, nil, dashboard.Options{Goals: demoGoals})
+	}, log)
 	if err != nil {
 		return err
 	}

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 
 	"github.com/manhattan-analytics/manhattan/actors"
 	"github.com/manhattan-analytics/manhattan/api"
 	"github.com/manhattan-analytics/manhattan/dashboard"
 	"github.com/manhattan-analytics/manhattan/metrics"
+	"github.com/manhattan-analytics/manhattan/persistence"
 )
 
 func init() {
@@ -59,7 +61,9 @@ func runRun(ctx context.Context, args []string) error {
 		return err
 	}
 	m.TrackPipeline(p)
-	h, err := newHandler(db.store, sf, m, log, p.Stats, dashboard.Options{})
+	h, err := newSwitchingHandler(ctx, db, func(st *persistence.Store) (http.Handler, error) {
+		return newHandler(st, sf, m, log, p.Stats, dashboard.Options{})
+	}, log)
 	if err != nil {
 		ln.Close()
 		p.Stop()

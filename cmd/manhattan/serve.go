@@ -107,7 +107,10 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.close()
-	h, err := newHandler(db.store, sf, metrics.New(), log, nil, dashboard.Options{})
+	m := metrics.New()
+	h, err := newSwitchingHandler(ctx, db, func(st *persistence.Store) (http.Handler, error) {
+		return newHandler(st, sf, m, log, nil, dashboard.Options{})
+	}, log)
 	if err != nil {
 		return err
 	}

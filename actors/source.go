@@ -146,6 +146,9 @@ func (s *source) open() {
 		panic(fatalError{fmt.Errorf("source %q: the committed pointers %v do not fit %s (set SkipMissing, --skip-missing, to continue at the next file): %w",
 			cfg.Source, s.from, cfg.Log, err)})
 	}
+	if errors.Is(err, logsource.ErrNotLog) {
+		panic(fatalError{fmt.Errorf("source %q: %w", cfg.Source, err)})
+	}
 	if err != nil {
 		panic(fmt.Errorf("source: open %s at %v: %w", cfg.Log, s.from, err))
 	}
@@ -185,6 +188,9 @@ func (s *source) fill() (batch *messages.RecordBatch, atEnd, notYet bool) {
 			batch.DeadLetters = append(batch.DeadLetters, dl)
 			advance(dl.Ptr.Partition, false)
 			continue
+		}
+		if errors.Is(err, logsource.ErrNotLog) {
+			panic(fatalError{fmt.Errorf("source %q: %w", cfg.Source, err)})
 		}
 		if errors.Is(err, logsource.ErrPointerNotInLog) {
 			panic(fatalError{fmt.Errorf("source %q: %w (set SkipMissing, --skip-missing, to continue at the next file)", cfg.Source, err)})

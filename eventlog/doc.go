@@ -23,5 +23,7 @@
 //     file no longer holds that line there (truncated and written again) fails with
 //     ErrPointerRewritten; a file that shrinks under a Reader fails with ErrFileTruncated.
 //     Neither is ever read from the middle.
+//   - Only regular files are log files: a FIFO, a device or a socket in a log file's place
+//     is refused (ErrNotRegular) without being opened for a blocking read.
 //   - Reading does not allocate per line: lines are slices of one 256 KiB buffer.
 package eventlog

@@ -26,6 +26,9 @@ var (
 	// ErrPointerMisaligned: the pointer's offset is inside the file but not just past a
 	// "\n", so it cannot be a position this package handed out for this file.
 	ErrPointerMisaligned = errors.New("pointer offset is not at the start of a line")
+	// ErrNotRegular: a log file is not a regular file (a FIFO, a device, a socket, a
+	// directory). It is never read: a FIFO could block and a device never end.
+	ErrNotRegular = errors.New("not a regular file")
 	// ErrClosed is returned by a Reader used after Close.
 	ErrClosed = errors.New("eventlog: reader is closed")
 )

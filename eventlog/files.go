@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -25,6 +26,43 @@ func Hour(t time.Time) int64 {
 		h -= 3600
 	}
 	return h
+}
+
+// openRegular opens path for reading, refusing anything but a regular file (after
+// symlinks) with an error wrapping ErrNotRegular. It opens without waiting, since opening a
+// FIFO for reading would wait for a writer.
+func openRegular(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		_ = f.Close()
+		return nil, fmt.Errorf("eventlog: %s is %s, %w; only regular files are log files", path, kindOf(fi.Mode()), ErrNotRegular)
+	}
+	return f, nil
+}
+
+// kindOf names the kind of file of a mode that is not a regular file.
+func kindOf(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "not a regular file (" + m.Type().String() + ")"
 }
 
 // Files returns the hours of the files of log base, in ascending numeric order. Names

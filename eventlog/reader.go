@@ -167,7 +167,7 @@ func OpenReader(base string, from messages.Pointer, opts Options) (*Reader, erro
 	if from.Offset < 0 {
 		return nil, fmt.Errorf("eventlog: pointer %s: negative offset", from)
 	}
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return r.skip(from, path, 0, fmt.Errorf("eventlog: pointer %s: %w: %s", from, ErrPointerFileMissing, path))
 	}
@@ -530,10 +530,13 @@ func (r *Reader) open(hour int64) error {
 	r.start, r.end, r.longN, r.longPrefix, r.last = 0, 0, 0, nil, nil
 	r.grewAt, r.newerAt = time.Time{}, time.Time{}
 	path := Path(r.base, hour)
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		r.skipped = append(r.skipped, &SkipError{Path: path, Err: fmt.Errorf("eventlog: %s was removed before it was read", path)})
 		return nil
+	}
+	if errors.Is(err, ErrNotRegular) {
+		return err
 	}
 	if err != nil {
 		return fmt.Errorf("eventlog: open %s: %w", path, err)

@@ -50,6 +50,9 @@ func (f *Files) Open(_ context.Context, from []messages.Pointer, opts Options) (
 		errors.Is(err, eventlog.ErrPointerRewritten) {
 		return nil, fmt.Errorf("%w: %w", ErrPointerNotInLog, err)
 	}
+	if errors.Is(err, eventlog.ErrNotRegular) {
+		return nil, fmt.Errorf("%w: %w", ErrNotLog, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -89,6 +92,9 @@ func (fr *fileReader) Next(ctx context.Context) (Line, error) {
 		}
 		if dl, ok := eventlog.AsDeadLetter(err); ok {
 			return Line{}, &BadLineError{DeadLetter: dl}
+		}
+		if errors.Is(err, eventlog.ErrNotRegular) {
+			return Line{}, fmt.Errorf("%w: %w", ErrNotLog, err)
 		}
 		if errors.Is(err, eventlog.ErrFileTruncated) {
 			return Line{}, fmt.Errorf("%w: %w", ErrPointerNotInLog, err)

@@ -106,6 +106,11 @@ type GapError struct {
 func (e *GapError) Error() string { return e.Err.Error() }
 func (e *GapError) Unwrap() error { return e.Err }
 
+// ErrNotLog is wrapped by the errors of Open or Next for something in the log's place
+// that cannot be read as a log (among the files: a FIFO or a device). Reading again cannot
+// help.
+var ErrNotLog = errors.New("not a readable log")
+
 // ErrPointerNotInLog is wrapped by the errors of Open (or Next) for a pointer the log
 // cannot resume at: reading again cannot help, the operator has to choose (DESIGN §2).
 var ErrPointerNotInLog = errors.New("pointer does not fit the log")

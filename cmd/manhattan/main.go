@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+	"time"
 )
 
 // command is one subcommand.
@@ -62,7 +63,13 @@ func run(args []string, out, errOut io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	signals := make(chan os.Signal, 4)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(signals)
+	done := make(chan struct{})
+	go exitOnSecondSignal(signals, done, errOut, forceExitAfter, os.Exit)
 	err := c.run(ctx, args[1:])
+	close(done)
 	var ue *usageError
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
@@ -73,6 +80,31 @@ func run(args []string, out, errOut io.Writer) int {
 	default:
 		fmt.Fprintf(errOut, "manhattan %s: %v\n", c.name, err)
 		return 1
+	}
+}
+
+// forceExitAfter is how long a command has to return after a second signal.
+const forceExitAfter = 3 * time.Second
+
+// exitOnSecondSignal makes a second signal end the process. signals receives every
+// SIGINT and SIGTERM; the first one asks the command to stop gracefully (its context is
+// cancelled). After the second, the command has wait to return (ingest aborts at once,
+// leaving what is not committed to be read again by the next run); then the process exits
+// with status 130, whatever the command is still doing. It returns when done closes.
+func exitOnSecondSignal(signals <-chan os.Signal, done <-chan struct{}, errOut io.Writer, wait time.Duration, exit func(int)) {
+	for n := 0; n < 2; {
+		select {
+		case <-signals:
+			n++
+		case <-done:
+			return
+		}
+	}
+	select {
+	case <-done:
+	case <-time.After(wait):
+		fmt.Fprintf(errOut, "manhattan: not stopped %v after a second signal; exiting now\n", wait)
+		exit(130)
 	}
 }
 

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+
+	"github.com/manhattan-analytics/manhattan/eventlog"
+	"github.com/manhattan-analytics/manhattan/internal/pgtest"
+)
+
+// A log "file" that is a FIFO or a device is refused with a clear error: ingest ends
+// (exit 1) instead of blocking in open or spinning on endless input.
+func TestIngestRefusesLogFilesThatAreNotRegular(t *testing.T) {
+	for name, create := range map[string]func(path string) error{
+		"fifo":                 func(path string) error { return unix.Mkfifo(path, 0o644) },
+		"symlink to /dev/zero": func(path string) error { return os.Symlink("/dev/zero", path) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			store := pgtest.NewStore(t)
+			base := filepath.Join(t.TempDir(), "manhattan.log")
+			require.NoError(t, create(eventlog.Path(base, 1710334800)))
+			type result struct {
+				code   int
+				stderr string
+			}
+			done := make(chan result, 1)
+			go func() {
+				code, _, stderr := cli(t, "ingest", "--db", pgtest.URL(t), "--schema", store.Schema(), "--log", base, "--progress=false")
+				done <- result{code, stderr}
+			}()
+			select {
+			case res := <-done:
+				assert.Equal(t, 1, res.code)
+				assert.Contains(t, res.stderr, eventlog.Path(base, 1710334800))
+				assert.Contains(t, res.stderr, "only regular files are log files")
+			case <-time.After(60 * time.Second):
+				t.Fatal("ingest blocked")
+			}
+		})
+	}
+}

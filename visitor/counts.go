@@ -306,10 +306,19 @@ func smallOf(v decimal.Decimal) smallValue {
 
 // add adds v, whose smallOf is sv.
 func (s *valueSum) add(v decimal.Decimal, sv smallValue) {
-	if !s.wide && sv.ok {
+	if sv.ok && s.addSmall(sv) {
+		return
+	}
+	s.addWide(v)
+}
+
+// addSmall adds sv in int64 arithmetic and reports whether it could (the sum is not wide,
+// and the result fits).
+func (s *valueSum) addSmall(sv smallValue) bool {
+	if !s.wide {
 		if s.coef == 0 {
 			s.coef, s.exp = sv.coef, sv.exp
-			return
+			return true
 		}
 		a, b, exp := s.coef, sv.coef, s.exp
 		ok := true
@@ -323,9 +332,14 @@ func (s *valueSum) add(v decimal.Decimal, sv smallValue) {
 		// a + b overflows only when both have the same sign and the sum has not.
 		if sum := a + b; ok && ((a < 0) != (b < 0) || (sum < 0) == (a < 0)) {
 			s.coef, s.exp = sum, exp
-			return
+			return true
 		}
 	}
+	return false
+}
+
+// addWide adds v as a decimal, switching the sum to one.
+func (s *valueSum) addWide(v decimal.Decimal) {
 	if !s.wide {
 		s.wide = true
 		s.big = s.decimalOfCoef()

@@ -134,7 +134,7 @@ func (h *History) AppendBinary(b []byte) ([]byte, error) {
 		e.uvarint(uint64(k.goal))
 		e.uvarint(uint64(k.variant))
 		e.varint(k.site)
-		e.decimal(h.totals[i])
+		e.decimal(h.totals[i].decimal())
 	}
 	e.uvarint(uint64(h.queue.len()))
 	h.queue.each(e.queued)
@@ -218,7 +218,11 @@ func (e *encoder) queued(q *queued) {
 	}
 }
 
+// decimal writes v; zero is written as 0 with exponent 0, whatever its exponent.
 func (e *encoder) decimal(v decimal.Decimal) {
+	if v.Sign() == 0 {
+		v = decimal.Decimal{}
+	}
 	e.varint(int64(v.Exponent()))
 	digits := v.Coefficient().String()
 	e.uvarint(uint64(len(digits)))
@@ -372,7 +376,7 @@ func decodeTotals(d *decoder, n *History) {
 			d.fail("running total listed twice")
 			return
 		}
-		n.totals = append(n.totals, v)
+		n.totals = append(n.totals, sumOf(v))
 	}
 }
 

@@ -135,7 +135,7 @@ type History struct {
 	// sum of the values of its conversions on that goal and site (credited to that
 	// variant). Only keys with a non-zero value added are listed.
 	totalKeys orderedSet[valueKey]
-	totals    []decimal.Decimal
+	totals    []valueSum
 
 	// slotHint remembers, per rollup position of the last Rules applied, the slot last
 	// used; it only speeds up finding slots and is not encoded.
@@ -166,22 +166,6 @@ func (h *History) noteHuman(ts int64) {
 	if !h.hasFirstHuman && !h.firstHumanLost {
 		h.firstHuman, h.hasFirstHuman = ts, true
 	}
-}
-
-// addToTotal adds v to the running total of (goal, variant, site) and returns how much
-// the square of that total grew: (x+v)² − x² = v·(2x + v), exactly.
-func (h *History) addToTotal(goal, variant int, site int64, v decimal.Decimal) decimal.Decimal {
-	i, isNew := h.totalKeys.add(valueKey{goal: uint32(goal), variant: uint32(variant), site: site})
-	if isNew {
-		h.totals = append(h.totals, v)
-		return v.Mul(v)
-	}
-	x := h.totals[i]
-	h.totals[i] = addValue(x, v)
-	if x.Sign() == 0 {
-		return v.Mul(v)
-	}
-	return v.Mul(x.Add(x).Add(v))
 }
 
 // QueueLen returns the number of records held until the visitor proves human.

@@ -244,7 +244,7 @@ func (r *Rules) convert(h *History, c *Counts, ev *queued, goal string, v decima
 	var growthStack [17]growth
 	var sq []growth
 	if hasValue && r.squares {
-		sq = growSquares(growthStack[:0], h, gi, ev.site, v, len(variants))
+		sq = growSquares(growthStack[:0], h, gi, ev.site, v, sv, len(variants))
 	}
 
 	for i, si := range slots {
@@ -262,7 +262,7 @@ func (r *Rules) convert(h *History, c *Counts, ev *queued, goal string, v decima
 				n.sum.add(v, sv)
 			}
 			if withSquares {
-				n.squares.add(sq[0].d, sq[0].small)
+				n.squares.addGrowth(sq[0])
 			}
 		}
 		for vi, vid := range variants {
@@ -279,25 +279,18 @@ func (r *Rules) convert(h *History, c *Counts, ev *queued, goal string, v decima
 				n.sum.add(v, sv)
 			}
 			if withSquares {
-				n.squares.add(sq[1+vi].d, sq[1+vi].small)
+				n.squares.addGrowth(sq[1+vi])
 			}
 		}
 	}
 }
 
-// growth is how much one conversion's value grows the square of a running total.
-type growth struct {
-	d     decimal.Decimal
-	small smallValue
-}
-
 // growSquares adds v to the visitor's running total of goal gi on site and to its
 // totals credited to each of the visitor's first n variants, and appends to out how
 // their squares grew (the goal's first, then the variants' in order).
-func growSquares(out []growth, h *History, gi int, site int64, v decimal.Decimal, n int) []growth {
+func growSquares(out []growth, h *History, gi int, site int64, v decimal.Decimal, sv smallValue, n int) []growth {
 	for vi := range n + 1 {
-		d := h.addToTotal(gi, vi, site, v)
-		out = append(out, growth{d: d, small: smallOf(d)})
+		out = append(out, h.addToTotal(gi, vi, site, v, sv))
 	}
 	return out
 }

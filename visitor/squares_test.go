@@ -2,6 +2,7 @@ package visitor
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -44,7 +45,7 @@ func TestValueSquaresOfRunningTotals(t *testing.T) {
 	assertSquares(t, "0", allConv(h.d, messages.ViewedPage, 1).Squares, "counts only")
 
 	// The history keeps the running totals.
-	assertDec(t, "-2.5", h.histories["v"].totals[0])
+	assertDec(t, "-2.5", h.histories["v"].totals[0].decimal())
 }
 
 func TestValueSquaresOfQueuedValues(t *testing.T) {
@@ -184,4 +185,51 @@ func TestValueSquaresAreSumsOverVisitors(t *testing.T) {
 		restarted.histories[rec.VID] = &h
 	}
 	assert.Equal(t, deltasString(together.d), deltasString(restarted.d))
+}
+
+// TestTotalBackToZeroRoundTrips encodes a history whose running total came back to zero
+// from decimals (a zero with a non-zero exponent) and checks it decodes and counts on.
+func TestTotalBackToZeroRoundTrips(t *testing.T) {
+	l := &logBuilder{}
+	r := newTestRules(t)
+	h := newHarness(r)
+	h.apply(
+		l.pixel("v", day0, 1),
+		l.goal("v", day0+1, 1, "revenue", "-1.25", "S", ""),
+		l.goal("v", day0+2, 1, "revenue", "1.25", "S", ""),
+	)
+	data, err := h.histories["v"].MarshalBinary()
+	require.NoError(t, err)
+	var got History
+	require.NoError(t, got.UnmarshalBinary(data))
+	requireSameHistory(t, h.histories["v"], &got, "total back to zero")
+	d := messages.NewDeltas()
+	r.Apply(&got, l.goal("v", day0+3, 1, "revenue", "2", "S", ""), d)
+	assertSquares(t, "4", allConv(d, "revenue", 1).Squares, "from a total of 0")
+}
+
+// TestSmallGrowthIsExact compares the int64 arithmetic of the squares' growth with
+// decimal arithmetic, near the limits of an int64 too.
+func TestSmallGrowthIsExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	big := []int64{math.MaxInt64, math.MinInt64, math.MaxInt64 / 2, 3037000499, 3037000500, -3037000500, 1 << 31, 0, 1, -1}
+	for i := range 20000 {
+		xc, vc := rng.Int64N(2_000_001)-1_000_000, rng.Int64N(2_000_001)-1_000_000
+		if i%4 == 0 {
+			xc, vc = big[rng.IntN(len(big))], big[rng.IntN(len(big))]
+		}
+		xe, ve := -int32(rng.IntN(12)), -int32(rng.IntN(12))
+		if vc == 0 {
+			continue
+		}
+		x, v := decimal.New(xc, xe), decimal.New(vc, ve)
+		want := v.Mul(x.Add(x).Add(v))
+		sum := sumOf(x)
+		g := squareGrowth(&sum, v, smallOf(v))
+		require.True(t, want.Equal(g.decimal()), "x=%s v=%s: %s != %s", x, v, want, g.decimal())
+		var acc valueSum
+		acc.addGrowth(g)
+		acc.addGrowth(g)
+		require.True(t, want.Add(want).Equal(acc.decimal()), "x=%s v=%s: twice", x, v)
+	}
 }

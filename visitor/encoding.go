@@ -4,10 +4,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"math/big"
 	mathbits "math/bits"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/manhattan-analytics/manhattan/messages"
@@ -134,7 +135,7 @@ func (h *History) AppendBinary(b []byte) ([]byte, error) {
 		e.uvarint(uint64(k.goal))
 		e.uvarint(uint64(k.variant))
 		e.varint(k.site)
-		e.decimal(h.totals[i].decimal())
+		e.sum(&h.totals[i])
 	}
 	e.uvarint(uint64(h.queue.len()))
 	h.queue.each(e.queued)
@@ -216,6 +217,20 @@ func (e *encoder) queued(q *queued) {
 		e.str(q.str[0])
 		e.str(q.str[1])
 	}
+}
+
+// sum writes s as decimal writes s.decimal(), without a big integer while s fits in an
+// int64.
+func (e *encoder) sum(s *valueSum) {
+	if s.wide || s.coef == 0 {
+		e.decimal(s.decimal())
+		return
+	}
+	e.varint(int64(s.exp))
+	var buf [20]byte
+	digits := strconv.AppendInt(buf[:0], s.coef, 10)
+	e.uvarint(uint64(len(digits)))
+	e.body = append(e.body, digits...)
 }
 
 // decimal writes v; zero is written as 0 with exponent 0, whatever its exponent.
@@ -368,7 +383,7 @@ func (h *History) UnmarshalBinary(data []byte) error {
 func decodeTotals(d *decoder, n *History) {
 	for range d.count(4) {
 		k := valueKey{goal: uint32(d.index(len(n.goals.items), "goal")), variant: uint32(d.index(len(n.variants.items)+1, "variant")), site: d.varint()}
-		v := d.decimal(true)
+		v := d.sum()
 		if d.err != nil {
 			return
 		}
@@ -376,7 +391,7 @@ func decodeTotals(d *decoder, n *History) {
 			d.fail("running total listed twice")
 			return
 		}
-		n.totals = append(n.totals, sumOf(v))
+		n.totals = append(n.totals, v)
 	}
 }
 
@@ -503,39 +518,72 @@ func (d *decoder) queued() queued {
 	return q
 }
 
-// decimal reads a decimal; zero is refused unless zeroOK.
-func (d *decoder) decimal(zeroOK bool) decimal.Decimal {
+// number reads a decimal's exponent and coefficient digits and checks them; a zero
+// (refused unless zeroOK, and then only written as 0 with exponent 0) gives "".
+func (d *decoder) number(zeroOK bool) (int32, string) {
 	exp := d.varint()
 	n := d.count(1)
 	if d.err != nil {
-		return decimal.Decimal{}
+		return 0, ""
 	}
-	if exp < -maxExponent || exp > maxExponent || exp < math.MinInt32 {
+	if exp < -maxExponent || exp > maxExponent {
 		d.fail("value exponent %d out of range", exp)
-		return decimal.Decimal{}
+		return 0, ""
 	}
 	if n == 0 || n > maxCoefficientDigits {
 		d.fail("value coefficient of %d digits", n)
-		return decimal.Decimal{}
+		return 0, ""
 	}
 	digits := d.s[d.off : d.off+n]
 	d.off += n
 	for i := 0; i < len(digits); i++ {
 		if c := digits[i]; (c < '0' || c > '9') && !(i == 0 && c == '-' && len(digits) > 1) {
 			d.fail("value coefficient %q is not an integer", digits)
-			return decimal.Decimal{}
+			return 0, ""
+		}
+	}
+	if strings.Trim(digits, "-0") == "" {
+		switch {
+		case !zeroOK:
+			d.fail("value coefficient %q is not a non-zero integer", digits)
+		case digits != "0" || exp != 0:
+			d.fail("zero written as %q with exponent %d", digits, exp)
+		}
+		return 0, ""
+	}
+	return int32(exp), digits
+}
+
+// decimal reads a decimal; zero is refused unless zeroOK.
+func (d *decoder) decimal(zeroOK bool) decimal.Decimal {
+	exp, digits := d.number(zeroOK)
+	if digits == "" {
+		return decimal.Decimal{}
+	}
+	coef, ok := new(big.Int).SetString(digits, 10)
+	if !ok {
+		d.fail("value coefficient %q is not an integer", digits)
+		return decimal.Decimal{}
+	}
+	return decimal.NewFromBigInt(coef, exp)
+}
+
+// sum reads a decimal (zero allowed) into a valueSum, without a big integer when the
+// coefficient fits in an int64.
+func (d *decoder) sum() valueSum {
+	exp, digits := d.number(true)
+	if digits == "" {
+		return valueSum{}
+	}
+	if len(digits) <= 18 {
+		if coef, err := strconv.ParseInt(digits, 10, 64); err == nil {
+			return valueSum{coef: coef, exp: exp}
 		}
 	}
 	coef, ok := new(big.Int).SetString(digits, 10)
-	if ok && zeroOK && coef.Sign() == 0 {
-		if digits != "0" || exp != 0 {
-			d.fail("zero written as %q with exponent %d", digits, exp)
-		}
-		return decimal.Decimal{}
+	if !ok {
+		d.fail("value coefficient %q is not an integer", digits)
+		return valueSum{}
 	}
-	if !ok || coef.Sign() == 0 {
-		d.fail("value coefficient %q is not a non-zero integer", digits)
-		return decimal.Decimal{}
-	}
-	return decimal.NewFromBigInt(coef, int32(exp))
+	return sumOf(decimal.NewFromBigInt(coef, exp))
 }

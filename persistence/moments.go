@@ -87,10 +87,11 @@ func (q MomentsQuery) where(test string, p *params) (string, error) {
 	return b.String(), nil
 }
 
-// momentsColumns sums count, value and value squares; the squares sum is NULL when one
-// of the summed counters has none.
-const momentsColumns = "sum(count)::bigint, coalesce(sum(value), 0), " +
-	"CASE WHEN count(value_squares) = count(*) THEN sum(value_squares) END"
+// squaresSum sums value squares; NULL when one of the summed counters has none.
+const squaresSum = "CASE WHEN count(value_squares) = count(*) THEN sum(value_squares) END"
+
+// momentsColumns sums count, value and value squares.
+const momentsColumns = "sum(count)::bigint, coalesce(sum(value), 0), " + squaresSum
 
 // ConversionMoments returns the moments of every goal's conversions selected by q, by
 // goal name. Goals without a counter are absent.

@@ -122,6 +122,20 @@ func TestMoments(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, map[string]int64{"A": 2}, exp)
 
+	// TestCounts carries the squares too, known only where they are kept.
+	tc, err := st.TestCounts(ctx, persistence.CountsQuery{Test: "t", Goals: []string{"revenue"}})
+	require.NoError(t, err)
+	require.Len(t, tc.Conversions, 2)
+	for _, c := range tc.Conversions {
+		assert.True(t, c.SquaresKnown, c.Population)
+		assertDec(t, map[string]string{"A": "36", "B": "8.5"}[c.Population], c.Squares, c.Population)
+	}
+	tc, err = st.TestCounts(ctx, persistence.CountsQuery{Test: "t", Goals: []string{"revenue"}, Rollup: "pst_day"})
+	require.NoError(t, err)
+	require.Len(t, tc.Conversions, 1)
+	assert.False(t, tc.Conversions[0].SquaresKnown)
+	assert.True(t, tc.Conversions[0].Squares.IsZero())
+
 	_, err = st.TestMoments(ctx, "", persistence.MomentsQuery{})
 	assert.Error(t, err)
 	_, err = st.ConversionMoments(ctx, persistence.MomentsQuery{Bucket: "0", Range: &persistence.BucketRange{}})

@@ -49,9 +49,11 @@ type VariantCount struct {
 	Goal, Population, Bucket string
 	Count                    int64
 	Sum                      decimal.Decimal
-	// Squares is the sum of the squares of the visitors' totals; zero when the store
-	// keeps none for the rollup.
-	Squares decimal.Decimal
+	// Squares is the sum of the squares of the visitors' totals when SquaresKnown; zero
+	// and not known when the store keeps none for the rollup (only per-visitor rollups,
+	// all time and cohorts, keep them) or for counters written before it kept them.
+	Squares      decimal.Decimal
+	SquaresKnown bool
 }
 
 // TestCounts reads the counters q selects in one round trip and one snapshot.
@@ -130,16 +132,20 @@ func (s *Store) TestCounts(ctx context.Context, q CountsQuery) (TestCounts, erro
 			}
 			return rows.Err()
 		})
-		b.Queue("SELECT goal, population, bucket, sum(count)::bigint, sum(value) FROM "+s.t.variantConversions+
+		b.Queue("SELECT goal, population, bucket, sum(count)::bigint, sum(value), "+squaresSum+" FROM "+s.t.variantConversions+
 			" WHERE true"+goalFilter+filter+" GROUP BY goal, population, bucket", p...).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var c VariantCount
-				var sum pgtype.Numeric
-				if err := rows.Scan(&c.Goal, &c.Population, &c.Bucket, &c.Count, &sum); err != nil {
+				var sum, squares pgtype.Numeric
+				if err := rows.Scan(&c.Goal, &c.Population, &c.Bucket, &c.Count, &sum, &squares); err != nil {
 					return err
 				}
 				var err error
 				if c.Sum, err = fromNumeric(sum); err != nil {
+					return err
+				}
+				c.SquaresKnown = squares.Valid
+				if c.Squares, err = fromNumeric(squares); err != nil {
 					return err
 				}
 				out.Conversions = append(out.Conversions, c)

@@ -55,6 +55,14 @@ func generate(t testing.TB, n int, seed uint64) string {
 // number of malformed lines it skipped.
 func sequentialResult(t testing.TB, rules *visitor.Rules, base string) ([]string, int) {
 	t.Helper()
+	acc, bad := sequentialAccumulator(t, rules, base)
+	return canonical(acc.Deltas()), bad
+}
+
+// sequentialAccumulator is sequentialResult's accumulator, with the number of
+// malformed lines.
+func sequentialAccumulator(t testing.TB, rules *visitor.Rules, base string) (*reference.Accumulator, int) {
+	t.Helper()
 	r, err := eventlog.OpenReader(base, messages.Pointer{}, eventlog.Options{})
 	require.NoError(t, err)
 	defer r.Close()
@@ -74,7 +82,7 @@ func sequentialResult(t testing.TB, rules *visitor.Rules, base string) ([]string
 		rec.Ptr = line.Ptr
 		acc.Apply(&rec)
 	}
-	return canonical(acc.Deltas()), bad
+	return acc, bad
 }
 
 func TestGeneratedLogIsIndependentOfShardsAndFlushSize(t *testing.T) {

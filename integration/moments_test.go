@@ -42,6 +42,21 @@ func TestMomentsMatchTheSequentialOracle(t *testing.T) {
 	for _, c := range cohorts {
 		first, last = min(first, c), max(last, c)
 	}
+	// Every visitor lands in one cohort per goal and site: all the cohorts together are
+	// the all-time answers, squares included.
+	all, err := store.ConversionMoments(ctx, persistence.MomentsQuery{})
+	require.NoError(t, err)
+	cohortsAll, err := store.ConversionMoments(ctx, persistence.MomentsQuery{Rollup: "cohort_day", Range: &persistence.BucketRange{First: first, Last: last}})
+	require.NoError(t, err)
+	require.Equal(t, len(all), len(cohortsAll))
+	for i := range all {
+		require.Equal(t, all[i].Goal, cohortsAll[i].Goal)
+		require.Equal(t, all[i].Count, cohortsAll[i].Count, all[i].Goal)
+		require.True(t, all[i].Sum.Equal(cohortsAll[i].Sum), all[i].Goal)
+		require.True(t, all[i].Squares.Valid && cohortsAll[i].Squares.Valid, all[i].Goal)
+		require.True(t, all[i].Squares.Decimal.Equal(cohortsAll[i].Squares.Decimal), all[i].Goal)
+	}
+
 	site := int64(2)
 	cases := []struct {
 		name string

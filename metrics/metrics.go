@@ -26,6 +26,7 @@ type Metrics struct {
 	deadLetters      prometheus.Counter
 	epochs           prometheus.Counter
 	lastEpoch        prometheus.Gauge
+	lastCommit       prometheus.Gauge
 	commitSeconds    prometheus.Histogram
 	restarts         prometheus.Counter
 	historiesLoaded  prometheus.Counter
@@ -72,8 +73,11 @@ func New() *Metrics {
 		ConstLabels: prometheus.Labels{"version": bi.Version, "revision": bi.Revision, "goversion": bi.GoVersion}})
 	buildInfo.Set(1)
 
+	m.lastCommit = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Subsystem: "ingest", Name: "last_commit_timestamp_seconds",
+		Help: "Unix time of the last committed epoch: time() minus it is how stale the answers are."})
+
 	m.registry.MustRegister(
-		buildInfo,
+		buildInfo, m.lastCommit, newPipelineCollector(&m.read),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.recordsCommitted, m.deadLetters, m.epochs, m.lastEpoch, m.commitSeconds, m.restarts, m.historiesLoaded,
@@ -100,6 +104,7 @@ func (m *Metrics) PipelineEvents() actors.Events {
 			m.deadLetters.Add(float64(deadLetters))
 			m.epochs.Inc()
 			m.lastEpoch.Set(float64(epoch))
+			m.lastCommit.SetToCurrentTime()
 			m.commitSeconds.Observe(took.Seconds())
 		},
 		Restarted: func(error) { m.restarts.Inc() },

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/eventlog"
 	"github.com/manhattan-analytics/manhattan/internal/buildinfo"
 	"github.com/manhattan-analytics/manhattan/internal/fixtures"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
@@ -134,4 +135,42 @@ func TestBuildInfoIsExported(t *testing.T) {
 	body := scrape(t, metrics.New())
 	bi := buildinfo.Get()
 	assert.Contains(t, body, `manhattan_build_info{goversion="`+bi.GoVersion+`",revision="`+bi.Revision+`",version="`+bi.Version+`"} 1`)
+}
+
+func TestCaughtUpLagAndFreshnessOfTheTrackedPipeline(t *testing.T) {
+	store := pgtest.NewStore(t)
+	m := metrics.New()
+	assert.NotContains(t, scrape(t, m), "manhattan_ingest_caught_up", "no pipeline, no state to report")
+
+	base := fixtures.CopyLog(t, fixtures.Clickstream)
+	cfg := actors.Config{Store: store, Rules: fixtures.Rules(t, fixtures.Clickstream), LogBase: base, Shards: 2, FlushInterval: time.Hour}
+	before := time.Now().Unix()
+	p, err := actors.Start(cfg, m.PipelineEvents())
+	require.NoError(t, err)
+	m.TrackPipeline(p)
+	_, err = p.Wait()
+	require.NoError(t, err)
+
+	body := scrape(t, m)
+	assert.Contains(t, body, "manhattan_ingest_caught_up 1\n")
+	assert.Contains(t, body, `manhattan_ingest_partition_lag_bytes{partition="0"} 0`+"\n", "everything committed")
+	var stamp float64
+	for _, l := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(l, "manhattan_ingest_last_commit_timestamp_seconds "); ok {
+			stamp, err = strconv.ParseFloat(v, 64)
+			require.NoError(t, err)
+		}
+	}
+	assert.GreaterOrEqual(t, int64(stamp), before)
+
+	// Lines appended after the committed pointer are lag.
+	hours, err := eventlog.Files(base)
+	require.NoError(t, err)
+	line := "1\tpixel\t1400000000\tlate\t1\n"
+	f, err := os.OpenFile(eventlog.Path(base, hours[len(hours)-1]), os.O_WRONLY|os.O_APPEND, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(line)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	assert.Contains(t, scrape(t, m), `manhattan_ingest_partition_lag_bytes{partition="0"} `+strconv.Itoa(len(line))+"\n")
 }

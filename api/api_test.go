@@ -183,15 +183,24 @@ func (a answerer) Results(test string, goals []string, site *int64) (map[string]
 	return out, nil
 }
 
+// withRules are server options knowing the fixture's complex goals.
+func withRules(t *testing.T, fixture string) api.Options {
+	var names []string
+	for _, c := range fixtures.Rules(t, fixture).Complex {
+		names = append(names, c.Name)
+	}
+	return api.Options{ComplexGoals: names}
+}
+
 func TestExpectedAnswersThroughAPI(t *testing.T) {
 	in := ingest(t, fixtures.Clickstream)
-	c := newClient(t, api.New(in.store, api.Options{}))
+	c := newClient(t, api.New(in.store, withRules(t, fixtures.Clickstream)))
 	assert.Positive(t, reference.CheckAssertions(t, answerer{c}, fixtures.Expected(fixtures.Clickstream)))
 }
 
 func TestGenerated20kThroughAPI(t *testing.T) {
 	in := ingest(t, fixtures.Generated20k)
-	c := newClient(t, api.New(in.store, api.Options{}))
+	c := newClient(t, api.New(in.store, withRules(t, fixtures.Generated20k)))
 	t.Run("expected", func(t *testing.T) {
 		assert.Positive(t, reference.CheckAssertions(t, answerer{c}, fixtures.Expected(fixtures.Generated20k)))
 	})

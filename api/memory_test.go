@@ -3,6 +3,7 @@ package api_test
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -12,6 +13,7 @@ import (
 	"github.com/manhattan-analytics/manhattan/internal/fixtures"
 	"github.com/manhattan-analytics/manhattan/internal/reference"
 	"github.com/manhattan-analytics/manhattan/messages"
+	"github.com/manhattan-analytics/manhattan/query"
 	"github.com/manhattan-analytics/manhattan/query/querytest"
 )
 
@@ -24,7 +26,7 @@ func memoryStore(t *testing.T, fixture string) *querytest.Store {
 }
 
 func TestExpectedAnswersInMemory(t *testing.T) {
-	c := newClient(t, api.New(memoryStore(t, fixtures.Clickstream), api.Options{}))
+	c := newClient(t, api.New(memoryStore(t, fixtures.Clickstream), withRules(t, fixtures.Clickstream)))
 	assert.Positive(t, reference.CheckAssertions(t, answerer{c}, fixtures.Expected(fixtures.Clickstream)))
 }
 
@@ -49,4 +51,46 @@ func TestUnknownTestNamesTheKnownOnes(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, status)
 	assert.Contains(t, string(body), `no test named \"nope\" (tests: `)
 	assert.Contains(t, string(body), `\"red checkout form\"`)
+}
+
+func TestNoSilentZeros(t *testing.T) {
+	in := ingest(t, fixtures.Clickstream)
+	t.Run("postgres", func(t *testing.T) { checkNoSilentZeros(t, in.store) })
+	t.Run("memory", func(t *testing.T) { checkNoSilentZeros(t, memoryStore(t, fixtures.Clickstream)) })
+}
+
+func checkNoSilentZeros(t *testing.T, store query.Store) {
+	c := newClient(t, api.New(store, withRules(t, fixtures.Clickstream)))
+	for _, tc := range []struct {
+		target string
+		msg    string
+	}{
+		{"/api/v1/count?goal=compelted+checkout", `no goal named "compelted checkout" (goals: "abandoned after payment failure", "abandoned after validation failure", `},
+		{"/api/v1/value?goal=nope&test=red+checkout+form&population=True", `no goal named "nope"`},
+		{"/api/v1/count?test=blue+form&population=True", `no test named "blue form" (tests: "red checkout form"`},
+		{"/api/v1/count?test=red+checkout+form&population=Maybe", `test "red checkout form" has no population "Maybe" (populations: False, True)`},
+		{"/api/v1/count?goal=viewed+page&rollup=pst_month", `no rollup "pst_month" (rollups: all, browser, pst_day, pst_week)`},
+		{"/api/v1/count?goal=viewed+page&rollup=browser&bucket=Netscape", `rollup "browser" has no bucket "Netscape" (buckets: `},
+		{"/api/v1/series?goal=viewed+page&rollup=hourly", `no rollup "hourly"`},
+		{"/api/v1/series?goal=nope&rollup=pst_day", `no goal named "nope"`},
+	} {
+		status, _, body := c.do(http.MethodGet, tc.target, nil)
+		assert.Equal(t, http.StatusNotFound, status, tc.target)
+		assert.Contains(t, string(body), strings.ReplaceAll(tc.msg, `"`, `\"`), tc.target)
+	}
+	// True zeros stay zeros: known names with nothing counted, and complex goals,
+	// which have no counts within variants.
+	for _, target := range []string{
+		"/api/v1/count?goal=fake+goal&test=red+checkout+form&population=True",
+		"/api/v1/count?goal=abandoned+cart&test=red+checkout+form&population=True",
+		"/api/v1/count?goal=abandoned+after+validation+failure",
+	} {
+		var n query.CountAnswer
+		require.NoError(t, c.getJSON(target, nil, &n), target)
+		assert.Zero(t, n.Count, target)
+	}
+	var goals query.GoalsAnswer
+	require.NoError(t, c.getJSON("/api/v1/goals", nil, &goals))
+	assert.Contains(t, goals.Goals, query.Goal{Name: "abandoned after validation failure", Complex: true},
+		"a configured complex goal nobody converted on is listed")
 }

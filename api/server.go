@@ -36,6 +36,9 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxGoals bounds the goals of a results request; default query.DefaultMaxGoals.
 	MaxGoals int
+	// ComplexGoals names the complex goals of the counting rules, so that one nobody has
+	// converted on yet is a known goal (answering 0), not an unknown one (404).
+	ComplexGoals []string
 	// QueryTimeout bounds the database work of one request; default 30s.
 	QueryTimeout time.Duration
 }
@@ -66,7 +69,7 @@ func New(store query.Store, opts Options) *Server {
 		opts.QueryTimeout = 30 * time.Second
 	}
 	s := &Server{
-		queries: query.New(store), parser: query.Parser{Naming: query.Params, MaxGoals: opts.MaxGoals},
+		queries: query.New(store, opts.ComplexGoals...), parser: query.Parser{Naming: query.Params, MaxGoals: opts.MaxGoals},
 		opts: opts, tokenHash: sha256.Sum256([]byte(opts.Token)),
 	}
 	m := opts.Metrics

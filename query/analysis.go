@@ -206,7 +206,7 @@ func (s *Service) testCounts(ctx context.Context, r Request, configured bool) (p
 	if len(asked) == 0 && configured {
 		asked = configuredGoals(cfg)
 	}
-	goals, err := analysisGoals(asked, cfg, tc.Goals)
+	goals, err := analysisGoals(asked, cfg, s.withComplex(tc.Goals))
 	return tc, cfg, goals, err
 }
 

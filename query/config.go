@@ -133,6 +133,7 @@ func (s *Service) SetTestConfig(ctx context.Context, test string, change ConfigC
 	if err != nil {
 		return ConfigAnswer{}, err
 	}
+	goals = s.withComplex(goals)
 	c, err := s.store.UpdateTestConfig(ctx, test, func(c *persistence.TestConfig, _ bool) error {
 		if replace {
 			*c = persistence.TestConfig{Test: test}

@@ -16,10 +16,32 @@ import (
 // Service answers checked requests from a store. It is safe for concurrent use.
 type Service struct {
 	store Store
+	// complexGoals are the complex goals of the counting rules: known goals even
+	// before anyone converts on them.
+	complexGoals []string
 }
 
-// New returns a service reading store.
-func New(store Store) *Service { return &Service{store: store} }
+// New returns a service reading store. complexGoals names the complex goals of the
+// rules the store was filled with, when known (a complex goal nobody converted on yet
+// leaves no trace in the store): they are listed by Goals and answer 0, not "unknown".
+func New(store Store, complexGoals ...string) *Service {
+	return &Service{store: store, complexGoals: slices.Clone(complexGoals)}
+}
+
+// withComplex returns the store's goals with the configured complex goals it has not seen.
+func (s *Service) withComplex(goals []persistence.GoalInfo) []persistence.GoalInfo {
+	added := false
+	for _, name := range s.complexGoals {
+		if !slices.ContainsFunc(goals, func(g persistence.GoalInfo) bool { return g.Name == name }) {
+			goals = append(goals, persistence.GoalInfo{Name: name, Complex: true})
+			added = true
+		}
+	}
+	if added {
+		slices.SortFunc(goals, func(a, b persistence.GoalInfo) int { return strings.Compare(a.Name, b.Name) })
+	}
+	return goals
+}
 
 // Ping checks that the store answers.
 func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
@@ -27,6 +49,9 @@ func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
 // Count answers a count request.
 func (s *Service) Count(ctx context.Context, r Request) (CountAnswer, error) {
 	n, err := s.store.Count(ctx, r.Query)
+	if err == nil {
+		err = s.zeroErr(ctx, n == 0, r.Query, true)
+	}
 	if err != nil {
 		return CountAnswer{}, err
 	}
@@ -36,6 +61,9 @@ func (s *Service) Count(ctx context.Context, r Request) (CountAnswer, error) {
 // Value answers a value request.
 func (s *Service) Value(ctx context.Context, r Request) (ValueAnswer, error) {
 	d, err := s.store.GoalValue(ctx, r.Query)
+	if err == nil {
+		err = s.zeroErr(ctx, d.IsZero(), r.Query, true)
+	}
 	if err != nil {
 		return ValueAnswer{}, err
 	}
@@ -57,7 +85,7 @@ func (s *Service) Goals(ctx context.Context) (GoalsAnswer, error) {
 	if err != nil {
 		return GoalsAnswer{}, err
 	}
-	return newGoalsAnswer(goals), nil
+	return newGoalsAnswer(s.withComplex(goals)), nil
 }
 
 // Results answers a results request: the value of each goal for each population of
@@ -97,7 +125,8 @@ func (s *Service) Results(ctx context.Context, r Request) (ResultsAnswer, error)
 }
 
 // variantGoals checks goals asked for within a test's variants against the known ones:
-// each must exist and not be complex. No goals means every goal that is not complex.
+// each must exist (a complex goal is counted 0 within variants, as DESIGN §3 has it).
+// No goals means every goal that is not complex.
 func variantGoals(goals []string, known []persistence.GoalInfo) ([]string, error) {
 	if len(goals) == 0 {
 		for _, g := range known {
@@ -109,11 +138,8 @@ func variantGoals(goals []string, known []persistence.GoalInfo) ([]string, error
 	}
 	for _, name := range goals {
 		i := slices.IndexFunc(known, func(g persistence.GoalInfo) bool { return g.Name == name })
-		switch {
-		case i < 0:
+		if i < 0 {
 			return nil, unknownGoalError(name, known)
-		case known[i].Complex:
-			return nil, complexGoalError(name)
 		}
 	}
 	return goals, nil
@@ -124,10 +150,6 @@ func unknownGoalError(name string, known []persistence.GoalInfo) error {
 		return notFound("no goal named %q: the store has no goals yet", Clip(name))
 	}
 	return notFound("no goal named %q (goals: %s)", Clip(name), goalNames(known))
-}
-
-func complexGoalError(name string) error {
-	return invalid("%q is a complex goal: complex goals are counted over all visitors, not within test variants (ask without a test)", Clip(name))
 }
 
 // unknownTest is the ErrNotFound of a test the store does not know, naming those it
@@ -154,6 +176,9 @@ func unknownTestError(name string, tests []persistence.TestInfo) error {
 // Series answers a series request.
 func (s *Service) Series(ctx context.Context, r Request) (SeriesAnswer, error) {
 	points, err := s.store.Series(ctx, r.Query)
+	if err == nil {
+		err = s.zeroErr(ctx, len(points) == 0, r.Query, false)
+	}
 	if err != nil {
 		return SeriesAnswer{}, err
 	}

@@ -29,6 +29,9 @@ type Store interface {
 	TestCounts(ctx context.Context, q persistence.CountsQuery) (persistence.TestCounts, error)
 	// Series is every bucket of q.Rollup, in persistence.CompareBuckets order.
 	Series(ctx context.Context, q persistence.Query) ([]persistence.Point, error)
+	// Catalog tells what the store has seen of the names of q (see
+	// persistence.Store.Catalog); it explains answers of zero.
+	Catalog(ctx context.Context, q persistence.Query) (persistence.Catalog, error)
 	// DeadLetters lists up to limit dead letters of source ("" for every source),
 	// newest first.
 	DeadLetters(ctx context.Context, source string, limit int) ([]messages.DeadLetter, error)

@@ -50,7 +50,10 @@ func TestQueryAnalysis(t *testing.T) {
 	code, _, stderr = cli(t, append([]string{"query", "analysis", "--test", "red checkout form", "--breakdown", "colour"}, db...)...)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, `test "red checkout form" has no counts in rollup "colour"`)
-	code, _, stderr = cli(t, append([]string{"query", "analysis", "--test", "red checkout form", "--goals", "abandoned cart"}, db...)...)
+	code, _, stderr = cli(t, append([]string{"query", "analysis", "--test", "red checkout form", "--goals", "compelted checkout"}, db...)...)
 	assert.Equal(t, 1, code)
-	assert.Contains(t, stderr, `"abandoned cart" is a complex goal`)
+	assert.Contains(t, stderr, `no goal named "compelted checkout" (goals: "abandoned after payment failure", `)
+	code, _, stderr = cli(t, append([]string{"query", "count", "--goal", "viewed page", "--rollup", "pst_day", "--bucket", "1"}, db...)...)
+	assert.Equal(t, 1, code)
+	assert.Regexp(t, `rollup "pst_day" has no bucket "1" \(buckets: -?\d+`, stderr)
 }

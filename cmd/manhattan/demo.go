@@ -108,7 +108,7 @@ func runDemo(ctx context.Context, args []string) error {
 	}
 
 	h, err := newSwitchingHandler(ctx, db, func(st *persistence.Store) (http.Handler, error) {
-		return newHandler(st, sf, m, log, nil, dashboard.Options{Goals: demoGoals})
+		return newHandler(st, sf, m, log, nil, rules, dashboard.Options{Goals: demoGoals})
 	}, log)
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 
 	"github.com/manhattan-analytics/manhattan/persistence"
 	"github.com/manhattan-analytics/manhattan/query"
+	"github.com/manhattan-analytics/manhattan/visitor"
 )
 
 func init() {
@@ -59,6 +60,8 @@ func runQuery(ctx context.Context, args []string) error {
 	fs.String("cohort", "", "analysis: a cohort rollup (first_day:ZONE, first_week:ZONE) for --from and --to")
 	fs.String("from", "", "analysis: first bucket of the cohort range (Unix seconds or YYYY-MM-DD)")
 	fs.String("to", "", "analysis: last bucket of the cohort range (Unix seconds or YYYY-MM-DD)")
+	complexGoals := envList(fs, "complex", "MANHATTAN_COMPLEX", nil, `complex goal "name|include,...|exclude,..." of the ingest (repeatable), `+
+		"so that one nobody converted on yet is known")
 	asJSON := fs.Bool("json", false, "print JSON (the documents of the HTTP API) instead of a table")
 	kind, err := parseWithVerb(fs, args)
 	if err != nil || kind == "" {
@@ -71,6 +74,17 @@ func runQuery(ctx context.Context, args []string) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	var complexNames []string
+	for _, spec := range complexGoals.values {
+		if strings.TrimSpace(spec) == "" {
+			continue
+		}
+		c, err := visitor.ParseComplex(spec)
+		if err != nil {
+			return usagef("--complex %q: %v", spec, err)
+		}
+		complexNames = append(complexNames, c.Name)
+	}
 	log, err := lf.logger()
 	if err != nil {
 		return err
@@ -80,7 +94,7 @@ func runQuery(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.close()
-	return answerQuery(ctx, query.New(db.store), req, *asJSON)
+	return answerQuery(ctx, query.New(db.store, complexNames...), req, *asJSON)
 }
 
 // queryFlagNames are the flags that are parameters of a query.

@@ -123,7 +123,7 @@ func TestServerFollowsTheSwitch(t *testing.T) {
 	sf := &serverFlags{listen: ptr("127.0.0.1:0"), token: ptr(""), insecure: ptr(false)}
 	m := metrics.New()
 	h, err := newSwitchingHandler(t.Context(), db, func(st *persistence.Store) (http.Handler, error) {
-		return newHandler(st, sf, m, log, nil, dashboard.Options{})
+		return newHandler(st, sf, m, log, nil, nil, dashboard.Options{})
 	}, log)
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)

@@ -62,7 +62,7 @@ func runRun(ctx context.Context, args []string) error {
 	}
 	m.TrackPipeline(p)
 	h, err := newSwitchingHandler(ctx, db, func(st *persistence.Store) (http.Handler, error) {
-		return newHandler(st, sf, m, log, p.Stats, dashboard.Options{})
+		return newHandler(st, sf, m, log, p.Stats, cfg.Rules, dashboard.Options{})
 	}, log)
 	if err != nil {
 		ln.Close()

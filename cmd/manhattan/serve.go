@@ -14,6 +14,7 @@ import (
 	"github.com/manhattan-analytics/manhattan/dashboard"
 	"github.com/manhattan-analytics/manhattan/metrics"
 	"github.com/manhattan-analytics/manhattan/persistence"
+	"github.com/manhattan-analytics/manhattan/visitor"
 )
 
 func init() {
@@ -54,8 +55,9 @@ func (f *serverFlags) open() (net.Listener, error) {
 }
 
 // newHandler returns the server's handler: the API with the dashboard (configured by
-// dash) at "/". ingest, when not nil, reports this process's pipeline in /api/v1/status.
-func newHandler(store *persistence.Store, f *serverFlags, m *metrics.Metrics, log *slog.Logger, ingest func() actors.Stats, dash dashboard.Options) (http.Handler, error) {
+// dash) at "/". ingest, when not nil, reports this process's pipeline in /api/v1/status;
+// rules, when not nil, are the counting rules of the data (for their complex goals).
+func newHandler(store *persistence.Store, f *serverFlags, m *metrics.Metrics, log *slog.Logger, ingest func() actors.Stats, rules *visitor.Rules, dash dashboard.Options) (http.Handler, error) {
 	if dash.Logger == nil {
 		dash.Logger = log
 	}
@@ -63,7 +65,19 @@ func newHandler(store *persistence.Store, f *serverFlags, m *metrics.Metrics, lo
 	if err != nil {
 		return nil, err
 	}
-	return api.New(store, api.Options{Token: *f.token, Dashboard: d, Metrics: m, Ingest: ingest, Logger: log}), nil
+	return api.New(store, api.Options{Token: *f.token, Dashboard: d, Metrics: m, Ingest: ingest, Logger: log, ComplexGoals: complexNames(rules)}), nil
+}
+
+// complexNames returns the names of the complex goals of rules (nil: none).
+func complexNames(rules *visitor.Rules) []string {
+	if rules == nil {
+		return nil
+	}
+	names := make([]string, 0, len(rules.Complex))
+	for _, c := range rules.Complex {
+		names = append(names, c.Name)
+	}
+	return names
 }
 
 // printServing tells where the server listens.
@@ -109,7 +123,7 @@ func runServe(ctx context.Context, args []string) error {
 	defer db.close()
 	m := metrics.New()
 	h, err := newSwitchingHandler(ctx, db, func(st *persistence.Store) (http.Handler, error) {
-		return newHandler(st, sf, m, log, nil, dashboard.Options{})
+		return newHandler(st, sf, m, log, nil, nil, dashboard.Options{})
 	}, log)
 	if err != nil {
 		return err

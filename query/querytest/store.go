@@ -233,6 +233,52 @@ func (s *Store) valueSum(q reference.Query) decimal.Decimal {
 	return sum
 }
 
+// Catalog implements query.Store.
+func (s *Store) Catalog(ctx context.Context, q persistence.Query) (persistence.Catalog, error) {
+	if s.Err != nil {
+		return persistence.Catalog{}, s.Err
+	}
+	if q.Rollup == "" {
+		q.Rollup = persistence.DefaultRollup
+	}
+	if q.Bucket == "" {
+		q.Bucket = persistence.DefaultBucket
+	}
+	var c persistence.Catalog
+	c.Goals, _ = s.Goals(ctx)
+	if m, ok := s.d.Tests[q.Test]; ok {
+		c.TestKnown = true
+		for p := range m.Populations {
+			c.Populations = append(c.Populations, p)
+		}
+		slices.Sort(c.Populations)
+	}
+	rollups, buckets := map[string]bool{}, map[string]bool{}
+	see := func(rollup, bucket string) {
+		rollups[rollup] = true
+		if rollup == q.Rollup {
+			buckets[bucket] = true
+		}
+	}
+	for k := range s.d.Conversions {
+		see(k.Rollup, k.Bucket)
+	}
+	for k := range s.d.Impressions {
+		see(k.Rollup, k.Bucket)
+	}
+	for r := range rollups {
+		c.Rollups = append(c.Rollups, r)
+	}
+	slices.Sort(c.Rollups)
+	c.BucketKnown = buckets[q.Bucket]
+	for b := range buckets {
+		c.Buckets = append(c.Buckets, b)
+	}
+	slices.SortFunc(c.Buckets, persistence.CompareBuckets)
+	c.Buckets = c.Buckets[:min(len(c.Buckets), persistence.CatalogBuckets)]
+	return c, nil
+}
+
 // DeadLetters implements query.Store.
 func (s *Store) DeadLetters(_ context.Context, source string, limit int) ([]messages.DeadLetter, error) {
 	if s.Err != nil {

@@ -55,7 +55,7 @@ func (s *Store) Catalog(ctx context.Context, q Query) (Catalog, error) {
 			}
 			return rows.Err()
 		})
-		b.Queue("SELECT rollup FROM "+s.t.conversions+" UNION SELECT rollup FROM "+s.t.impressions).Query(func(rows pgx.Rows) error {
+		b.Queue("SELECT rollup FROM " + s.t.conversions + " UNION SELECT rollup FROM " + s.t.impressions).Query(func(rows pgx.Rows) error {
 			var err error
 			c.Rollups, err = pgx.CollectRows(rows, pgx.RowTo[string])
 			return err

@@ -127,10 +127,7 @@ func clickstreamDB(t *testing.T) []string {
 }
 
 func TestQueryAnswersExpected(t *testing.T) {
-	db := clickstreamDB(t)
-	for _, c := range fixtures.ComplexFlags(t, fixtures.Clickstream) {
-		db = append(db, "--complex", c)
-	}
+	db := append(clickstreamDB(t), complexArgs(t, fixtures.Clickstream)...)
 	n := reference.CheckAssertions(t, cliAnswerer{t: t, dbArgs: db}, fixtures.Expected(fixtures.Clickstream))
 	assert.Positive(t, n)
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -59,7 +60,9 @@ func TestReprocessCountsNewComplexGoalsRetroactivelyAndSwitches(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, out, "db switch --schema "+current.Schema()+" --to "+rebuild.Schema())
 	reb := []string{"--db", url, "--schema", rebuild.Schema()}
-	checked := reference.CheckAssertions(t, cliAnswerer{t: t, dbArgs: reb}, fixtures.Expected(fixtures.Clickstream))
+	// The query knows the complex goals too, so one nobody converted on answers 0.
+	answerer := cliAnswerer{t: t, dbArgs: append(slices.Clone(reb), complexArgs(t, fixtures.Clickstream)...)}
+	checked := reference.CheckAssertions(t, answerer, fixtures.Expected(fixtures.Clickstream))
 	assert.Positive(t, checked, "the rebuild gives every reference answer, complex goals included")
 	want, ok := goalCount(t, reb, "abandoned cart")
 	require.True(t, ok)

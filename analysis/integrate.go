@@ -190,8 +190,8 @@ func ratioCDF(x, y *betaVar, s float64) (cdf, density float64) {
 
 // ratioQuantile returns the s with P(Y/X ≤ s) = q for independent Beta variables, by
 // Newton's method on u = log s (dF/du = s·density), started at the log-normal
-// approximation of Y/X and kept inside a bracket that bisection narrows whenever a
-// Newton step leaves it. It stops after a step below 1e-7: the error of the next
+// approximation of Y/X, with steps of at most 2σ (σ the log-normal spread) and
+// bisection whenever a step leaves the bracket found so far. It stops after a step below 1e-7: the error of the next
 // iterate is then of the order of the step's square.
 func ratioQuantile(x, y *betaVar, q float64) float64 {
 	// log(Y/X) has about mean log(mY/mX) and variance cvY² + cvX².
@@ -210,16 +210,15 @@ func ratioQuantile(x, y *betaVar, q float64) float64 {
 		default:
 			return s
 		}
+		// A Newton step, at most 2σ long (far in a tail the density is tiny and the
+		// step useless), bisection once the root is bracketed and the step leaves
+		// the bracket.
 		next := u - f/(s*density)
-		if !(next > lo && next < hi) || math.IsNaN(next) {
-			switch {
-			case math.IsInf(lo, -1):
-				next = u - 2*sigma
-			case math.IsInf(hi, 1):
-				next = u + 2*sigma
-			default:
-				next = (lo + hi) / 2
-			}
+		if math.IsNaN(next) || math.Abs(next-u) > 2*sigma {
+			next = u - math.Copysign(2*sigma, f)
+		}
+		if !(next > lo && next < hi) {
+			next = (lo + hi) / 2
 		}
 		if math.Abs(next-u) < 1e-7 {
 			// Newton's error is about the square of the step: far below 1e-12.

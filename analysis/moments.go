@@ -67,6 +67,10 @@ func momentsOf(metric Metric, n int64, c Counts) moments {
 		return m
 	}
 	m.mean = c.Sum.InexactFloat64() / float64(m.units)
+	if math.IsInf(m.mean, 0) {
+		m.ok, m.reason, m.mean = false, "values too large for floating point", 0
+		return m
+	}
 	if m.units == 1 {
 		// One unit: the sample variance is undefined.
 		m.ok, m.reason = false, "one unit has no sample variance"
@@ -85,6 +89,9 @@ func momentsOf(metric Metric, n int64, c Counts) moments {
 		return m
 	}
 	m.variance = num.InexactFloat64() / (float64(m.units) * float64(m.units-1))
+	if math.IsInf(m.variance, 0) {
+		m.ok, m.reason, m.variance = false, "values too large for floating point", 0
+	}
 	return m
 }
 

@@ -395,9 +395,15 @@ func TestPointerOutsideTheLogStopsAtOnce(t *testing.T) {
 	assert.Equal(t, int64(3), store.epoch, "nothing committed")
 
 	cfg.SkipMissing = true
-	sum, err := Run(t.Context(), cfg, Events{})
+	var gaps []Gap
+	sum, err := Run(t.Context(), cfg, Events{Gap: func(g Gap) { gaps = append(gaps, g) }})
 	require.NoError(t, err)
 	assert.Equal(t, int64(2000), sum.Records, "continues at the next file: here the whole log")
+	// ... and says what it skipped.
+	require.Len(t, gaps, 1)
+	assert.Equal(t, GapSkipped, gaps[0].Reason)
+	assert.Equal(t, eventlog.Path(base, 42), gaps[0].Path)
+	assert.Contains(t, gaps[0].Detail, "pointer file does not exist")
 }
 
 func TestRunWithNothingNewCommitsNothing(t *testing.T) {

@@ -565,6 +565,20 @@ func TestServeShutsDownOnCancel(t *testing.T) {
 	require.Error(t, err, "the listener is closed")
 }
 
+func TestCheckTokenRejectsWeakTokens(t *testing.T) {
+	require.NoError(t, api.CheckToken(""), "no token: an open API on loopback")
+	require.NoError(t, api.CheckToken("0123456789abcdef"))
+	for token, want := range map[string]string{
+		" ":                  "blank",
+		"\t\n":               "blank",
+		"short":              "fewer than 16",
+		"0123456789abcde":    "fewer than 16",
+		" 0123456789abcdef ": "white space",
+	} {
+		assert.ErrorContains(t, api.CheckToken(token), want, "%q", token)
+	}
+}
+
 func TestCheckListen(t *testing.T) {
 	for _, tc := range []struct {
 		addr            string

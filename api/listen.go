@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // DefaultListen is the address the server listens on unless told otherwise: loopback
@@ -16,6 +18,28 @@ const DefaultListen = "127.0.0.1:8080"
 
 // ShutdownTimeout bounds how long Serve waits for requests in flight when it stops.
 const ShutdownTimeout = 10 * time.Second
+
+// MinTokenLength is the fewest characters an API token may have.
+const MinTokenLength = 16
+
+// CheckToken rejects a token that is too weak to guard the API: blank (only white space)
+// or shorter than MinTokenLength characters, or with white space at either end (a copy
+// and paste mistake that would make the token impossible to send). No token ("") is
+// allowed: the API is then open.
+func CheckToken(token string) error {
+	switch {
+	case token == "":
+		return nil
+	case strings.TrimSpace(token) == "":
+		return errors.New("the token is blank")
+	case strings.TrimSpace(token) != token:
+		return errors.New("the token begins or ends with white space")
+	case utf8.RuneCountInString(token) < MinTokenLength:
+		return fmt.Errorf("the token has %d characters, fewer than %d: use a long random one (e.g. openssl rand -hex 32)",
+			utf8.RuneCountInString(token), MinTokenLength)
+	}
+	return nil
+}
 
 // CheckListen enforces the listening policy: a loopback address (127.0.0.0/8, ::1,
 // "localhost") is always allowed; any other address, including all interfaces (":8080"),

@@ -76,8 +76,8 @@ type LineTooLongError struct {
 }
 
 func (e *LineTooLongError) Error() string {
-	return fmt.Sprintf("eventlog: line of %d bytes ending at %s is longer than %d bytes; skipped",
-		e.Length, e.Ptr, MaxLineLength)
+	return fmt.Sprintf("eventlog: line of %d bytes ending at %s is too long: with its line end it has %d bytes, more than the limit of %d; skipped",
+		e.Length, e.Ptr, e.Length+1, MaxLineLength)
 }
 
 // AsDeadLetter converts the errors of a Reader that stand for one bad line and that

@@ -310,6 +310,8 @@ func TestReaderSkipsOverlongLine(t *testing.T) {
 	dl, ok := AsDeadLetter(err)
 	require.True(t, ok)
 	assert.Equal(t, le.Ptr, dl.Ptr)
+	assert.Contains(t, dl.Reason, fmt.Sprintf("line of %d bytes ending at %s is too long: with its line end it has %d bytes, more than the limit of %d",
+		len(long), le.Ptr, len(long)+1, MaxLineLength))
 
 	requireLine(t, r, got{longest, messages.Pointer{File: h999, Offset: end + MaxLineLength}})
 	requireLine(t, r, got{"b", messages.Pointer{File: h999, Offset: end + MaxLineLength + 2}})

@@ -1,6 +1,7 @@
 package messages
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -47,6 +48,10 @@ func FieldCount(k Kind) int {
 // the line, except for fields that needed unescaping.
 func ParseLine(line []byte) (Record, error) {
 	var r Record
+	// A line ends at a CR before its LF (fields never hold a raw CR), and a crashed
+	// writer's zero-filled tail before a line is not part of it.
+	line = bytes.TrimSuffix(line, []byte{'\r'})
+	line = bytes.TrimLeft(line, "\x00")
 	if len(line) == 0 {
 		return r, &ParseError{Code: CodeFieldCount, Field: -1, Reason: "empty line"}
 	}
@@ -211,11 +216,15 @@ func parseTimestamp(s string) (int64, string, string) {
 		return 0, "", "negative"
 	}
 	sec, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil {
-		return 0, "", "out of range"
+	if err != nil || sec > MaxTimestamp {
+		return 0, "", "out of range (years 1970 to 9999)"
 	}
 	return sec, frac, ""
 }
+
+// MaxTimestamp is the last second of the year 9999 (UTC): later timestamps are malformed
+// (DESIGN §2), so that every bucket of every rollup is a real date.
+const MaxTimestamp = 253402300799
 
 // parseSite parses an optionally negative decimal integer.
 func parseSite(s string) (int64, string) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
@@ -148,14 +149,43 @@ func TestParseLineRawUTF8AndEscapes(t *testing.T) {
 		`caf\xe9 \u20ac \U0001f600 \\ \t\n\r ' " \x07\x08\x0c\x0b A \\q`+"\t"+`caf\xe9 \u20ac\U0001f600`+"\n", out)
 }
 
-func TestParseLineTrailingCRBelongsToLastField(t *testing.T) {
-	r, err := ParseLine([]byte("1\tsplit\t5\tv\t1\tt\tp\r"))
+func TestParseLineEndsAtTheCRBeforeTheLineEnd(t *testing.T) {
+	// A "\r\n" line end (DESIGN §2): the line ends at the CR; fields never hold a raw CR.
+	r, err := ParseLine([]byte("1\tsplit\t5\tv\t1\tt\tA\r"))
 	require.NoError(t, err)
-	assert.Equal(t, "p\r", r.Population)
-	assert.Equal(t, "1\tsplit\t5\tv\t1\tt\tp\\r\n", FormatLine(&r))
+	assert.Equal(t, "A", r.Population)
+	assert.Equal(t, "1\tsplit\t5\tv\t1\tt\tA\n", FormatLine(&r))
 
-	_, err = ParseLine([]byte("1\tpixel\t5\tv\t1\r"))
-	requireParseError(t, err, CodeSite, 4)
+	r, err = ParseLine([]byte("1\tpixel\t5\tv\t1\r"))
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), r.Site)
+
+	// An escaped CR is data.
+	r, err = ParseLine([]byte("1\tsplit\t5\tv\t1\tt\tA\\r"))
+	require.NoError(t, err)
+	assert.Equal(t, "A\r", r.Population)
+}
+
+func TestParseLineTimestampsLieInYears1970To9999(t *testing.T) {
+	r, err := ParseLine([]byte("1\tpixel\t253402300799.9\tv\t1"))
+	require.NoError(t, err)
+	assert.Equal(t, int64(MaxTimestamp), r.Timestamp)
+	assert.Equal(t, 9999, time.Unix(r.Timestamp, 0).UTC().Year())
+	for _, ts := range []string{"253402300800", "9223372036854775807", "99999999999999999999"} {
+		_, err := ParseLine([]byte("1\tpixel\t" + ts + "\tv\t1"))
+		requireParseError(t, err, CodeTimestamp, 2)
+		assert.Contains(t, err.Error(), "out of range (years 1970 to 9999)")
+	}
+}
+
+func TestParseLineSkipsACrashedWritersZeroFill(t *testing.T) {
+	// A writer that died left its file's tail as NUL bytes; the next writer's line follows
+	// them: the line is counted, the NULs are not part of it.
+	r, err := ParseLine([]byte("\x00\x00\x00\x001\tpixel\t5\tv\t1"))
+	require.NoError(t, err)
+	assert.Equal(t, "v", r.VID)
+	_, err = ParseLine([]byte("\x00\x00"))
+	require.Error(t, err, "nothing but NULs is no record")
 }
 
 func TestParseLineGoalValues(t *testing.T) {
@@ -222,7 +252,7 @@ func TestParseLineErrors(t *testing.T) {
 		{"timestamp trailing dot", "1\tpixel\t10.\tv\t1", CodeTimestamp, 2, `field 2 (timestamp): not a number: "10."`},
 		{"timestamp leading dot", "1\tpixel\t.5\tv\t1", CodeTimestamp, 2, `field 2 (timestamp): not a number: ".5"`},
 		{"timestamp two dots", "1\tpixel\t1.2.3\tv\t1", CodeTimestamp, 2, `field 2 (timestamp): not a number: "1.2.3"`},
-		{"timestamp huge", "1\tpixel\t99999999999999999999\tv\t1", CodeTimestamp, 2, `field 2 (timestamp): out of range: "99999999999999999999"`},
+		{"timestamp huge", "1\tpixel\t99999999999999999999\tv\t1", CodeTimestamp, 2, `field 2 (timestamp): out of range (years 1970 to 9999): "99999999999999999999"`},
 		{"site word", "1\tpixel\t1\tv\tone", CodeSite, 4, `field 4 (site): not an integer: "one"`},
 		{"site empty", "1\tpixel\t1\tv\t", CodeSite, 4, `field 4 (site): empty: ""`},
 		{"site decimal", "1\tpixel\t1\tv\t1.0", CodeSite, 4, `field 4 (site): not an integer: "1.0"`},

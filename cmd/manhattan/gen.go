@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/manhattan-analytics/manhattan/eventlog"
 	"github.com/manhattan-analytics/manhattan/loggen"
 )
 
@@ -22,8 +23,16 @@ func runGen(_ context.Context, args []string) error {
 	days := fs.Int("days", 7, "days the log spans")
 	start := fs.String("start", "2024-03-03", "first day (YYYY-MM-DD, UTC)")
 	seed := fs.Uint64("seed", 1, "random seed: the same flags always write the same log")
+	force := fs.Bool("force", false, "replace the files of a log that already exists at --log")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if hours, err := eventlog.Files(*base); err != nil {
+		return err
+	} else if len(hours) > 0 && !*force {
+		return fmt.Errorf("--log %s already has %d log files (%s to %s), perhaps a tracker's: gen would overwrite them; "+
+			"choose another --log, or pass --force to replace them", *base, len(hours),
+			eventlog.Path(*base, hours[0]), eventlog.Path(*base, hours[len(hours)-1]))
 	}
 	day, err := time.Parse("2006-01-02", *start)
 	if err != nil {

@@ -2,9 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,6 +41,9 @@ func runIngest(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkLogBase(cfg.LogBase, *follow); err != nil {
+		return err
+	}
 	db, err := openDatabase(ctx, dbf, log)
 	if err != nil {
 		return err
@@ -49,6 +57,30 @@ func runIngest(ctx context.Context, args []string) error {
 
 	_, err = ingestToEnd(ctx, cfg, actors.Events{}, nil, *progress)
 	return err
+}
+
+// checkLogBase catches a --log that cannot be what was meant: an hour's file given instead
+// of the log's base, or (in batch mode, where nothing would be read) a folder that does not
+// exist. A following ingest may wait for its folder to appear.
+func checkLogBase(base string, follow bool) error {
+	if fi, err := os.Stat(base); err == nil && !fi.IsDir() {
+		if i := strings.LastIndexByte(base, '.'); i > 0 {
+			if _, err := strconv.ParseInt(base[i+1:], 10, 64); err == nil {
+				return fmt.Errorf("--log %s is one hour's file of the log %s: give the log's base, --log %s", base, base[:i], base[:i])
+			}
+		}
+	}
+	dir := filepath.Dir(base)
+	fi, err := os.Stat(dir)
+	switch {
+	case err == nil && !fi.IsDir():
+		return fmt.Errorf("--log %s: %s is not a folder", base, dir)
+	case errors.Is(err, fs.ErrNotExist) && !follow:
+		return fmt.Errorf("--log %s: the folder %s does not exist, so there is no log to read (the log is the files %s.<hour>)", base, dir, base)
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("--log %s: %w", base, err)
+	}
+	return nil
 }
 
 // ingestToEnd runs a pipeline until its input ends (or, in follow mode, until ctx is

@@ -45,3 +45,25 @@ func TestIngestRefusesLogFilesThatAreNotRegular(t *testing.T) {
 		})
 	}
 }
+
+// A batch ingest of a log whose folder does not exist, or of an hour's file given as the
+// log's base, reads nothing: it is an error, not a quiet "no log files yet".
+func TestIngestRefusesALogThatCannotBeMeant(t *testing.T) {
+	store := pgtest.NewStore(t)
+	db := []string{"--db", pgtest.URL(t), "--schema", store.Schema(), "--progress=false"}
+	dir := t.TempDir()
+
+	code, _, stderr := cli(t, append([]string{"ingest", "--log", filepath.Join(dir, "nowhere", "manhattan.log")}, db...)...)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "does not exist, so there is no log to read")
+
+	base := filepath.Join(dir, "manhattan.log")
+	require.NoError(t, os.WriteFile(eventlog.Path(base, 1710334800), nil, 0o644))
+	code, _, stderr = cli(t, append([]string{"ingest", "--log", eventlog.Path(base, 1710334800)}, db...)...)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "give the log's base, --log "+base)
+
+	// An existing folder without files yet is fine (exit 0).
+	code, _, stderr = cli(t, append([]string{"ingest", "--log", filepath.Join(dir, "other.log")}, db...)...)
+	assert.Equal(t, 0, code, stderr)
+}

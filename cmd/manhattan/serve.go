@@ -39,6 +39,9 @@ func addServerFlags(fs *flag.FlagSet) *serverFlags {
 
 // check applies the listening policy before anything starts.
 func (f *serverFlags) check() error {
+	if err := api.CheckToken(*f.token); err != nil {
+		return usagef("--token (or MANHATTAN_TOKEN): %v", err)
+	}
 	if err := api.CheckListen(*f.listen, *f.token != "", *f.insecure); err != nil {
 		return usagef("--listen: %v", err)
 	}

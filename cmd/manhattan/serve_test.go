@@ -120,14 +120,14 @@ func TestServeAnswersAndStopsOnCancel(t *testing.T) {
 
 func TestServeTokenFromEnvironment(t *testing.T) {
 	db := clickstreamDB(t)
-	t.Setenv("MANHATTAN_TOKEN", "env-token")
+	t.Setenv("MANHATTAN_TOKEN", "env-token-0123456789")
 	b := startCommand(t, runServe, append(db, "--listen", "127.0.0.1:0")...)
 	base := b.url(t)
 	status, _ := get(t, base+"api/v1/tests", "")
 	assert.Equal(t, http.StatusUnauthorized, status)
 	status, _ = get(t, base, "")
 	assert.Equal(t, http.StatusUnauthorized, status)
-	status, _ = get(t, base+"api/v1/tests", "env-token")
+	status, _ = get(t, base+"api/v1/tests", "env-token-0123456789")
 	assert.Equal(t, http.StatusOK, status)
 	status, _ = get(t, base+"healthz", "")
 	assert.Equal(t, http.StatusOK, status)
@@ -140,6 +140,14 @@ func TestServeRefusesOpenListenWithoutToken(t *testing.T) {
 		code, _, stderr := cli(t, append([]string{cmd, "--listen", "0.0.0.0:0", "--data-dir", t.TempDir()}, nowhere...)...)
 		assert.Equal(t, 2, code, "%s: %s", cmd, stderr)
 		assert.Contains(t, stderr, "without a token", cmd)
+	}
+	// A blank or short token does not count as one.
+	for _, token := range []string{" ", "short"} {
+		for _, cmd := range []string{"serve", "run", "demo"} {
+			code, _, stderr := cli(t, append([]string{cmd, "--listen", "0.0.0.0:0", "--token", token, "--data-dir", t.TempDir()}, nowhere...)...)
+			assert.Equal(t, 2, code, "%s: %s", cmd, stderr)
+			assert.Contains(t, stderr, "--token", cmd)
+		}
 	}
 	code, _, stderr := cli(t, "serve", "--listen", "8080")
 	assert.Equal(t, 2, code)

@@ -2,6 +2,8 @@ package metrics
 
 import (
 	"net/http"
+	"regexp"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -20,7 +22,8 @@ const Namespace = "manhattan"
 // Metrics is a registry with Manhattan's ingest and query metrics. Its methods are safe
 // for concurrent use.
 type Metrics struct {
-	registry *prometheus.Registry
+	registry   *prometheus.Registry
+	collectors []prometheus.Collector // what New registered
 
 	recordsCommitted prometheus.Counter
 	deadLetters      prometheus.Counter
@@ -76,15 +79,39 @@ func New() *Metrics {
 	m.lastCommit = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Subsystem: "ingest", Name: "last_commit_timestamp_seconds",
 		Help: "Unix time of the last committed epoch: time() minus it is how stale the answers are."})
 
-	m.registry.MustRegister(
+	m.collectors = []prometheus.Collector{
 		buildInfo, m.lastCommit, newPipelineCollector(&m.read),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.recordsCommitted, m.deadLetters, m.epochs, m.lastEpoch, m.commitSeconds, m.restarts, m.historiesLoaded,
 		m.unreadBytes, m.unreadEvents,
 		readTotal, m.queryDuration, m.queryErrors,
-	)
+	}
+	m.registry.MustRegister(m.collectors...)
 	return m
+}
+
+// fqNameRE finds the metric name in a prometheus.Desc's String.
+var fqNameRE = regexp.MustCompile(`fqName: "([^"]+)"`)
+
+// Names returns the name of every metric family New registers, whether or not it has a
+// sample now (e.g. the lag gauges of a pipeline not started yet), sorted.
+func (m *Metrics) Names() []string {
+	ch := make(chan *prometheus.Desc, 64)
+	go func() {
+		for _, c := range m.collectors {
+			c.Describe(ch)
+		}
+		close(ch)
+	}()
+	var names []string
+	for d := range ch {
+		if sub := fqNameRE.FindStringSubmatch(d.String()); sub != nil {
+			names = append(names, sub[1])
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
 }
 
 // Registry returns the registry, e.g. to register more collectors.

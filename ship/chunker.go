@@ -51,11 +51,16 @@ type chunker struct {
 // run reads until the end of the log (batch mode), an error, or ctx is done, and closes
 // out when it returns.
 func (c *chunker) run(ctx context.Context, from messages.Pointer) error {
-	defer close(c.out)
 	c.cur = &chunk{start: from, end: from, split: c.newSplit()}
 	stop := make(chan struct{})
-	defer close(stop)
-	go c.lingerLoop(ctx, stop)
+	var linger sync.WaitGroup
+	linger.Go(func() { c.lingerLoop(ctx, stop) })
+	defer func() {
+		// out is closed only once the linger loop, which also sends on it, is gone.
+		close(stop)
+		linger.Wait()
+		close(c.out)
+	}()
 	for {
 		line, err := c.r.Next(ctx)
 		if errors.Is(err, io.EOF) {

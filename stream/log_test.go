@@ -196,3 +196,39 @@ func TestLagCountsStreamSequencesBehindEachPartition(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, lags[0].Behind)
 }
+
+// A consumer lost by the broker (its node died) is replaced from the Reader's pointers:
+// reading goes on with nothing lost or read twice.
+func TestReaderReplacesALostConsumer(t *testing.T) {
+	log, js, _ := newLog(t, 2)
+	line := pixel(vidOf(1, 2, 1), 10)
+	s1 := publish(t, js, log, 1, line+"\n"+line+"\n")
+	r, err := log.Open(context.Background(), []messages.Pointer{{Partition: 1}}, logsource.Options{Follow: true})
+	require.NoError(t, err)
+	l, err := r.Next(context.Background())
+	require.NoError(t, err)
+	n := int64(len(line) + 1)
+	require.Equal(t, messages.StreamPointer(1, int64(s1), n), l.Ptr)
+
+	s, err := js.Stream(context.Background(), "LOG")
+	require.NoError(t, err)
+	names := s.ConsumerNames(context.Background())
+	for name := range names.Name() {
+		require.NoError(t, s.DeleteConsumer(context.Background(), name))
+	}
+	require.NoError(t, names.Err())
+	s2 := publish(t, js, log, 1, line+"\n")
+
+	var got []messages.Pointer
+	require.Eventually(t, func() bool {
+		l, err := r.Next(context.Background())
+		if errors.Is(err, io.EOF) {
+			return false
+		}
+		require.NoError(t, err)
+		got = append(got, l.Ptr)
+		return len(got) == 2
+	}, 30*time.Second, time.Millisecond)
+	require.Equal(t, []messages.Pointer{messages.StreamPointer(1, int64(s1), 2*n), messages.StreamPointer(1, int64(s2), n)}, got)
+	require.NoError(t, r.Close())
+}

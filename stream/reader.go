@@ -37,9 +37,7 @@ func (l *Log) Open(ctx context.Context, from []messages.Pointer, opts logsource.
 		return nil, fmt.Errorf("%s: %w", l, err)
 	}
 	r := &reader{log: l, follow: opts.Follow, ptrs: make(map[int]messages.Pointer, len(from))}
-	start := uint64(0)
-	var subjects []string
-	for i, p := range from {
+	for _, p := range from {
 		if err := l.checkPartition(p.Partition); err != nil {
 			return nil, err
 		}
@@ -50,8 +48,22 @@ func (l *Log) Open(ctx context.Context, from []messages.Pointer, opts logsource.
 			return nil, err
 		}
 		r.ptrs[p.Partition] = p
-		subjects = append(subjects, l.info.Subject(p.Partition))
-		if seq := uint64(max(p.Seq(), 1)); i == 0 || seq < start {
+	}
+	if err := r.subscribe(ctx, s); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// subscribe starts an ordered consumer of the Reader's subjects at the oldest message a
+// partition has not read to its end.
+func (r *reader) subscribe(ctx context.Context, s jetstream.Stream) error {
+	l := r.log
+	start := uint64(0)
+	var subjects []string
+	for p, ptr := range r.ptrs {
+		subjects = append(subjects, l.info.Subject(p))
+		if seq := uint64(max(ptr.Seq(), 1)); start == 0 || seq < start {
 			start = seq
 		}
 	}
@@ -65,14 +77,25 @@ func (l *Log) Open(ctx context.Context, from []messages.Pointer, opts logsource.
 		OptStartSeq:    start,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", l, err)
+		return fmt.Errorf("%s: %w", l, err)
 	}
 	it, err := cons.Messages(jetstream.PullMaxMessages(256))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", l, err)
+		return fmt.Errorf("%s: %w", l, err)
 	}
-	r.cons, r.it = cons, it
-	return r, nil
+	r.cons, r.it, r.lastConsumer, r.lastDelivery = cons, it, "", 0
+	return nil
+}
+
+// resubscribe replaces a consumer the broker lost (its node died, it was removed) by a
+// new one from the Reader's pointers.
+func (r *reader) resubscribe(ctx context.Context) error {
+	r.it.Stop()
+	s, err := r.log.js.Stream(ctx, r.log.info.Name)
+	if err == nil {
+		err = r.subscribe(ctx, s)
+	}
+	return err
 }
 
 // reader reads the messages of some partitions in stream order and returns their lines.
@@ -154,6 +177,15 @@ func (r *reader) Next(ctx context.Context) (logsource.Line, error) {
 			}
 			continue
 		}
+		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+			if err := r.resubscribe(ctx); err != nil {
+				if r.follow {
+					return logsource.Line{}, io.EOF
+				}
+				return logsource.Line{}, fmt.Errorf("%s: %w", r.log, err)
+			}
+			continue
+		}
 		if err != nil {
 			return logsource.Line{}, fmt.Errorf("%s: %w", r.log, err)
 		}
@@ -174,6 +206,16 @@ func (r *reader) caughtUp(ctx context.Context) error {
 	switch {
 	case errors.Is(err, jetstream.ErrOrderedConsumerNotCreated):
 		return nil // being recreated after a reset
+	case errors.Is(err, jetstream.ErrConsumerNotFound):
+		// The consumer was lost with its node (ordered consumers keep no replicas):
+		// a missed heartbeat is never noticed between short waits, so start anew.
+		if err := r.resubscribe(ictx); err != nil {
+			if r.follow {
+				return io.EOF
+			}
+			return err
+		}
+		return nil
 	case err != nil && r.follow:
 		return io.EOF
 	case err != nil:

@@ -15,7 +15,12 @@ import (
 	"github.com/manhattan-analytics/manhattan/persistence"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
+func TestMain(m *testing.M) {
+	if code, ok := runIngestChild(); ok {
+		os.Exit(code)
+	}
+	os.Exit(pgtest.Run(m))
+}
 
 // storeAnswerer answers the reference queries from PostgreSQL.
 type storeAnswerer struct {

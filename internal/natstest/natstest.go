@@ -72,10 +72,10 @@ func (s *Server) Restart() {
 }
 
 // Connect returns a client connection and its JetStream context, closed when the test
-// ends.
+// ends. The connection reconnects quickly and for ever, across Restart.
 func (s *Server) Connect() (*nats.Conn, jetstream.JetStream) {
 	s.t.Helper()
-	nc, err := nats.Connect(s.URL())
+	nc, err := nats.Connect(s.URL(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	if err != nil {
 		s.t.Fatalf("natstest: connect: %v", err)
 	}

@@ -71,3 +71,19 @@ func TestBetaBayesExtremes(t *testing.T) {
 		assert.GreaterOrEqual(t, b.Lift.Low, -1.0)
 	}
 }
+
+func TestBetaChanceToWinWithoutConversions(t *testing.T) {
+	// With no conversions the posteriors are Beta(1, 1 + n), whose distribution function
+	// is 1 − (1 − x)^(1+n), so P(B > A) = 1 − E[(1 − B)^(1+n_A)] = (1 + n_A)/(2 + n_A + n_B)
+	// in closed form: a check of the quadrature on the most skewed posteriors and on
+	// widths that differ by a factor of 10⁶.
+	for _, nA := range []int64{1, 10, 10000, 10000000} {
+		for _, nB := range []int64{1, 10, 10000, 10000000} {
+			r, err := Analyze(rateInput(0, nA, 0, nB, Config{}))
+			require.NoError(t, err)
+			b := variant(t, r, 0).Bayes
+			want := float64(1+nA) / float64(2+nA+nB)
+			assert.InDelta(t, want, b.ChanceToWin, 1e-10, "n_A %d, n_B %d", nA, nB)
+		}
+	}
+}

@@ -120,15 +120,6 @@ var gapX, gapW = func() ([]float64, []float64) {
 	return x, w
 }()
 
-// expect returns Σ w·g(x) ≈ E[g(X)].
-func (v *betaVar) expect(g func(float64) float64) float64 {
-	s := 0.0
-	for i, x := range v.x {
-		s += v.w[i] * g(x)
-	}
-	return s
-}
-
 // winAndLoss returns P(Y > X) and the expected loss E[max(X − Y, 0)] for independent
 // Beta variables X = Beta(a, b) and Y, in one pass over the nodes of the narrower one.
 // With X narrower, at X's nodes t, F = F_Y(t), f = f_Y(t):

@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
 
 	"github.com/manhattan-analytics/manhattan/actors"
@@ -31,18 +29,20 @@ import (
 
 // The environment of an ingest child process (see runIngestChild).
 const (
-	childNATS   = "MANHATTAN_TEST_CHILD_NATS"
-	childDB     = "MANHATTAN_TEST_CHILD_DB"
-	childSchema = "MANHATTAN_TEST_CHILD_SCHEMA"
-	childParts  = "MANHATTAN_TEST_CHILD_PARTITIONS"
+	childNATS       = "MANHATTAN_TEST_CHILD_NATS"
+	childDB         = "MANHATTAN_TEST_CHILD_DB"
+	childSchema     = "MANHATTAN_TEST_CHILD_SCHEMA"
+	childParts      = "MANHATTAN_TEST_CHILD_PARTITIONS"
+	childLog        = "MANHATTAN_TEST_CHILD_LOG" // ingest these files instead of the stream
+	childFlushEvery = "MANHATTAN_TEST_CHILD_FLUSH_EVERY"
 )
 
-// runIngestChild is the body of a child process of the test binary that ingests some
-// partitions of the stream EVENTS into a schema, to its end, when the environment asks
-// for one: ok is false otherwise.
+// runIngestChild is the body of a child process of the test binary that ingests, to its
+// end, some partitions of the stream EVENTS (or, with childLog, the files of a log) into a
+// schema, when the environment asks for one: ok is false otherwise.
 func runIngestChild() (code int, ok bool) {
-	url := os.Getenv(childNATS)
-	if url == "" {
+	url, logBase := os.Getenv(childNATS), os.Getenv(childLog)
+	if url == "" && logBase == "" {
 		return 0, false
 	}
 	fail := func(err error) (int, bool) {
@@ -50,56 +50,57 @@ func runIngestChild() (code int, ok bool) {
 		return 1, true
 	}
 	ctx := context.Background()
-	var parts []int
-	for _, s := range strings.Split(os.Getenv(childParts), ",") {
-		p, err := strconv.Atoi(s)
-		if err != nil {
-			return fail(err)
-		}
-		parts = append(parts, p)
+	rules, err := childRules()
+	if err != nil {
+		return fail(err)
 	}
 	store, err := persistence.Open(ctx, os.Getenv(childDB), os.Getenv(childSchema))
 	if err != nil {
 		return fail(err)
 	}
 	defer store.Close()
-	nc, err := nats.Connect(url)
-	if err != nil {
+	cfg := actors.Config{Store: store, Rules: rules, LogBase: logBase, Source: "events", Shards: 2, FlushEvery: 4000, FlushInterval: time.Hour}
+	if f := os.Getenv(childFlushEvery); f != "" {
+		if cfg.FlushEvery, err = strconv.ParseInt(f, 10, 64); err != nil {
+			return fail(err)
+		}
+	}
+	if url != "" {
+		for _, s := range strings.Split(os.Getenv(childParts), ",") {
+			p, err := strconv.Atoi(s)
+			if err != nil {
+				return fail(err)
+			}
+			cfg.Partitions = append(cfg.Partitions, p)
+		}
+		log, err := stream.Dial(ctx, url, "EVENTS", 0)
+		if err != nil {
+			return fail(err)
+		}
+		defer log.Close()
+		cfg.Log = log
+	}
+	if _, err := actors.Run(ctx, cfg, actors.Events{}); err != nil {
 		return fail(err)
 	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fail(err)
-	}
-	info, err := stream.Open(ctx, js, "EVENTS", 0)
-	if err != nil {
-		return fail(err)
-	}
+	return 0, true
+}
+
+// childRules are generatedRules, built without a test.
+func childRules() (*visitor.Rules, error) {
 	var cs []visitor.ComplexGoal
 	for _, f := range loggen.ComplexGoals {
 		c, err := visitor.ParseComplex(f)
 		if err != nil {
-			return fail(err)
+			return nil, err
 		}
 		cs = append(cs, c)
 	}
 	rs, err := rollups.ParseList(generatedRollups)
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
-	rules, err := visitor.NewRules(rs, cs)
-	if err != nil {
-		return fail(err)
-	}
-	_, err = actors.Run(ctx, actors.Config{
-		Store: store, Rules: rules, Log: stream.NewLog(js, info, url), Partitions: parts,
-		Source: "events", Shards: 2, FlushEvery: 4000, FlushInterval: time.Hour,
-	}, actors.Events{})
-	if err != nil {
-		return fail(err)
-	}
-	return 0, true
+	return visitor.NewRules(rs, cs)
 }
 
 // Two ingest processes of a stream, each killed with SIGKILL mid-run several times and
@@ -146,15 +147,21 @@ func TestKilledStreamIngestProcessesNeitherLoseNorDoubleCount(t *testing.T) {
 	require.Equal(t, want, withoutGoalPositions(canonical(dump(t, store))))
 }
 
-func (l *jsLog) startIngestChild(t *testing.T, store *persistence.Store, parts []int) *exec.Cmd {
+func (l *jsLog) startIngestChild(t testing.TB, store *persistence.Store, parts []int) *exec.Cmd {
 	t.Helper()
 	var ps []string
 	for _, p := range parts {
 		ps = append(ps, strconv.Itoa(p))
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childNATS+"="+l.srv.URL(), childDB+"="+pgtest.URL(t),
+	return startChild(t, childNATS+"="+l.srv.URL(), childDB+"="+pgtest.URL(t),
 		childSchema+"="+store.Schema(), childParts+"="+strings.Join(ps, ","))
+}
+
+// startChild starts the test binary as an ingest child with env added to its environment.
+func startChild(t testing.TB, env ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr
 	require.NoError(t, cmd.Start())
 	return cmd

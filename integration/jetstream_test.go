@@ -34,7 +34,7 @@ type jsLog struct {
 	info stream.Info
 }
 
-func newJSLog(t *testing.T, partitions int) *jsLog {
+func newJSLog(t testing.TB, partitions int) *jsLog {
 	t.Helper()
 	srv := natstest.Start(t)
 	nc, js := srv.Connect()
@@ -44,7 +44,7 @@ func newJSLog(t *testing.T, partitions int) *jsLog {
 }
 
 // ship ships the log base to its end as source.
-func (l *jsLog) ship(t *testing.T, base, source string) {
+func (l *jsLog) ship(t testing.TB, base, source string) {
 	t.Helper()
 	sh, err := ship.New(ship.Config{LogBase: base, Progress: base + ".ship", Source: source, Stream: l.info, Conn: l.nc, ChunkLines: 2000})
 	require.NoError(t, err)

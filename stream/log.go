@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/manhattan-analytics/manhattan/logsource"
@@ -20,6 +22,7 @@ type Log struct {
 	js   jetstream.JetStream
 	info Info
 	url  string
+	nc   *nats.Conn // owned, when made by Dial
 }
 
 // NewLog returns the stream of info, read through js, as a logsource.Log. url names the
@@ -83,4 +86,38 @@ func (l *Log) partitionOf(subject string) (int, bool) {
 		return 0, false
 	}
 	return p, true
+}
+
+// Dial connects to the NATS servers of urls (comma-separated), opens the Manhattan stream
+// name with the caller's partition count (0: the stream's; another is refused, see Open)
+// and returns it as a Log that owns the connection: Close it when done. The connection
+// reconnects for ever, so a reader waits out a broker outage.
+func Dial(ctx context.Context, urls, name string, partitions int, opts ...nats.Option) (*Log, error) {
+	opts = append([]nats.Option{nats.Name("manhattan ingest"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
+		nats.ReconnectWait(500 * time.Millisecond)}, opts...)
+	nc, err := nats.Connect(urls, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("stream: connect to %s: %w", urls, err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("stream: %w", err)
+	}
+	info, err := Open(ctx, js, name, partitions)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	l := NewLog(js, info, urls)
+	l.nc = nc
+	return l, nil
+}
+
+// Close closes the connection of a Log made by Dial; it does nothing for one made by
+// NewLog.
+func (l *Log) Close() {
+	if l.nc != nil {
+		l.nc.Close()
+	}
 }

@@ -10,9 +10,9 @@ import (
 // and population its mean and, against the control, the frequentist, Bayesian and
 // power figures, with the configured correction across all defined comparisons. It
 // returns an error for input that cannot come from the store (counts of the wrong
-// length, negative counts, more conversions than exposures, an unknown control, value
-// type or correction, a level outside (0, 1)); comparisons that cannot be made are
-// marked undefined in the result instead.
+// length, negative counts, an unknown control, value type or correction, a level
+// outside (0, 1)); comparisons that cannot be made (among them more conversions than
+// exposures, which a site filter can give) are marked undefined in the result instead.
 func Analyze(in Input) (Result, error) {
 	cfg, err := normalize(in.Config)
 	if err != nil {
@@ -119,7 +119,7 @@ func analyzeGoal(pops []Population, control int, g Goal, cfg Config) (GoalResult
 // compare computes the comparison of the variant's moments b with the control's a.
 func compare(a, b moments, nameA, nameB string, metric Metric, lowerIsBetter bool, cfg Config) *Comparison {
 	c := &Comparison{P: 1, AdjustedP: 1, Sequential: cfg.Sequential}
-	if metric == ConversionRate {
+	if metric == ConversionRate && a.ok && b.ok {
 		c.Bayes = betaBayes(a, b, cfg.Alpha, lowerIsBetter)
 		c.SmallSample = min(a.conversions, a.units-a.conversions, b.conversions, b.units-b.conversions) < SmallCount
 	} else {

@@ -46,21 +46,22 @@
 // for every z test here.
 //
 // Bayesian figures. Conversion rates have independent Beta(1 + c, 1 + n − c)
-// posteriors. The chance to win P(B > A) = ∫ f_A(y)·P(B > y) dy, the expected losses
-// E[max(A − B, 0)] = m_A·P(A⁺ > B) − m_B·P(A > B⁺) (X⁺ = Beta(α + 1, β); Stucchio 2015)
-// and the distribution function of B/A are one-dimensional integrals of a Beta
-// density times a Beta distribution function, integrated numerically by Gauss–Legendre
-// quadrature on pieces of the narrower density's bulk out to 40 standard deviations,
-// the wider one's distribution function at the nodes from one incomplete beta value
-// and Gauss–Legendre on the gaps between nodes (integrate.go): accurate to 1e-10
-// against 50-digit values, at a cost that does not grow with the counts, where the
-// exact finite sum (Miller 2015) needs as many terms as there are conversions. The
-// credible interval of the lift is made
-// of the α/2 and 1 − α/2 quantiles of B/A − 1, found by Newton's method on that
-// distribution function. Value goals use normal posteriors m ~ N(m̂, se²) (flat prior):
-// chance to win Φ(d/s), losses s·φ(d/s) ∓ d·Φ(∓d/s), and since B − r·A is normal the
-// credible interval of the ratio is Fieller's interval at z_{1−α/2}. A goal where lower
-// is better (Goal.LowerIsBetter) swaps the direction of the chance to win and the risks.
+// posteriors. The chance to win P(B > A) = ∫ f_A(t)·P(B > t) dt, the expected losses
+// E[max(A − B, 0)] = ∫ f_A(t)·(t·F_B(t) − m_B·F_{B⁺}(t)) dt (B⁺ = Beta(α_B + 1, β_B),
+// whose distribution function follows from B's by DLMF 8.17.20; Stucchio 2015) and the
+// distribution function of B/A are one-dimensional integrals of a Beta density times
+// a Beta distribution function. They are integrated by Gauss–Legendre quadrature on
+// pieces of the narrower density's bulk out to 40 standard deviations, the wider one's
+// distribution function at the nodes coming from one incomplete beta value and
+// Gauss–Legendre on the gaps between nodes (integrate.go): accurate to 1e-10 against
+// 50-digit values, at a cost that does not grow with the counts, where the exact
+// finite sum (Miller 2015) needs as many terms as there are conversions. The credible
+// interval of the lift is made of the α/2 and 1 − α/2 quantiles of B/A − 1, found by
+// Newton's method on that distribution function. Value goals use normal posteriors
+// m ~ N(m̂, se²) (flat prior): chance to win Φ(d/s), losses s·φ(d/s) ∓ d·Φ(∓d/s), and
+// since B − r·A is normal the credible interval of the ratio is Fieller's interval at
+// z_{1−α/2}. A goal where lower is better (Goal.LowerIsBetter) swaps the direction of
+// the chance to win and the risks.
 //
 // Corrections (Config.Correction) adjust the p-values of all defined comparisons of a
 // test (goals × non-control populations) by Holm's step-down method (family-wise

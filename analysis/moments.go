@@ -45,10 +45,16 @@ func metricOf(vt ValueType) (Metric, error) {
 // momentsOf computes the moments of counts c of a population with exposures n.
 func momentsOf(metric Metric, n int64, c Counts) moments {
 	m := moments{conversions: c.Conversions, exposures: n, ok: true}
+	if c.Conversions > n && metric != MeanPerConverter {
+		// Possible with a site filter: a visitor exposed on one site who converts on
+		// another counts as a conversion there but not as an exposure.
+		m.ok = false
+		m.reason = fmt.Sprintf("%d conversions of %d exposed visitors (conversions on a site other than the exposure's?)", c.Conversions, n)
+	}
 	switch metric {
 	case ConversionRate:
 		m.units = n
-		if n > 0 {
+		if n > 0 && m.ok {
 			m.mean = float64(c.Conversions) / float64(n)
 			m.variance = m.mean * (1 - m.mean)
 		}
@@ -63,7 +69,7 @@ func momentsOf(metric Metric, n int64, c Counts) moments {
 			m.units = n
 		}
 	}
-	if m.units <= 0 {
+	if m.units <= 0 || !m.ok {
 		return m
 	}
 	m.mean = c.Sum.InexactFloat64() / float64(m.units)
@@ -100,8 +106,6 @@ func validateCounts(goal, pop string, n int64, c Counts) error {
 	switch {
 	case c.Conversions < 0:
 		return fmt.Errorf("goal %q, population %q: negative conversions %d", goal, pop, c.Conversions)
-	case c.Conversions > n:
-		return fmt.Errorf("goal %q, population %q: %d conversions of %d exposed visitors", goal, pop, c.Conversions, n)
 	case c.Viewers < 0:
 		return fmt.Errorf("goal %q, population %q: negative viewers %d", goal, pop, c.Viewers)
 	case c.SumSquares.IsNegative():

@@ -123,7 +123,6 @@ func TestAnalyzeRejectsBadInput(t *testing.T) {
 		{"no populations", Input{}, "at least one population"},
 		{"unknown control", Input{Populations: pops, Config: Config{Control: "z"}}, `control population "z"`},
 		{"counts of the wrong length", Input{Populations: pops, Goals: []Goal{{Name: "g", Counts: good[:1]}}}, "1 counts for 2 populations"},
-		{"more conversions than exposures", Input{Populations: pops, Goals: []Goal{{Name: "g", Counts: []Counts{{Conversions: 11}, {}}}}}, "11 conversions of 10"},
 		{"negative conversions", Input{Populations: pops, Goals: []Goal{{Name: "g", Counts: []Counts{{Conversions: -1}, {}}}}}, "negative conversions"},
 		{"negative exposures", Input{Populations: []Population{{Name: "a", Exposures: -1}}, Goals: []Goal{{Name: "g", Counts: []Counts{{}}}}}, "negative exposures"},
 		{"negative value squares", Input{Populations: pops, Goals: []Goal{{Name: "g", ValueType: Sum, Counts: []Counts{{SumSquares: decimal.NewFromInt(-1)}, {}}}}}, "negative sum of squares"},
@@ -172,4 +171,13 @@ func TestUndefinedComparisonsSayWhy(t *testing.T) {
 	assert.False(t, n.Lift.HasEstimate, "no lift over a control rate of 0")
 	assert.True(t, n.Diff.HasEstimate)
 	assert.InDelta(t, 0.5, n.Bayes.ChanceToWin, 1e-10, "identical posteriors")
+
+	// With a site filter a visitor exposed elsewhere can convert here.
+	r, err = Analyze(rateInput(5, 100, 12, 10, Config{}))
+	require.NoError(t, err)
+	o := variant(t, r, 0)
+	assert.False(t, o.Defined)
+	assert.Equal(t, `population "variant": 12 conversions of 10 exposed visitors (conversions on a site other than the exposure's?)`, o.Reason)
+	assert.False(t, o.Bayes.Defined)
+	assert.Zero(t, r.Goals[0].Populations[1].Mean)
 }

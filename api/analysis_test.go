@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,8 +13,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/manhattan-analytics/manhattan/actors"
 	"github.com/manhattan-analytics/manhattan/analysis"
+	"github.com/manhattan-analytics/manhattan/api"
+	"github.com/manhattan-analytics/manhattan/internal/fixtures"
+	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/query"
+	"github.com/manhattan-analytics/manhattan/rollups"
+	"github.com/manhattan-analytics/manhattan/visitor"
 )
 
 // independentFigures is api/testdata/analysis-20k.json: figures computed with mpmath
@@ -103,4 +110,62 @@ func near(t *testing.T, want string, got float64, name string) {
 	if w != 0 && math.Abs(w) < 1e-6 {
 		assert.InEpsilon(t, w, got, 1e-6, "%s: tiny values agree relatively", name)
 	}
+}
+
+// TestCohortAnalysis checks the cohort ranges of the 20k log: all the cohorts together
+// are the all-time analysis, and two ranges that split the week add up to it.
+func TestCohortAnalysis(t *testing.T) {
+	store := pgtest.NewStore(t)
+	const cohort = "first_day_America/Los_Angeles"
+	fixtures.Ingest(t, store, fixtures.Generated20k, func(cfg *actors.Config) {
+		r, err := rollups.Parse("first_day:America/Los_Angeles")
+		require.NoError(t, err)
+		cfg.Rules, err = visitor.NewRules(append(slices.Clone(cfg.Rules.Rollups), r), cfg.Rules.Complex)
+		require.NoError(t, err)
+	})
+	c := newClient(t, api.New(store, withRules(t, fixtures.Generated20k)))
+	analyse := func(extra url.Values) *analysis.Result {
+		t.Helper()
+		v := url.Values{"test": {"homepage hero"}, "goals": {"add to cart,completed checkout,order margin"}}
+		for k, vs := range extra {
+			v[k] = vs
+		}
+		var a query.AnalysisAnswer
+		require.NoError(t, c.getJSON("/api/v1/analysis", v, &a))
+		require.Len(t, a.Segments, 1)
+		require.NotNil(t, a.Segments[0].Analysis, a.Segments[0].Error)
+		return a.Segments[0].Analysis
+	}
+	all := analyse(nil)
+	whole := analyse(url.Values{"cohort": {cohort}})
+	early := analyse(url.Values{"cohort": {cohort}, "to": {"2013-03-10"}})
+	late := analyse(url.Values{"cohort": {cohort}, "from": {"2013-03-11"}})
+	for gi, g := range all.Goals {
+		for pi, p := range g.Populations {
+			name := g.Goal + " / " + p.Population
+			w, e, l := whole.Goals[gi].Populations[pi], early.Goals[gi].Populations[pi], late.Goals[gi].Populations[pi]
+			assert.Equal(t, p.Exposures, w.Exposures, name)
+			assert.Equal(t, p.Counts.Conversions, w.Counts.Conversions, name)
+			assert.True(t, p.Counts.Sum.Equal(w.Counts.Sum), "%s: sum %s, all time %s", name, w.Counts.Sum, p.Counts.Sum)
+			assert.True(t, p.Counts.SumSquares.Equal(w.Counts.SumSquares), "%s: squares %s, all time %s", name, w.Counts.SumSquares, p.Counts.SumSquares)
+			assert.Positive(t, e.Exposures, name)
+			assert.Positive(t, l.Exposures, name)
+			assert.Equal(t, p.Exposures, e.Exposures+l.Exposures, name)
+			assert.Equal(t, p.Counts.Conversions, e.Counts.Conversions+l.Counts.Conversions, name)
+			assert.True(t, p.Counts.SumSquares.Equal(e.Counts.SumSquares.Add(l.Counts.SumSquares)), name)
+		}
+	}
+	require.NotNil(t, all.Goals[2].Populations[0].Comparison)
+	assert.True(t, all.Goals[2].Populations[0].Comparison.Defined, "value goals have intervals: %s", all.Goals[2].Populations[0].Comparison.Reason)
+
+	// Summing the buckets of a rollup that is not per visitor would count visitors twice.
+	status, _, body := c.do("GET", "/api/v1/analysis?test=homepage+hero&cohort=pst_day&from=1362700000", nil)
+	assert.Equal(t, 400, status)
+	assert.Contains(t, string(body), `rollup \"pst_day\" is not a cohort rollup`)
+	status, _, body = c.do("GET", "/api/v1/analysis?test=homepage+hero&cohort=first_day_Mars&from=2013-03-08", nil)
+	assert.Equal(t, 400, status)
+	assert.Contains(t, string(body), `the zone \"Mars\" of rollup`)
+	status, _, body = c.do("GET", "/api/v1/analysis?test=homepage+hero&from=2013-03-08", nil)
+	assert.Equal(t, 400, status)
+	assert.Contains(t, string(body), "from needs a cohort rollup (cohort)")
 }

@@ -27,7 +27,7 @@ const indexPage = `<!doctype html>
 <li>/api/v1/count?goal=G&amp;test=T&amp;population=P&amp;rollup=all&amp;bucket=0&amp;site=1</li>
 <li>/api/v1/value?goal=G&amp;test=T&amp;population=P&amp;rollup=all&amp;bucket=0&amp;site=1</li>
 <li>/api/v1/results?test=T&amp;goals=G1,G2&amp;site=1</li>
-<li>/api/v1/analysis?test=T&amp;goals=G1,G2&amp;site=1&amp;breakdown=browser (or cohort=first_day:UTC&amp;from=2013-03-01&amp;to=2013-03-07)</li>
+<li>/api/v1/analysis?test=T&amp;goals=G1,G2&amp;site=1&amp;breakdown=browser (or cohort=first_day_UTC&amp;from=2013-03-01&amp;to=2013-03-07)</li>
 <li>/api/v1/series?goal=G&amp;rollup=pst_day</li>
 <li><a href="api/v1/dead-letters">/api/v1/dead-letters</a>?source=default&amp;limit=100</li>
 <li><a href="api/v1/status">/api/v1/status</a></li>

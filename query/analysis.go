@@ -50,7 +50,9 @@ type AnalysisAnswer struct {
 	Rollup string `json:"rollup"`
 	// Breakdown is true when Segments are the buckets of Rollup.
 	Breakdown bool `json:"breakdown"`
-	// From and To bound a cohort range (bucket ids, Unix seconds), when one is given.
+	// Cohort is true when Segments has the one analysis of the visitors of the cohort
+	// rollup Rollup within From and To (bucket ids, Unix seconds; null: unbounded).
+	Cohort   bool           `json:"cohort"`
 	From     *int64         `json:"from"`
 	To       *int64         `json:"to"`
 	Config   ConfigAnswer   `json:"config"`
@@ -61,8 +63,9 @@ type AnalysisAnswer struct {
 // analysisParams are the parameters of an analysis request.
 var analysisParams = []string{"test", "goals", "site", "breakdown", "cohort", "from", "to"}
 
-// CohortPrefixes are the kinds of per-visitor rollups a cohort range may use.
-var CohortPrefixes = []string{"first_day", "first_week"}
+// cohortKeyPrefixes begin the keys that rollups.Parse gives cohort rollups without
+// an explicit key ("first_day_America/Los_Angeles"); the rest is their zone.
+var cohortKeyPrefixes = []string{"first_day_", "first_week_"}
 
 // parseAnalysis checks the parameters special to an analysis request.
 func (p Parser) parseAnalysis(r *Request, v map[string][]string) error {
@@ -80,10 +83,7 @@ func (p Parser) parseAnalysis(r *Request, v map[string][]string) error {
 	case breakdown != "":
 		r.Query.Rollup, r.Breakdown = breakdown, true
 	case cohort != "":
-		if !slices.ContainsFunc(CohortPrefixes, func(pre string) bool { return strings.HasPrefix(cohort, pre) }) {
-			return invalid("%s%q is not a cohort rollup (first_day:ZONE or first_week:ZONE)", n.prefix("cohort"), Clip(cohort))
-		}
-		r.Query.Rollup = cohort
+		r.Query.Rollup, r.Cohort = cohort, true
 	}
 	for _, b := range []struct {
 		name string
@@ -109,23 +109,26 @@ func (p Parser) parseAnalysis(r *Request, v map[string][]string) error {
 }
 
 // cohortBound reads a bound of a cohort range: a bucket id (Unix seconds) or a date
-// YYYY-MM-DD, taken in the zone of the cohort rollup (its midnight).
+// YYYY-MM-DD, whose local midnight is taken in the zone that the cohort rollup's key
+// names (first_day_ZONE, first_week_ZONE); a rollup with another key takes bucket ids.
 func cohortBound(s, cohort string, _ bool) (int64, error) {
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return n, nil
 	}
-	loc := time.UTC
-	if _, zone, ok := strings.Cut(cohort, ":"); ok {
-		var err error
-		if loc, err = time.LoadLocation(zone); err != nil {
-			return 0, invalid("the zone %q of %q is unknown", Clip(zone), Clip(cohort))
-		}
-	}
-	d, err := time.ParseInLocation(time.DateOnly, s, loc)
+	d, err := time.Parse(time.DateOnly, s)
 	if err != nil {
 		return 0, invalid("%q is neither a bucket (Unix seconds) nor a date YYYY-MM-DD", Clip(s))
 	}
-	return d.Unix(), nil
+	for _, pre := range cohortKeyPrefixes {
+		if zone, ok := strings.CutPrefix(cohort, pre); ok {
+			loc, err := time.LoadLocation(zone)
+			if err != nil {
+				return 0, invalid("the zone %q of rollup %q is unknown", Clip(zone), Clip(cohort))
+			}
+			return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc).Unix(), nil
+		}
+	}
+	return 0, invalid("rollup %q does not name its zone: give the bucket (Unix seconds) instead of the date %q", Clip(cohort), Clip(s))
 }
 
 // Analysis answers an analysis request.
@@ -136,16 +139,23 @@ func (s *Service) Analysis(ctx context.Context, r Request) (AnalysisAnswer, erro
 	}
 	a := AnalysisAnswer{
 		Test: r.Query.Test, Site: r.Query.Site, Rollup: rollupOf(r.Query), Breakdown: r.Breakdown,
-		From: r.From, To: r.To, Config: cfg, Goals: goals,
+		Cohort: r.Cohort, From: r.From, To: r.To, Config: cfg, Goals: goals,
 	}
 	if len(tc.Impressions) == 0 && r.Query.Rollup != "" && r.Query.Rollup != persistence.DefaultRollup {
 		return AnalysisAnswer{}, notFound("test %q has no counts in rollup %q%s", Clip(r.Query.Test), Clip(r.Query.Rollup), rangeText(r))
 	}
-	buckets := []string{""}
-	if r.Breakdown {
+	if r.Cohort && len(tc.Conversions) > 0 &&
+		!slices.ContainsFunc(tc.Conversions, func(c persistence.VariantCount) bool { return c.SquaresKnown }) {
+		// Only per-visitor rollups keep value squares; summing the buckets of another
+		// (days of activity) would count a visitor once per bucket.
+		return AnalysisAnswer{}, invalid("rollup %q is not a cohort rollup (first_day:ZONE, first_week:ZONE): its buckets cannot be summed", Clip(r.Query.Rollup))
+	}
+	buckets := []string{persistence.DefaultBucket}
+	switch {
+	case r.Breakdown:
 		buckets = bucketsOf(tc)
-	} else if r.From == nil && r.To == nil {
-		buckets = []string{persistence.DefaultBucket}
+	case r.Cohort:
+		buckets = []string{""} // the sum of the range
 	}
 	for _, b := range buckets {
 		seg := Segment{Bucket: b}
@@ -190,7 +200,7 @@ func (s *Service) testCounts(ctx context.Context, r Request, configured bool) (p
 	if len(r.Goals) > 0 {
 		q.Goals = r.Goals
 	}
-	if !r.Breakdown && r.From == nil && r.To == nil {
+	if !r.Breakdown && !r.Cohort {
 		q.Bucket = persistence.DefaultBucket
 	}
 	tc, err := s.store.TestCounts(ctx, q)

@@ -69,7 +69,9 @@ type Request struct {
 	Limit  int
 	// Breakdown (analysis) asks for one analysis per bucket of Query.Rollup.
 	Breakdown bool
-	// From and To (analysis) bound a cohort range of Query.Rollup.
+	// Cohort (analysis) asks for the visitors of the cohort rollup Query.Rollup whose
+	// bucket is within From and To (nil: unbounded).
+	Cohort   bool
 	From, To *int64
 }
 

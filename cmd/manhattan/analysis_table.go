@@ -40,7 +40,7 @@ func segmentTitle(a query.AnalysisAnswer, seg query.Segment) string {
 	switch {
 	case a.Breakdown:
 		return fmt.Sprintf("%s = %s", tableCell(a.Rollup), tableCell(seg.Bucket))
-	case a.From != nil || a.To != nil:
+	case a.Cohort:
 		return fmt.Sprintf("visitors of %s from %s to %s", tableCell(a.Rollup), bound(a.From), bound(a.To))
 	}
 	return "all time"
@@ -72,7 +72,7 @@ func comparisonCells(p analysis.PopulationResult) []string {
 	}
 	chance, risk := "", ""
 	if c.Bayes.Defined {
-		chance, risk = fmt.Sprintf("%.1f%%", 100*c.Bayes.ChanceToWin), num(c.Bayes.Risk)
+		chance, risk = percent(c.Bayes.ChanceToWin), num(c.Bayes.Risk)
 	}
 	return []string{interval(c.Diff, false), interval(c.Lift, true), num(c.P), num(c.AdjustedP), chance, risk, verdict}
 }
@@ -85,6 +85,17 @@ func interval(i analysis.Interval, percent bool) string {
 		return fmt.Sprintf("%+.2f%% [%+.2f%%, %+.2f%%]", 100*i.Estimate, 100*i.Low, 100*i.High)
 	}
 	return fmt.Sprintf("%s [%s, %s]", num(i.Estimate), num(i.Low), num(i.High))
+}
+
+// percent shows a probability with one decimal, never rounding to a certainty.
+func percent(p float64) string {
+	switch {
+	case p > 0.999 && p < 1:
+		return ">99.9%"
+	case p < 0.001 && p > 0:
+		return "<0.1%"
+	}
+	return fmt.Sprintf("%.1f%%", 100*p)
 }
 
 func num(f float64) string { return strconv.FormatFloat(f, 'g', 4, 64) }

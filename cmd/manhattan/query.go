@@ -39,8 +39,9 @@ const queryUsage = `count|value|tests|goals|results|series|analysis [flags]
   analysis the statistics of --test against its control for --goals (default: the
            configured goals, else every goal): rates or means, difference and lift
            with 95% intervals, p-values, chance to win and risk; --breakdown ROLLUP
-           for one analysis per bucket (e.g. browser), or --cohort first_day:ZONE with
-           --from and --to (dates or buckets) for the visitors who arrived then
+           for one analysis per bucket (e.g. browser), or --cohort KEY (a cohort
+           rollup, e.g. first_day_UTC from --rollup first_day:UTC) with --from and --to
+           (dates or buckets) for the visitors who arrived then
 
 Decimal values are printed exactly. --json prints the documents of the HTTP API
 (results --json carries the analysis too).`
@@ -57,7 +58,7 @@ func runQuery(ctx context.Context, args []string) error {
 	fs.String("site", "", "site id; omitted (or \"all\"): the sum over all sites")
 	fs.String("goals", "", "results, analysis: comma-separated goals (default: every goal)")
 	fs.String("breakdown", "", "analysis: one analysis per bucket of this rollup (e.g. browser)")
-	fs.String("cohort", "", "analysis: a cohort rollup (first_day:ZONE, first_week:ZONE) for --from and --to")
+	fs.String("cohort", "", "analysis: the key of a cohort rollup (e.g. first_day_UTC) for --from and --to")
 	fs.String("from", "", "analysis: first bucket of the cohort range (Unix seconds or YYYY-MM-DD)")
 	fs.String("to", "", "analysis: last bucket of the cohort range (Unix seconds or YYYY-MM-DD)")
 	complexGoals := envList(fs, "complex", "MANHATTAN_COMPLEX", nil, `complex goal "name|include,...|exclude,..." of the ingest (repeatable), `+

@@ -152,6 +152,8 @@ func (s *Store) TestCounts(ctx context.Context, q persistence.CountsQuery) (pers
 		}
 		v.Count += c.Count
 		v.Sum = v.Sum.Add(c.Value)
+		v.Squares = v.Squares.Add(c.Squares.Decimal)
+		v.SquaresKnown = v.SquaresKnown || c.Squares.Valid
 		convs[key] = v
 	}
 	for _, v := range convs {

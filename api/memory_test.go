@@ -18,7 +18,7 @@ import (
 )
 
 // memoryStore is an in-memory store holding the counters of a fixture's log.
-func memoryStore(t *testing.T, fixture string) *querytest.Store {
+func memoryStore(t testing.TB, fixture string) *querytest.Store {
 	t.Helper()
 	recs, err := reference.ReadLog(t.Context(), fixtures.CopyLog(t, fixture), messages.Pointer{})
 	require.NoError(t, err)

@@ -45,7 +45,8 @@ type source struct {
 	wanted    bool // the source should read as soon as it may
 	pending   bool // a pull message is on its way
 	timer     *time.Timer
-	skipped   int // the reader's Skipped already reported
+	skipped   int       // the reader's Skipped already reported
+	lines     lineBatch // the lines of the batch being read
 }
 
 func (s *source) Receive(ctx actor.Context) {
@@ -174,7 +175,9 @@ func (s *source) fill() (batch *messages.RecordBatch, atEnd, notYet bool) {
 			batch.Ends[slot].Records++
 		}
 	}
-	for len(batch.Records)+len(batch.DeadLetters) < cfg.BatchSize {
+	lines := &s.lines
+	lines.reset()
+	for lines.len() < cfg.BatchSize {
 		line, err := s.reader.Next(s.env.ctx)
 		if errors.Is(err, io.EOF) {
 			atEnd = true
@@ -185,8 +188,7 @@ func (s *source) fill() (batch *messages.RecordBatch, atEnd, notYet bool) {
 			break
 		}
 		if dl, ok := logsource.AsBadLine(err); ok { // e.g. a truncated or over-long line
-			batch.DeadLetters = append(batch.DeadLetters, dl)
-			advance(dl.Ptr.Partition, false)
+			lines.addDeadLetter(dl)
 			continue
 		}
 		if errors.Is(err, logsource.ErrNotLog) {
@@ -198,18 +200,15 @@ func (s *source) fill() (batch *messages.RecordBatch, atEnd, notYet bool) {
 		if err != nil {
 			panic(fmt.Errorf("source: read %s: %w", cfg.Log, err))
 		}
-		rec, perr := messages.ParseLine(line.Raw)
-		if perr != nil {
-			batch.DeadLetters = append(batch.DeadLetters, messages.DeadLetter{
-				Raw: string(line.Raw), Ptr: line.Ptr, Reason: perr.Error(),
-			})
-			advance(line.Ptr.Partition, false)
-			continue
-		}
-		rec.Ptr = line.Ptr
-		batch.Records = append(batch.Records, rec)
-		advance(line.Ptr.Partition, true)
+		lines.addLine(line.Raw, line.Ptr)
 	}
+	lines.parse(func(rec messages.Record) {
+		batch.Records = append(batch.Records, rec)
+		advance(rec.Ptr.Partition, true)
+	}, func(dl messages.DeadLetter) {
+		batch.DeadLetters = append(batch.DeadLetters, dl)
+		advance(dl.Ptr.Partition, false)
+	})
 	for i := range batch.Ends {
 		// The resumable pointer, with the identity the log keeps (the files' check).
 		batch.Ends[i].Pointer = s.reader.Pointer(batch.Ends[i].Pointer.Partition)

@@ -1,7 +1,6 @@
 package messages
 
 import (
-	"bytes"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -47,16 +46,26 @@ func FieldCount(k Kind) int {
 // *ParseError and never panics. The strings of a record share one allocation, a copy of
 // the line, except for fields that needed unescaping.
 func ParseLine(line []byte) (Record, error) {
+	if len(line) == 0 {
+		return Record{}, &ParseError{Code: CodeFieldCount, Field: -1, Reason: "empty line"}
+	}
+	return ParseString(string(line))
+}
+
+// ParseString is ParseLine of a line held in a string: the record's strings are
+// substrings of line (no copy is made), except for fields that needed unescaping. A
+// reader that keeps many lines in one string parses them with one allocation for all.
+func ParseString(line string) (Record, error) {
 	var r Record
 	// A line ends at a CR before its LF (fields never hold a raw CR), and a crashed
 	// writer's zero-filled tail before a line is not part of it.
-	line = bytes.TrimSuffix(line, []byte{'\r'})
-	line = bytes.TrimLeft(line, "\x00")
+	line = strings.TrimSuffix(line, "\r")
+	line = strings.TrimLeft(line, "\x00")
 	if len(line) == 0 {
 		return r, &ParseError{Code: CodeFieldCount, Field: -1, Reason: "empty line"}
 	}
 	var p lineParser
-	p.split(string(line))
+	p.split(line)
 
 	if err := p.decode(0); err != nil {
 		return r, err

@@ -520,6 +520,34 @@ func TestIndexWithoutDashboard(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, status)
 }
 
+// The address the server prints, /api/v1/, answers with the index of the endpoints.
+func TestAPIRootListsTheEndpoints(t *testing.T) {
+	in := ingest(t, fixtures.Clickstream)
+	c := newClient(t, api.New(in.store, api.Options{}))
+	for _, path := range []string{"/api/v1/", "/api/v1", "/api/", "/api"} {
+		var idx api.Index
+		require.NoError(t, c.getJSON(path, nil, &idx), path)
+		assert.Equal(t, "/api/v1/", idx.API)
+		paths := map[string]api.EndpointInfo{}
+		for _, e := range idx.Endpoints {
+			paths[e.Path] = e
+		}
+		for _, want := range []string{"tests", "goals", "count", "value", "results", "analysis", "series", "dead-letters", "status", "tests/{test}/config"} {
+			e, ok := paths["/api/v1/"+want]
+			if assert.True(t, ok, "%s lists %s", path, want) {
+				assert.NotEmpty(t, e.Description, want)
+			}
+		}
+		// Every listed endpoint without a path parameter answers.
+		for p, e := range paths {
+			if e.Example == "" && !strings.Contains(p, "{") {
+				status, _, _ := c.do(http.MethodGet, p, nil)
+				assert.Equal(t, http.StatusOK, status, p)
+			}
+		}
+	}
+}
+
 func TestMetricsAfterIngest(t *testing.T) {
 	in := ingest(t, fixtures.Clickstream)
 	c := newClient(t, api.New(in.store, api.Options{Metrics: in.metrics}))

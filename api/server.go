@@ -52,6 +52,7 @@ type Server struct {
 	endpoints map[string]http.Handler // by name under Prefix, instrumented
 	health    http.Handler
 	configH   http.Handler
+	indexH    http.Handler
 	metricsH  http.Handler
 	dashboard http.Handler
 	notFound  http.Handler
@@ -79,6 +80,7 @@ func New(store query.Store, opts Options) *Server {
 	}
 	s.health = m.Instrument("healthz", http.HandlerFunc(s.healthz))
 	s.configH = m.Instrument("test-config", http.HandlerFunc(s.config))
+	s.indexH = m.Instrument("index", http.HandlerFunc(s.apiIndex))
 	s.metricsH = m.Instrument("metrics", m.Handler())
 	dash := opts.Dashboard
 	if dash == nil {
@@ -115,6 +117,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if _, ok := configPath(r); ok {
 			s.configH.ServeHTTP(w, r)
+			return
+		}
+		if path == Prefix || path+"/" == Prefix || path == "/api" || path == "/api/" {
+			s.indexH.ServeHTTP(w, r)
 			return
 		}
 		h, ok := s.endpoints[strings.TrimPrefix(path, Prefix)]

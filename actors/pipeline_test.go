@@ -392,6 +392,8 @@ func TestPointerOutsideTheLogStopsAtOnce(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorIs(t, err, eventlog.ErrPointerFileMissing)
 	assert.Contains(t, err.Error(), "SkipMissing")
+	assert.Contains(t, err.Error(), "another log", "the likely cause first: a log that needs its own source")
+	assert.Contains(t, err.Error(), "--source")
 	assert.Equal(t, int64(3), store.epoch, "nothing committed")
 
 	cfg.SkipMissing = true

@@ -144,8 +144,10 @@ func (s *source) open() {
 	})
 	if errors.Is(err, logsource.ErrPointerNotInLog) {
 		// Reading again cannot help: the operator has to choose (DESIGN §2).
-		panic(fatalError{fmt.Errorf("source %q: the committed pointers %v do not fit %s (set SkipMissing, --skip-missing, to continue at the next file): %w",
-			cfg.Source, s.from, cfg.Log, err)})
+		panic(fatalError{fmt.Errorf("source %q: the committed pointers %v do not fit %s: %w; "+
+			"if this is another log than the one source %q was reading, give it a source of its own (--source, or --schema for separate counts); "+
+			"if it is the same log and the data is gone, set SkipMissing (--skip-missing) to continue at its next file",
+			cfg.Source, s.from, cfg.Log, err, cfg.Source)})
 	}
 	if errors.Is(err, logsource.ErrNotLog) {
 		panic(fatalError{fmt.Errorf("source %q: %w", cfg.Source, err)})

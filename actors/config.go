@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
 	"time"
 
@@ -76,7 +77,7 @@ type Config struct {
 	MaxFailures       int           // failures without the committed epoch advancing before giving up
 	RetryBackoff      time.Duration // first wait before a restart; doubles up to MaxBackoff
 	MaxBackoff        time.Duration
-	StoreWait         time.Duration // how long to keep retrying an unreachable store before giving up
+	StoreWait         time.Duration // how long to keep retrying an unreachable store before giving up (WaitForever: never)
 
 	Logger *slog.Logger
 	Hooks  Hooks
@@ -92,6 +93,9 @@ type Hooks struct {
 	// Now is the log reader's clock for the rollover grace window (time.Now when nil).
 	Now func() time.Time
 }
+
+// WaitForever as Config.StoreWait keeps retrying an unreachable store until Stop.
+const WaitForever time.Duration = math.MaxInt64
 
 // DefaultSource is the pointer row of a pipeline given no Source.
 const DefaultSource = "default"

@@ -52,7 +52,7 @@
 //   - ctx: cancelled by Kill; every store call takes it, so Kill aborts them.
 //   - pools: the record slice pools (sync.Pool, safe for concurrent use), see Ownership.
 //   - stats.read: lines read, an atomic counter written by the source only.
-//   - stats.mu guards stats.summary, stats.caughtUp and stats.lastCommit. The supervisor
+//   - stats.mu guards stats.summary, stats.caughtUp, stats.lastCommit and stats.storeDown. The supervisor
 //     alone writes them (on its messages); Pipeline.Stats reads them from outside.
 //   - stats.gapMu guards stats.gaps, which the source alone writes.
 //

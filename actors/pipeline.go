@@ -41,6 +41,9 @@ type Stats struct {
 	CaughtUp   bool          // the source has reached the end of the log at least once
 	LastCommit time.Duration // duration of the last commit
 	Gaps       GapStats      // log data passed over without being read
+	// StoreDownSince is when the pipeline began waiting for an unreachable store (zero when
+	// it is not waiting); StoreGivesUpAt when it will stop waiting (zero: never).
+	StoreDownSince, StoreGivesUpAt time.Time
 }
 
 // Gap is log data the source passed over and will not read (DESIGN §2): lines appended to
@@ -98,6 +101,7 @@ type env struct {
 		summary    Summary
 		caughtUp   bool
 		lastCommit time.Duration
+		storeDown  time.Time // waiting for the store since then; zero when not
 
 		// gapMu guards gaps, which the source alone writes.
 		gapMu sync.Mutex
@@ -180,7 +184,10 @@ func (p *Pipeline) Wait() (Summary, error) {
 func (p *Pipeline) Stats() Stats {
 	r := p.env
 	r.stats.mu.Lock()
-	st := Stats{Committed: r.stats.summary, CaughtUp: r.stats.caughtUp, LastCommit: r.stats.lastCommit}
+	st := Stats{Committed: r.stats.summary, CaughtUp: r.stats.caughtUp, LastCommit: r.stats.lastCommit, StoreDownSince: r.stats.storeDown}
+	if !st.StoreDownSince.IsZero() && r.cfg.StoreWait != WaitForever {
+		st.StoreGivesUpAt = st.StoreDownSince.Add(r.cfg.StoreWait)
+	}
 	r.stats.mu.Unlock()
 	r.stats.gapMu.Lock()
 	st.Gaps = r.stats.gaps

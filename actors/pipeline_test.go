@@ -444,3 +444,43 @@ func TestKillAbortsAndTheNextRunCompletes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, want, canon(store.totals))
 }
+
+// A pipeline waiting for its store says so in Stats (for /healthz): since when, and until
+// when (never with WaitForever); once the store is back it goes on and the wait is over.
+func TestStatsShowTheWaitForAnUnreachableStore(t *testing.T) {
+	rules := testRules(t)
+	base := genLog(t, 500)
+	store := newMemStore()
+	var down atomic.Bool
+	down.Store(true)
+	store.failPointer = func() error {
+		if down.Load() {
+			return errors.New("connection refused")
+		}
+		return nil
+	}
+	cfg := config(store, rules, base)
+	cfg.StoreWait = WaitForever
+	p, err := Start(cfg, Events{})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return !p.Stats().StoreDownSince.IsZero() }, 10*time.Second, time.Millisecond)
+	assert.True(t, p.Stats().StoreGivesUpAt.IsZero(), "never gives up")
+	down.Store(false)
+	sum, err := p.Wait()
+	require.NoError(t, err)
+	assert.Equal(t, int64(500), sum.Records)
+	assert.True(t, p.Stats().StoreDownSince.IsZero())
+
+	store2 := newMemStore()
+	store2.failPointer = func() error { return errors.New("connection refused") }
+	cfg = config(store2, rules, base)
+	cfg.StoreWait = time.Hour
+	p, err = Start(cfg, Events{})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return !p.Stats().StoreDownSince.IsZero() }, 10*time.Second, time.Millisecond)
+	st := p.Stats()
+	assert.Equal(t, st.StoreDownSince.Add(time.Hour), st.StoreGivesUpAt)
+	p.Stop()
+	_, err = p.Wait()
+	require.Error(t, err)
+}

@@ -269,6 +269,9 @@ func (s *supervisor) tryPointer(ctx actor.Context) {
 		s.finish(ctx, fmt.Errorf("pipeline: store unreachable for %v: %w", cfg.StoreWait, err))
 		return
 	}
+	s.env.stats.mu.Lock()
+	s.env.stats.storeDown = s.storeSince
+	s.env.stats.mu.Unlock()
 	cfg.Logger.Warn("store unreachable; retrying", slog.Any("error", err), slog.Duration("in", s.storeWait))
 	self, root := ctx.Self(), ctx.ActorSystem().Root
 	time.AfterFunc(s.storeWait, func() { root.Send(self, &retryPointer{}) })
@@ -282,6 +285,7 @@ func (s *supervisor) startGeneration(ctx actor.Context, ptrs []messages.Pointer,
 	s.committedEpoch = epoch
 	s.env.stats.mu.Lock()
 	s.env.stats.summary.Pointers = ptrs
+	s.env.stats.storeDown = time.Time{}
 	s.env.stats.mu.Unlock()
 	cfg := s.env.cfg
 	gen := s.gen

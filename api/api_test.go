@@ -342,6 +342,25 @@ func TestStatusReportsLiveIngest(t *testing.T) {
 		}}}, *st.Ingest)
 }
 
+// /healthz shows an ingest of this process that waits for its database.
+func TestHealthShowsAnIngestWaitingForItsDatabase(t *testing.T) {
+	in := ingest(t, fixtures.Clickstream)
+	since := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	stats := actors.Stats{StoreDownSince: since}
+	c := newClient(t, api.New(in.store, api.Options{Ingest: func() actors.Stats { return stats }}))
+	var h map[string]string
+	require.NoError(t, c.getJSON("/healthz", nil, &h))
+	assert.Equal(t, map[string]string{"status": "ok", "ingest": "waiting for the database",
+		"ingest_waiting_since": "2026-01-02T03:04:05Z", "ingest_gives_up_at": "never"}, h)
+	stats.StoreGivesUpAt = since.Add(time.Hour)
+	require.NoError(t, c.getJSON("/healthz", nil, &h))
+	assert.Equal(t, "2026-01-02T04:04:05Z", h["ingest_gives_up_at"])
+	stats = actors.Stats{}
+	h = nil
+	require.NoError(t, c.getJSON("/healthz", nil, &h))
+	assert.Equal(t, map[string]string{"status": "ok"}, h)
+}
+
 func TestDeadLetters(t *testing.T) {
 	store := pgtest.NewStore(t)
 	dir := t.TempDir()

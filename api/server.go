@@ -220,12 +220,25 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
+	answer := map[string]string{"status": "ok"}
+	if s.opts.Ingest != nil {
+		// The ingest of this process waiting for its database: since when, until when.
+		if st := s.opts.Ingest(); !st.StoreDownSince.IsZero() {
+			answer["ingest"] = "waiting for the database"
+			answer["ingest_waiting_since"] = st.StoreDownSince.UTC().Format(time.RFC3339)
+			answer["ingest_gives_up_at"] = "never"
+			if !st.StoreGivesUpAt.IsZero() {
+				answer["ingest_gives_up_at"] = st.StoreGivesUpAt.UTC().Format(time.RFC3339)
+			}
+		}
+	}
 	if err := s.queries.Ping(ctx); err != nil {
 		s.opts.Logger.Warn("health check: database unreachable", slog.Any("error", err))
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "database unreachable"})
+		answer["status"], answer["error"] = "unavailable", "database unreachable"
+		writeJSON(w, http.StatusServiceUnavailable, answer)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	writeJSON(w, http.StatusOK, answer)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
+	"github.com/manhattan-analytics/manhattan/actors"
 	"github.com/manhattan-analytics/manhattan/eventlog"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 )
@@ -66,4 +67,24 @@ func TestIngestRefusesALogThatCannotBeMeant(t *testing.T) {
 	// An existing folder without files yet is fine (exit 0).
 	code, _, stderr = cli(t, append([]string{"ingest", "--log", filepath.Join(dir, "other.log")}, db...)...)
 	assert.Equal(t, 0, code, stderr)
+}
+
+// `run` keeps waiting for an unreachable database by default, `ingest` gives up after a
+// while; --store-wait sets it (0: keep waiting).
+func TestStoreWaitDefaultsPerCommand(t *testing.T) {
+	wait := func(run bool, args ...string) time.Duration {
+		fs := newFlags("test", "")
+		pf := addPipelineFlags(fs)
+		if run {
+			pf.keepWaitingForStore(fs)
+		}
+		require.NoError(t, fs.Parse(args))
+		cfg, err := pf.config()
+		require.NoError(t, err)
+		return cfg.StoreWait
+	}
+	assert.Equal(t, actors.WaitForever, wait(true))
+	assert.Equal(t, actors.DefaultConfig().StoreWait, wait(false))
+	assert.Equal(t, 5*time.Minute, wait(true, "--store-wait", "5m"))
+	assert.Equal(t, actors.WaitForever, wait(false, "--store-wait", "0"))
 }

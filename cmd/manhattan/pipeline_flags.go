@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ type pipelineFlags struct {
 	skipMissing   *bool
 	poll          *time.Duration
 	grace         *time.Duration
+	storeWait     *time.Duration
 }
 
 // addPipelineFlags adds the pipeline's flags, with the pipeline's own defaults.
@@ -46,6 +48,8 @@ func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
 		poll:          envDuration(fs, "poll-interval", "MANHATTAN_POLL_INTERVAL", d.PollInterval, "follow mode: how often to look for new log lines"),
 		grace: envDuration(fs, "rollover-grace", "MANHATTAN_ROLLOVER_GRACE", eventlog.DefaultGrace,
 			"keep reading an hour's file this long after the next hour's file appeared and it last grew, for writers whose clocks lag (0: none)"),
+		storeWait: envDuration(fs, "store-wait", storeWaitEnv, d.StoreWait,
+			"how long to keep retrying an unreachable database before giving up (0: keep waiting)"),
 	}
 }
 
@@ -54,6 +58,17 @@ var pipelineFlagNames = map[string]string{
 	"LogBase": "--log", "Source": "--source", "Shards": "--shards", "BatchSize": "--batch-size",
 	"FlushEvery": "--flush-every", "FlushInterval": "--flush-interval", "CacheSize": "--cache-size",
 	"PollInterval": "--poll-interval",
+}
+
+const storeWaitEnv = "MANHATTAN_STORE_WAIT"
+
+// keepWaitingForStore makes --store-wait default to 0, keep waiting, unless the
+// environment sets it: a long-running command must outlive a database outage.
+func (f *pipelineFlags) keepWaitingForStore(fs *flag.FlagSet) {
+	if os.Getenv(storeWaitEnv) == "" {
+		*f.storeWait = 0
+		fs.Lookup("store-wait").DefValue = "0s"
+	}
 }
 
 // rules builds the counting rules from --rollup and --complex.
@@ -91,6 +106,14 @@ func (f *pipelineFlags) config() (actors.Config, error) {
 		Rules: rules, LogBase: *f.log, Source: *f.source, SkipMissing: *f.skipMissing, PollInterval: *f.poll,
 		Shards: *f.shards, BatchSize: *f.batch, FlushEvery: int64(*f.flushEvery), FlushInterval: *f.flushInterval,
 		CacheSize: *f.cacheSize, RolloverGrace: *f.grace,
+	}
+	switch {
+	case *f.storeWait < 0:
+		return actors.Config{}, usagef("--store-wait: %v is negative", *f.storeWait)
+	case *f.storeWait == 0:
+		cfg.StoreWait = actors.WaitForever
+	default:
+		cfg.StoreWait = *f.storeWait
 	}
 	switch {
 	case *f.grace < 0:

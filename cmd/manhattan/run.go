@@ -22,6 +22,7 @@ func runRun(ctx context.Context, args []string) error {
 	fs := newFlags("run", "[flags]")
 	dbf := addDBFlags(fs)
 	pf := addPipelineFlags(fs)
+	pf.keepWaitingForStore(fs)
 	lf := addLogFlags(fs)
 	sf := addServerFlags(fs)
 	follow := fs.Bool("follow", true, "keep reading as the log grows; with --follow=false, read to the end, commit, and keep serving")

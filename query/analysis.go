@@ -286,6 +286,9 @@ func bucketsOf(tc persistence.TestCounts) []string {
 type totals struct {
 	count        int64
 	sum, squares decimal.Decimal
+	// unknown: a counter summed has no squares (a calendar rollup, or a counter written
+	// before squares were kept), so squares is not the segment's sum of squares.
+	unknown bool
 }
 
 // segmentTotals sums the counts of tc within bucket ("" sums every bucket): the
@@ -302,7 +305,7 @@ func segmentTotals(tc persistence.TestCounts, bucket string) (map[string]int64, 
 		if bucket == "" || c.Bucket == bucket {
 			k := [2]string{c.Goal, c.Population}
 			t := convs[k]
-			convs[k] = totals{t.count + c.Count, t.sum.Add(c.Sum), t.squares.Add(c.Squares)}
+			convs[k] = totals{t.count + c.Count, t.sum.Add(c.Sum), t.squares.Add(c.Squares), t.unknown || !c.SquaresKnown}
 		}
 	}
 	return exposures, convs
@@ -328,6 +331,9 @@ func analysisInput(tc persistence.TestCounts, cfg ConfigAnswer, goals []Analysis
 		ag := analysis.Goal{Name: g.Name, ValueType: analysis.ValueType(g.ValueType), LowerIsBetter: g.LowerIsBetter}
 		for _, p := range pops {
 			t := convs[[2]string{g.Name, p}]
+			if t.unknown {
+				t.squares = decimal.Zero // the analysis takes zero squares of a non-zero sum as not known
+			}
 			ag.Counts = append(ag.Counts, analysis.Counts{
 				Conversions: t.count, Sum: t.sum, SumSquares: t.squares,
 				Viewers: convs[[2]string{messages.ViewedPage, p}].count,

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -18,6 +19,8 @@ import (
 	"github.com/manhattan-analytics/manhattan/api"
 	"github.com/manhattan-analytics/manhattan/internal/fixtures"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
+	"github.com/manhattan-analytics/manhattan/internal/reference"
+	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/query"
 	"github.com/manhattan-analytics/manhattan/rollups"
 	"github.com/manhattan-analytics/manhattan/visitor"
@@ -168,4 +171,68 @@ func TestCohortAnalysis(t *testing.T) {
 	status, _, body = c.do("GET", "/api/v1/analysis?test=homepage+hero&from=2013-03-08", nil)
 	assert.Equal(t, 400, status)
 	assert.Contains(t, string(body), "from needs a cohort rollup (cohort)")
+}
+
+// checkValueAnalysis compares the API's analysis of the value goals of the 20k log with
+// figures computed here from the sequential oracle's counts (internal/reference):
+// mean Σx/u over the goal's units (exposed visitors for S, converting visitors for A,
+// visitors with a page view for I), sample variance (u·Σx² − (Σx)²)/(u(u − 1)), the
+// unpooled z test of the difference, d ± 1.959963984540054·s, p = erfc(|z|/√2), and the
+// normal-posterior chance to win Φ(d/s).
+func checkValueAnalysis(t *testing.T, c *client, logBase string) {
+	recs, err := reference.ReadLog(t.Context(), logBase, messages.Pointer{})
+	require.NoError(t, err)
+	d := reference.Accumulate(fixtures.Rules(t, fixtures.Generated20k), recs)
+	site := int64(1)
+	all := func(b string) bool { return b == "0" }
+	goals := map[string]string{"completed checkout": "S", "order margin": "A", "margin per session": "I"}
+	compared := 0
+	for _, test := range reference.Tests(d) {
+		moments := reference.TestMoments(d, test.Name, "all", all, &site)
+		var a query.AnalysisAnswer
+		require.NoError(t, c.getJSON("/api/v1/analysis", url.Values{
+			"test": {test.Name}, "site": {"1"}, "goals": {"completed checkout,order margin,margin per session"},
+		}, &a))
+		res := a.Segments[0].Analysis
+		require.NotNil(t, res, a.Segments[0].Error)
+		type unit struct{ mean, se2 float64 }
+		units := map[[2]string]unit{}
+		for _, pop := range test.Populations {
+			n, err := reference.Count(d, reference.Query{Test: test.Name, Population: pop, Site: &site})
+			require.NoError(t, err)
+			for g, vt := range goals {
+				m := moments[[2]string{pop, g}]
+				require.True(t, m.Squares.Valid, "%s %s: the oracle keeps squares", pop, g)
+				u := map[string]int64{"S": n, "A": m.Count, "I": moments[[2]string{pop, "viewed page"}].Count}[vt]
+				ud := decimal.NewFromInt(u)
+				num := ud.Mul(m.Squares.Decimal).Sub(m.Sum.Mul(m.Sum)).InexactFloat64()
+				variance := num / (float64(u) * float64(u-1))
+				units[[2]string{pop, g}] = unit{mean: m.Sum.InexactFloat64() / float64(u), se2: variance / float64(u)}
+			}
+		}
+		for _, g := range res.Goals {
+			control := units[[2]string{res.Control, g.Goal}]
+			for _, p := range g.Populations {
+				name := test.Name + " / " + g.Goal + " / " + p.Population
+				w := units[[2]string{p.Population, g.Goal}]
+				assert.InDelta(t, w.mean, p.Mean, 1e-9*math.Max(1, w.mean), name)
+				if p.Control {
+					continue
+				}
+				pc := p.Comparison
+				require.True(t, pc.Defined, "%s: %s", name, pc.Reason)
+				diff, s := w.mean-control.mean, math.Sqrt(w.se2+control.se2)
+				z := diff / s
+				for field, f := range map[string][2]float64{
+					"diff": {diff, pc.Diff.Estimate}, "low": {diff - 1.959963984540054*s, pc.Diff.Low},
+					"high": {diff + 1.959963984540054*s, pc.Diff.High}, "z": {z, pc.Z},
+					"p": {math.Erfc(math.Abs(z) / math.Sqrt2), pc.P}, "chance": {0.5 * math.Erfc(-z/math.Sqrt2), pc.Bayes.ChanceToWin},
+				} {
+					assert.InDelta(t, f[0], f[1], 1e-9*math.Max(1, math.Abs(f[0])), "%s %s", name, field)
+				}
+				compared++
+			}
+		}
+	}
+	assert.GreaterOrEqual(t, compared, 15, "value comparisons checked")
 }

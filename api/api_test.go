@@ -206,6 +206,7 @@ func TestGenerated20kThroughAPI(t *testing.T) {
 	})
 	t.Run("series", func(t *testing.T) { checkSeries(t, c, in.logBase) })
 	t.Run("analysis", func(t *testing.T) { checkAnalysis(t, c) })
+	t.Run("value analysis", func(t *testing.T) { checkValueAnalysis(t, c, in.logBase) })
 }
 
 // checkSeries compares daily series of the 20k log with the reference's deltas.

@@ -86,11 +86,12 @@ func (s *Store) commit(ctx context.Context, e *messages.Epoch, parts []*part) er
 		}
 	}
 	if len(e.DeadLetters) > 0 {
-		src := &rowSource{n: len(e.DeadLetters), row: make([]any, 6), fill: func(i int, row []any) {
+		src := &rowSource{n: len(e.DeadLetters), row: make([]any, 7), fill: func(i int, row []any) {
 			dl := e.DeadLetters[i]
 			row[0], row[1], row[2], row[3], row[4], row[5] = e.Source, dl.Ptr.Partition, dl.Ptr.File, dl.Ptr.Offset, storableText(dl.Raw), storableText(dl.Reason)
+			row[6] = []byte(dl.Raw)
 		}}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{s.schema, "dead_letters"}, []string{"source", "partition", "file", "offset", "raw", "reason"}, src); err != nil {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{s.schema, "dead_letters"}, []string{"source", "partition", "file", "offset", "raw", "reason", "raw_bytes"}, src); err != nil {
 			return fmt.Errorf("copy dead letters: %w", err)
 		}
 	}

@@ -283,6 +283,7 @@ func TestDeadLetters(t *testing.T) {
 	e.DeadLetters = []messages.DeadLetter{
 		{Raw: "1\tjunk", Reason: "unknown kind", Ptr: messages.Pointer{File: 3600, Offset: 10}},
 		{Raw: "nul\x00and\xffbyte", Reason: "bad", Ptr: messages.Pointer{File: 3600, Offset: 20}},
+		{Raw: `text \x00 is not a NUL`, Reason: "bad", Ptr: messages.Pointer{File: 3600, Offset: 50}},
 	}
 	commit(t, st, e)
 	other := &messages.Epoch{Source: "other", Number: 1, Advances: []messages.Advance{{Pointer: messages.Pointer{File: 1, Offset: 2}}}, DeadLetters: []messages.DeadLetter{{Raw: "x", Reason: "y", Ptr: messages.Pointer{File: 1, Offset: 2}}}}
@@ -291,9 +292,10 @@ func TestDeadLetters(t *testing.T) {
 	got, err := st.DeadLetters(ctx, "log", 0)
 	require.NoError(t, err)
 	assert.Equal(t, []messages.DeadLetter{
-		{Raw: `nul\x00and\xffbyte`, Reason: "bad", Ptr: messages.Pointer{File: 3600, Offset: 20}},
+		{Raw: `text \x00 is not a NUL`, Reason: "bad", Ptr: messages.Pointer{File: 3600, Offset: 50}},
+		{Raw: "nul\x00and\xffbyte", Reason: "bad", Ptr: messages.Pointer{File: 3600, Offset: 20}},
 		{Raw: "1\tjunk", Reason: "unknown kind", Ptr: messages.Pointer{File: 3600, Offset: 10}},
-	}, got, "newest first; unstorable bytes escaped")
+	}, got, "newest first; the raw bytes exactly as they were: a NUL and the text \\x00 differ")
 
 	got, err = st.DeadLetters(ctx, "", 2)
 	require.NoError(t, err)

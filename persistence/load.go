@@ -48,10 +48,10 @@ func (s *Store) DeadLetters(ctx context.Context, source string, limit int) ([]me
 	if limit <= 0 {
 		limit = 100
 	}
-	sql := "SELECT partition, file, \"offset\", raw, reason FROM " + s.t.deadLetters + " ORDER BY id DESC LIMIT $1"
+	sql := "SELECT partition, file, \"offset\", raw, raw_bytes, reason FROM " + s.t.deadLetters + " ORDER BY id DESC LIMIT $1"
 	args := []any{limit}
 	if source != "" {
-		sql = "SELECT partition, file, \"offset\", raw, reason FROM " + s.t.deadLetters + " WHERE source = $2 ORDER BY id DESC LIMIT $1"
+		sql = "SELECT partition, file, \"offset\", raw, raw_bytes, reason FROM " + s.t.deadLetters + " WHERE source = $2 ORDER BY id DESC LIMIT $1"
 		args = append(args, source)
 	}
 	rows, err := s.pool.Query(ctx, sql, args...)
@@ -62,8 +62,12 @@ func (s *Store) DeadLetters(ctx context.Context, source string, limit int) ([]me
 	var dls []messages.DeadLetter
 	for rows.Next() {
 		var dl messages.DeadLetter
-		if err := rows.Scan(&dl.Ptr.Partition, &dl.Ptr.File, &dl.Ptr.Offset, &dl.Raw, &dl.Reason); err != nil {
+		var exact []byte
+		if err := rows.Scan(&dl.Ptr.Partition, &dl.Ptr.File, &dl.Ptr.Offset, &dl.Raw, &exact, &dl.Reason); err != nil {
 			return nil, fmt.Errorf("load dead letters: %w", err)
+		}
+		if exact != nil {
+			dl.Raw = string(exact) // the line's bytes as they were (raw escapes what text cannot hold)
 		}
 		dls = append(dls, dl)
 	}

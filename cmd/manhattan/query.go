@@ -95,7 +95,27 @@ func runQuery(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.close()
-	return answerQuery(ctx, query.New(db.store, complexNames...), req, *asJSON)
+	if err := answerQuery(ctx, query.New(db.store, complexNames...), req, *asJSON); err != nil {
+		return err
+	}
+	if !*asJSON {
+		hintOtherSchemas(ctx, db.store)
+	}
+	return nil
+}
+
+// hintOtherSchemas says where the data is when the schema queried holds none and other
+// schemas do (the demo, say, writes schema "demo").
+func hintOtherSchemas(ctx context.Context, store *persistence.Store) {
+	if yes, err := store.HasIngested(ctx); err != nil || yes {
+		return
+	}
+	others, err := store.OtherSchemasWithData(ctx)
+	if err != nil || len(others) == 0 {
+		return
+	}
+	fmt.Fprintf(stdout, "\nNothing was ingested into schema %q. Data is in schema %s: add --schema %s (or set MANHATTAN_SCHEMA).\n",
+		store.Schema(), strings.Join(others, ", "), others[0])
 }
 
 // queryFlagNames are the flags that are parameters of a query.

@@ -259,3 +259,17 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// Querying a schema nothing was ingested into says where the data is.
+func TestQueryOfAnEmptySchemaSaysWhereTheDataIs(t *testing.T) {
+	full := clickstreamDB(t)
+	empty := pgtest.NewStore(t)
+	code, out, stderr := cli(t, "query", "tests", "--db", pgtest.URL(t), "--schema", empty.Schema())
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, fmt.Sprintf("Nothing was ingested into schema %q.", empty.Schema()))
+	assert.Contains(t, out, full[3])
+
+	code, out, stderr = cli(t, append([]string{"query", "tests"}, full...)...)
+	require.Equal(t, 0, code, stderr)
+	assert.NotContains(t, out, "Nothing was ingested")
+}

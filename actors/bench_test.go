@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/manhattan-analytics/manhattan/ingest"
 )
 
 // BenchmarkPipelineInMemory measures the in-memory part of ingest: reading, parsing,
@@ -21,7 +23,7 @@ func BenchmarkPipelineInMemory(b *testing.B) {
 				cfg := config(store, rules, base)
 				cfg.Shards, cfg.BatchSize, cfg.FlushEvery = shards, 2048, 100_000
 				t0 := time.Now()
-				if _, err := Run(b.Context(), cfg, Events{}); err != nil {
+				if _, err := Run(b.Context(), cfg, ingest.Events{}); err != nil {
 					b.Fatal(err)
 				}
 				total += time.Since(t0)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/manhattan-analytics/manhattan/ingest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -34,7 +35,7 @@ func TestZeroFieldsTakeTheDefaults(t *testing.T) {
 }
 
 func TestStartRejectsAnInvalidConfig(t *testing.T) {
-	_, err := Start(Config{Store: newMemStore(), Rules: testRules(t), LogBase: "log", CacheSize: -5}, Events{})
+	_, err := Start(Config{Store: newMemStore(), Rules: testRules(t), LogBase: "log", CacheSize: -5}, ingest.Events{})
 	var fe *FieldError
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "CacheSize", fe.Field)

@@ -10,84 +10,18 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/manhattan-analytics/manhattan/ingest"
 	"github.com/manhattan-analytics/manhattan/logsource"
-	"github.com/manhattan-analytics/manhattan/messages"
 )
-
-// Summary describes a finished run.
-type Summary struct {
-	Records     int64              // records committed (dead letters not included)
-	DeadLetters int64              // lines dead-lettered
-	Humans      int64              // visitors that became human
-	Held        int64              // records of not-yet-human visitors held back (net of replays)
-	Epochs      int64              // epochs committed
-	Restarts    int64              // rewinds after failures
-	Pointers    []messages.Pointer // the committed pointers at the end, per partition read
-	Elapsed     time.Duration
-}
-
-// RecordsPerSecond is the run's committed records (and dead letters) per second.
-func (s Summary) RecordsPerSecond() float64 {
-	if s.Elapsed <= 0 {
-		return 0
-	}
-	return float64(s.Records+s.DeadLetters) / s.Elapsed.Seconds()
-}
-
-// Stats is a live view of a running pipeline.
-type Stats struct {
-	Read       int64 // lines read by the source in this process (all generations)
-	Committed  Summary
-	CaughtUp   bool          // the source has reached the end of the log at least once
-	LastCommit time.Duration // duration of the last commit
-	Gaps       GapStats      // log data passed over without being read
-	// StoreDownSince is when the pipeline began waiting for an unreachable store (zero when
-	// it is not waiting); StoreGivesUpAt when it will stop waiting (zero: never).
-	StoreDownSince, StoreGivesUpAt time.Time
-}
-
-// Gap is log data the source passed over and will not read (DESIGN §2): lines appended to
-// a file after the source left it, a file of an older hour that appeared after the source
-// passed it, or what a SkipMissing source skipped.
-type Gap struct {
-	Reason string // GapLateAppend, GapLateFile or GapSkipped
-	Path   string // the file
-	Bytes  int64  // how many bytes; 0 when not known
-	Detail string // what happened, in words
-	At     time.Time
-}
-
-// The reasons of a Gap.
-const (
-	GapLateAppend = logsource.GapLateAppend
-	GapLateFile   = logsource.GapLateFile
-	GapSkipped    = logsource.GapSkipped
-)
-
-// GapStats sums up the gaps of a pipeline's run.
-type GapStats struct {
-	Count  int64
-	Bytes  int64
-	Recent []Gap // the last few, oldest first
-}
 
 // recentGaps is how many gaps Stats keeps.
 const recentGaps = 20
-
-// Events receives notifications from a running pipeline (for metrics). Nil funcs are skipped.
-// They are called from the pipeline's actors and must not block.
-type Events struct {
-	Committed func(epoch int64, records, deadLetters int64, took time.Duration)
-	Restarted func(reason error)
-	Loaded    func(histories int)
-	Gap       func(g Gap)
-}
 
 // env is what one pipeline's actors share besides their messages. The package comment
 // ("Shared state") says who writes each field.
 type env struct {
 	cfg    Config          // read-only once Start returns
-	events Events          // read-only; called by the supervisor (Committed, Restarted) and the shards (Loaded)
+	events ingest.Events   // read-only; called by the supervisor (Committed, Restarted) and the shards (Loaded)
 	ctx    context.Context // cancelled by Kill: aborts store calls
 	pools  *recordPools    // safe for concurrent use; see the ownership rule of record slices
 
@@ -98,14 +32,14 @@ type env struct {
 		// mu guards the fields below. The supervisor alone writes them; Pipeline.Stats
 		// reads them from outside the actor system.
 		mu         sync.Mutex
-		summary    Summary
+		summary    ingest.Summary
 		caughtUp   bool
 		lastCommit time.Duration
 		storeDown  time.Time // waiting for the store since then; zero when not
 
 		// gapMu guards gaps, which the source alone writes.
 		gapMu sync.Mutex
-		gaps  GapStats
+		gaps  ingest.GapStats
 	}
 }
 
@@ -121,7 +55,7 @@ type Pipeline struct {
 
 // Start starts a pipeline, or returns the errors of cfg.Validate. It reads from the committed pointer of cfg.Source, in batch mode
 // until the end of the log, in follow mode until Stop.
-func Start(cfg Config, events Events) (*Pipeline, error) {
+func Start(cfg Config, events ingest.Events) (*Pipeline, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -141,10 +75,10 @@ func Start(cfg Config, events Events) (*Pipeline, error) {
 
 // Run starts a pipeline and waits for it. Cancelling ctx stops it gracefully: what has been
 // read is committed before Run returns.
-func Run(ctx context.Context, cfg Config, events Events) (Summary, error) {
+func Run(ctx context.Context, cfg Config, events ingest.Events) (ingest.Summary, error) {
 	p, err := Start(cfg, events)
 	if err != nil {
-		return Summary{}, err
+		return ingest.Summary{}, err
 	}
 	go func() {
 		select {
@@ -173,7 +107,7 @@ func (p *Pipeline) Done() <-chan struct{} { return p.done }
 
 // Wait waits until the pipeline has finished and returns its summary and the error that
 // ended it, if any.
-func (p *Pipeline) Wait() (Summary, error) {
+func (p *Pipeline) Wait() (ingest.Summary, error) {
 	<-p.done
 	p.cancel()
 	p.system.Shutdown()
@@ -181,10 +115,10 @@ func (p *Pipeline) Wait() (Summary, error) {
 }
 
 // Stats returns a live view of the pipeline.
-func (p *Pipeline) Stats() Stats {
+func (p *Pipeline) Stats() ingest.Stats {
 	r := p.env
 	r.stats.mu.Lock()
-	st := Stats{Committed: r.stats.summary, CaughtUp: r.stats.caughtUp, LastCommit: r.stats.lastCommit, StoreDownSince: r.stats.storeDown}
+	st := ingest.Stats{Committed: r.stats.summary, CaughtUp: r.stats.caughtUp, LastCommit: r.stats.lastCommit, StoreDownSince: r.stats.storeDown}
 	if !st.StoreDownSince.IsZero() && r.cfg.StoreWait != WaitForever {
 		st.StoreGivesUpAt = st.StoreDownSince.Add(r.cfg.StoreWait)
 	}

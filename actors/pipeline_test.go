@@ -15,8 +15,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/manhattan-analytics/manhattan/eventlog"
+	"github.com/manhattan-analytics/manhattan/ingest"
 	"github.com/manhattan-analytics/manhattan/internal/reference"
 	"github.com/manhattan-analytics/manhattan/loggen"
+	"github.com/manhattan-analytics/manhattan/logsource"
 	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/rollups"
 	"github.com/manhattan-analytics/manhattan/visitor"
@@ -92,7 +94,7 @@ func TestPipelineMatchesSequential(t *testing.T) {
 			store := newMemStore()
 			cfg := config(store, rules, base)
 			cfg.Shards, cfg.BatchSize, cfg.CacheSize, cfg.FlushEvery = c.shards, c.batch, c.cache, c.flush
-			sum, err := Run(t.Context(), cfg, Events{})
+			sum, err := Run(t.Context(), cfg, ingest.Events{})
 			require.NoError(t, err)
 			assert.Equal(t, int64(20_000), sum.Records)
 			assert.Equal(t, endPointer(t, base), store.pointer.At())
@@ -109,16 +111,20 @@ func TestFreshStoreLoadsOnlyEvictedVisitors(t *testing.T) {
 
 	// A store without histories: nothing to load while every visitor stays cached.
 	store := newMemStore()
-	_, err := Run(t.Context(), config(store, rules, base), Events{})
+	_, err := Run(t.Context(), config(store, rules, base), ingest.Events{})
 	require.NoError(t, err)
 	assert.Zero(t, store.loads)
 	assert.Equal(t, want, canon(store.totals))
 
 	// A tiny cache evicts: returning evicted visitors are loaded, and come out the same.
+	// One epoch in flight and one batch read ahead keep the commits in step with the
+	// reading, so that visitors are evicted early and some of them return (with more
+	// slack the whole log may be applied before the first eviction, and nothing loads).
 	store = newMemStore()
 	cfg := config(store, rules, base)
 	cfg.CacheSize, cfg.FlushEvery = 20, 500
-	_, err = Run(t.Context(), cfg, Events{})
+	cfg.MaxEpochsInFlight, cfg.MaxBatchesAhead = 1, 1
+	_, err = Run(t.Context(), cfg, ingest.Events{})
 	require.NoError(t, err)
 	assert.NotZero(t, store.loads)
 	assert.Equal(t, want, canon(store.totals))
@@ -143,10 +149,10 @@ func TestPipelineResumesFromPointer(t *testing.T) {
 	half := len(hours) / 2
 	copyFiles(hours[:half])
 	store := newMemStore()
-	first, err := Run(t.Context(), config(store, rules, base), Events{})
+	first, err := Run(t.Context(), config(store, rules, base), ingest.Events{})
 	require.NoError(t, err)
 	copyFiles(hours[half:])
-	second, err := Run(t.Context(), config(store, rules, base), Events{})
+	second, err := Run(t.Context(), config(store, rules, base), ingest.Events{})
 	require.NoError(t, err)
 	assert.Equal(t, int64(6000), first.Records+second.Records)
 	assert.Equal(t, want, canon(store.totals))
@@ -169,7 +175,7 @@ func TestShardFailureRewinds(t *testing.T) {
 		}
 	}
 	var restarts atomic.Int32
-	sum, err := Run(t.Context(), cfg, Events{Restarted: func(error) { restarts.Add(1) }})
+	sum, err := Run(t.Context(), cfg, ingest.Events{Restarted: func(error) { restarts.Add(1) }})
 	require.NoError(t, err)
 	assert.Equal(t, int32(2), failed.Load())
 	assert.Equal(t, int64(2), sum.Restarts)
@@ -191,7 +197,7 @@ func TestCommitFailuresAreRetried(t *testing.T) {
 	}
 	cfg := config(store, rules, base)
 	cfg.FlushEvery = 1000
-	sum, err := Run(t.Context(), cfg, Events{})
+	sum, err := Run(t.Context(), cfg, ingest.Events{})
 	require.NoError(t, err)
 	assert.Equal(t, int64(3), sum.Restarts)
 	assert.Equal(t, want, canon(store.totals))
@@ -209,7 +215,7 @@ func TestRepeatedFailureStops(t *testing.T) {
 	}
 	cfg := config(store, rules, base)
 	cfg.FlushEvery, cfg.MaxFailures = 1000, 3
-	_, err := Run(t.Context(), cfg, Events{})
+	_, err := Run(t.Context(), cfg, ingest.Events{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "failed 3 times")
 	assert.Contains(t, err.Error(), "disk full")
@@ -247,7 +253,7 @@ func TestBadRecordsAreDeadLettered(t *testing.T) {
 			panic("bad record")
 		}
 	}
-	sum, err := Run(t.Context(), cfg, Events{})
+	sum, err := Run(t.Context(), cfg, ingest.Events{})
 	require.NoError(t, err)
 	assert.Equal(t, int64(4), sum.Records)
 	assert.Equal(t, int64(4), sum.DeadLetters)
@@ -287,7 +293,7 @@ func TestFollowPicksUpGrowthAndStopsCleanly(t *testing.T) {
 	store := newMemStore()
 	cfg := config(store, rules, base)
 	cfg.Follow, cfg.PollInterval, cfg.FlushInterval = true, 10*time.Millisecond, 20*time.Millisecond
-	p, err := Start(cfg, Events{})
+	p, err := Start(cfg, ingest.Events{})
 	require.NoError(t, err)
 	for _, h := range hours {
 		b, err := os.ReadFile(eventlog.Path(full, h))
@@ -334,7 +340,7 @@ func TestOverlongAndTruncatedLinesAreDeadLettered(t *testing.T) {
 	require.NoError(t, os.WriteFile(base+".0", []byte(older), 0o644))
 	require.NoError(t, os.WriteFile(base+".7200", []byte(newer), 0o644))
 	store := newMemStore()
-	sum, err := Run(t.Context(), config(store, rules, base), Events{})
+	sum, err := Run(t.Context(), config(store, rules, base), ingest.Events{})
 	require.NoError(t, err)
 	assert.Equal(t, int64(3), sum.Records)
 	assert.Equal(t, int64(2), sum.DeadLetters)
@@ -365,7 +371,7 @@ func TestStopWhileStoreIsUnreachable(t *testing.T) {
 	}
 	cfg := config(store, rules, base)
 	cfg.StoreWait = time.Hour // only Stop ends the wait
-	p, err := Start(cfg, Events{})
+	p, err := Start(cfg, ingest.Events{})
 	require.NoError(t, err)
 	require.Eventually(t, down.Load, 10*time.Second, time.Millisecond)
 	time.Sleep(50 * time.Millisecond) // the supervisor is now retrying LoadPointer
@@ -388,7 +394,7 @@ func TestPointerOutsideTheLogStopsAtOnce(t *testing.T) {
 	store := newMemStore()
 	store.pointer, store.epoch = messages.Pointer{File: 42, Offset: 10}, 3 // a file the log lacks
 	cfg := config(store, rules, base)
-	_, err := Run(t.Context(), cfg, Events{})
+	_, err := Run(t.Context(), cfg, ingest.Events{})
 	require.Error(t, err)
 	assert.ErrorIs(t, err, eventlog.ErrPointerFileMissing)
 	assert.Contains(t, err.Error(), "SkipMissing")
@@ -397,13 +403,13 @@ func TestPointerOutsideTheLogStopsAtOnce(t *testing.T) {
 	assert.Equal(t, int64(3), store.epoch, "nothing committed")
 
 	cfg.SkipMissing = true
-	var gaps []Gap
-	sum, err := Run(t.Context(), cfg, Events{Gap: func(g Gap) { gaps = append(gaps, g) }})
+	var gaps []ingest.Gap
+	sum, err := Run(t.Context(), cfg, ingest.Events{Gap: func(g ingest.Gap) { gaps = append(gaps, g) }})
 	require.NoError(t, err)
 	assert.Equal(t, int64(2000), sum.Records, "continues at the next file: here the whole log")
 	// ... and says what it skipped.
 	require.Len(t, gaps, 1)
-	assert.Equal(t, GapSkipped, gaps[0].Reason)
+	assert.Equal(t, logsource.GapSkipped, gaps[0].Reason)
 	assert.Equal(t, eventlog.Path(base, 42), gaps[0].Path)
 	assert.Contains(t, gaps[0].Detail, "pointer file does not exist")
 }
@@ -412,10 +418,10 @@ func TestRunWithNothingNewCommitsNothing(t *testing.T) {
 	rules := testRules(t)
 	base := genLog(t, 1500)
 	store := newMemStore()
-	first, err := Run(t.Context(), config(store, rules, base), Events{})
+	first, err := Run(t.Context(), config(store, rules, base), ingest.Events{})
 	require.NoError(t, err)
 	commits, ptr := store.commits, store.pointer
-	second, err := Run(t.Context(), config(store, rules, base), Events{})
+	second, err := Run(t.Context(), config(store, rules, base), ingest.Events{})
 	require.NoError(t, err)
 	assert.Equal(t, int64(1500), first.Records)
 	assert.Zero(t, second.Records)
@@ -432,7 +438,7 @@ func TestKillAbortsAndTheNextRunCompletes(t *testing.T) {
 	cfg := config(store, rules, base)
 	cfg.FlushEvery, cfg.BatchSize = 2000, 256
 	var commits atomic.Int32
-	p, err := Start(cfg, Events{Committed: func(int64, int64, int64, time.Duration) { commits.Add(1) }})
+	p, err := Start(cfg, ingest.Events{Committed: func(int64, int64, int64, time.Duration) { commits.Add(1) }})
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return commits.Load() >= 2 }, 20*time.Second, time.Millisecond)
 	p.Kill()
@@ -440,7 +446,7 @@ func TestKillAbortsAndTheNextRunCompletes(t *testing.T) {
 	if err != nil { // the run may have finished just before the kill
 		assert.ErrorIs(t, err, ErrAborted)
 	}
-	_, err = Run(t.Context(), cfg, Events{})
+	_, err = Run(t.Context(), cfg, ingest.Events{})
 	require.NoError(t, err)
 	assert.Equal(t, want, canon(store.totals))
 }
@@ -461,7 +467,7 @@ func TestStatsShowTheWaitForAnUnreachableStore(t *testing.T) {
 	}
 	cfg := config(store, rules, base)
 	cfg.StoreWait = WaitForever
-	p, err := Start(cfg, Events{})
+	p, err := Start(cfg, ingest.Events{})
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return !p.Stats().StoreDownSince.IsZero() }, 10*time.Second, time.Millisecond)
 	assert.True(t, p.Stats().StoreGivesUpAt.IsZero(), "never gives up")
@@ -475,7 +481,7 @@ func TestStatsShowTheWaitForAnUnreachableStore(t *testing.T) {
 	store2.failPointer = func() error { return errors.New("connection refused") }
 	cfg = config(store2, rules, base)
 	cfg.StoreWait = time.Hour
-	p, err = Start(cfg, Events{})
+	p, err = Start(cfg, ingest.Events{})
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return !p.Stats().StoreDownSince.IsZero() }, 10*time.Second, time.Millisecond)
 	st := p.Stats()

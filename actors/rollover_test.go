@@ -18,6 +18,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/manhattan-analytics/manhattan/eventlog"
+	"github.com/manhattan-analytics/manhattan/ingest"
+	"github.com/manhattan-analytics/manhattan/logsource"
 	"github.com/manhattan-analytics/manhattan/messages"
 )
 
@@ -105,7 +107,7 @@ func TestFollowCountsEveryLineAcrossRolloversOfSeveralWriters(t *testing.T) {
 	cfg.Follow, cfg.PollInterval, cfg.FlushInterval = true, time.Millisecond, 20*time.Millisecond
 	cfg.Hooks.Now = simClock(r0, 0)
 	wait := startRolloverWriters(t, base, r0, rolloverOffsets...)
-	p, err := Start(cfg, Events{})
+	p, err := Start(cfg, ingest.Events{})
 	require.NoError(t, err)
 	want := wait()
 	require.Eventually(t, func() bool { return p.Stats().Committed.Records >= want }, 30*time.Second, 5*time.Millisecond)
@@ -137,7 +139,7 @@ func TestBatchRunsCountEveryLineAcrossRolloversOfSeveralWriters(t *testing.T) {
 	var records, humans int64
 	runs := 0
 	ingest := func() {
-		sum, err := Run(context.Background(), cfg, Events{})
+		sum, err := Run(context.Background(), cfg, ingest.Events{})
 		require.NoError(t, err)
 		records, humans, runs = records+sum.Records, humans+sum.Humans, runs+1
 	}
@@ -168,8 +170,8 @@ func TestLateDataIsReportedWithFileAndBytes(t *testing.T) {
 	cfg.Follow, cfg.PollInterval, cfg.FlushInterval = true, time.Millisecond, 5*time.Millisecond
 	logged := &lockedBuffer{}
 	cfg.Logger = slog.New(slog.NewTextHandler(logged, nil))
-	gaps := make(chan Gap, 10)
-	p, err := Start(cfg, Events{Gap: func(g Gap) { gaps <- g }})
+	gaps := make(chan ingest.Gap, 10)
+	p, err := Start(cfg, ingest.Events{Gap: func(g ingest.Gap) { gaps <- g }})
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return p.Stats().Committed.Records == 2 }, 10*time.Second, time.Millisecond)
 
@@ -179,7 +181,7 @@ func TestLateDataIsReportedWithFileAndBytes(t *testing.T) {
 	require.NoError(t, appendFile(eventlog.Path(base, h-3600), older))
 	// The older file may be seen empty first and its lines as appended later: the bytes
 	// add up either way.
-	var got []Gap
+	var got []ingest.Gap
 	byPath := map[string]int64{}
 	for byPath[eventlog.Path(base, h)] < int64(len(late)) || byPath[eventlog.Path(base, h-3600)] < int64(len(older)) {
 		select {
@@ -201,8 +203,8 @@ func TestLateDataIsReportedWithFileAndBytes(t *testing.T) {
 			firstReason[g.Path] = g.Reason
 		}
 	}
-	assert.Equal(t, GapLateAppend, firstReason[eventlog.Path(base, h)])
-	assert.Equal(t, GapLateFile, firstReason[eventlog.Path(base, h-3600)])
+	assert.Equal(t, logsource.GapLateAppend, firstReason[eventlog.Path(base, h)])
+	assert.Equal(t, logsource.GapLateFile, firstReason[eventlog.Path(base, h-3600)])
 	st := p.Stats().Gaps
 	assert.Equal(t, int64(len(got)), st.Count)
 	assert.Equal(t, int64(len(late)+len(older)), st.Bytes)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/manhattan-analytics/manhattan/ingest"
 	"github.com/manhattan-analytics/manhattan/logsource"
 	"github.com/manhattan-analytics/manhattan/messages"
 )
@@ -226,10 +227,10 @@ func (s *source) reportGaps() {
 	if len(skipped) == s.skipped {
 		return
 	}
-	var gaps []Gap
+	var gaps []ingest.Gap
 	now := time.Now()
 	for _, err := range skipped[s.skipped:] {
-		g := Gap{Reason: GapSkipped, Detail: err.Error(), At: now}
+		g := ingest.Gap{Reason: logsource.GapSkipped, Detail: err.Error(), At: now}
 		var ge *logsource.GapError
 		if errors.As(err, &ge) {
 			g.Reason, g.Path, g.Bytes = ge.Reason, ge.Where, ge.Bytes

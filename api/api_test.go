@@ -23,9 +23,11 @@ import (
 
 	"github.com/manhattan-analytics/manhattan/actors"
 	"github.com/manhattan-analytics/manhattan/api"
+	"github.com/manhattan-analytics/manhattan/ingest"
 	"github.com/manhattan-analytics/manhattan/internal/fixtures"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/internal/reference"
+	"github.com/manhattan-analytics/manhattan/logsource"
 	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/metrics"
 	"github.com/manhattan-analytics/manhattan/persistence"
@@ -39,11 +41,11 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 type ingested struct {
 	store   *persistence.Store
 	metrics *metrics.Metrics
-	summary actors.Summary
+	summary ingest.Summary
 	logBase string
 }
 
-func ingest(t *testing.T, fixture string) ingested {
+func ingestFixture(t *testing.T, fixture string) ingested {
 	t.Helper()
 	store := pgtest.NewStore(t)
 	m := metrics.New()
@@ -193,13 +195,13 @@ func withRules(t *testing.T, fixture string) api.Options {
 }
 
 func TestExpectedAnswersThroughAPI(t *testing.T) {
-	in := ingest(t, fixtures.Clickstream)
+	in := ingestFixture(t, fixtures.Clickstream)
 	c := newClient(t, api.New(in.store, withRules(t, fixtures.Clickstream)))
 	assert.Positive(t, reference.CheckAssertions(t, answerer{c}, fixtures.Expected(fixtures.Clickstream)))
 }
 
 func TestGenerated20kThroughAPI(t *testing.T) {
-	in := ingest(t, fixtures.Generated20k)
+	in := ingestFixture(t, fixtures.Generated20k)
 	c := newClient(t, api.New(in.store, withRules(t, fixtures.Generated20k)))
 	t.Run("expected", func(t *testing.T) {
 		assert.Positive(t, reference.CheckAssertions(t, answerer{c}, fixtures.Expected(fixtures.Generated20k)))
@@ -271,7 +273,7 @@ func orZero(s string) string {
 }
 
 func TestGoalsStatusAndHealth(t *testing.T) {
-	in := ingest(t, fixtures.Clickstream)
+	in := ingestFixture(t, fixtures.Clickstream)
 	c := newClient(t, api.New(in.store, api.Options{}))
 
 	var goals query.GoalsAnswer
@@ -328,12 +330,12 @@ func TestGoalsStatusAndHealth(t *testing.T) {
 }
 
 func TestStatusReportsLiveIngest(t *testing.T) {
-	in := ingest(t, fixtures.Clickstream)
+	in := ingestFixture(t, fixtures.Clickstream)
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	gap := actors.Gap{Reason: actors.GapLateAppend, Path: "log/m.log.3600", Bytes: 42, Detail: "42 bytes were appended late", At: at}
-	stats := actors.Stats{Read: 90, Committed: actors.Summary{Records: 88, DeadLetters: 2, Epochs: 3}, CaughtUp: true,
-		Gaps: actors.GapStats{Count: 1, Bytes: 42, Recent: []actors.Gap{gap}}}
-	c := newClient(t, api.New(in.store, api.Options{Ingest: func() actors.Stats { return stats }}))
+	gap := ingest.Gap{Reason: logsource.GapLateAppend, Path: "log/m.log.3600", Bytes: 42, Detail: "42 bytes were appended late", At: at}
+	stats := ingest.Stats{Read: 90, Committed: ingest.Summary{Records: 88, DeadLetters: 2, Epochs: 3}, CaughtUp: true,
+		Gaps: ingest.GapStats{Count: 1, Bytes: 42, Recent: []ingest.Gap{gap}}}
+	c := newClient(t, api.New(in.store, api.Options{Ingest: func() ingest.Stats { return stats }}))
 	var st query.StatusAnswer
 	require.NoError(t, c.getJSON("/api/v1/status", nil, &st))
 	require.NotNil(t, st.Ingest)
@@ -345,10 +347,10 @@ func TestStatusReportsLiveIngest(t *testing.T) {
 
 // /healthz shows an ingest of this process that waits for its database.
 func TestHealthShowsAnIngestWaitingForItsDatabase(t *testing.T) {
-	in := ingest(t, fixtures.Clickstream)
+	in := ingestFixture(t, fixtures.Clickstream)
 	since := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	stats := actors.Stats{StoreDownSince: since}
-	c := newClient(t, api.New(in.store, api.Options{Ingest: func() actors.Stats { return stats }}))
+	stats := ingest.Stats{StoreDownSince: since}
+	c := newClient(t, api.New(in.store, api.Options{Ingest: func() ingest.Stats { return stats }}))
 	var h map[string]string
 	require.NoError(t, c.getJSON("/healthz", nil, &h))
 	assert.Equal(t, map[string]string{"status": "ok", "ingest": "waiting for the database",
@@ -356,7 +358,7 @@ func TestHealthShowsAnIngestWaitingForItsDatabase(t *testing.T) {
 	stats.StoreGivesUpAt = since.Add(time.Hour)
 	require.NoError(t, c.getJSON("/healthz", nil, &h))
 	assert.Equal(t, "2026-01-02T04:04:05Z", h["ingest_gives_up_at"])
-	stats = actors.Stats{}
+	stats = ingest.Stats{}
 	h = nil
 	require.NoError(t, c.getJSON("/healthz", nil, &h))
 	assert.Equal(t, map[string]string{"status": "ok"}, h)
@@ -371,7 +373,7 @@ func TestDeadLetters(t *testing.T) {
 		"1\tgoal\t1400000001\tv1\t1\tsignup\tnot-a-number\tS\tC\n" +
 		"1\tpage\t1400000002\tv1\t1\t10.0.0.1\tGET\t/\tMozilla\t\n"
 	require.NoError(t, os.WriteFile(base+".1399996800", []byte(lines), 0o644))
-	sum, err := actors.Run(t.Context(), actors.Config{Store: store, Rules: fixtures.Rules(t, fixtures.Clickstream), LogBase: base, Shards: 1}, actors.Events{})
+	sum, err := actors.Run(t.Context(), actors.Config{Store: store, Rules: fixtures.Rules(t, fixtures.Clickstream), LogBase: base, Shards: 1}, ingest.Events{})
 	require.NoError(t, err)
 	require.EqualValues(t, 2, sum.DeadLetters)
 
@@ -395,7 +397,7 @@ func TestDeadLetters(t *testing.T) {
 }
 
 func TestBadRequests(t *testing.T) {
-	in := ingest(t, fixtures.Clickstream)
+	in := ingestFixture(t, fixtures.Clickstream)
 	t.Run("postgres", func(t *testing.T) { checkBadRequests(t, in.store) })
 	t.Run("memory", func(t *testing.T) { checkBadRequests(t, memoryStore(t, fixtures.Clickstream)) })
 }
@@ -469,7 +471,7 @@ func clipName(s string) string {
 }
 
 func TestTokenIsEnforced(t *testing.T) {
-	in := ingest(t, fixtures.Clickstream)
+	in := ingestFixture(t, fixtures.Clickstream)
 	const token = "s3cret-token"
 	dashboard := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "dashboard "+r.URL.Path) })
 	c := newClient(t, api.New(in.store, api.Options{Token: token, Dashboard: dashboard}))
@@ -530,7 +532,7 @@ func mustUnescape(p string) string {
 }
 
 func TestIndexWithoutDashboard(t *testing.T) {
-	in := ingest(t, fixtures.Clickstream)
+	in := ingestFixture(t, fixtures.Clickstream)
 	c := newClient(t, api.New(in.store, api.Options{}))
 	status, h, body := c.do(http.MethodGet, "/", nil)
 	assert.Equal(t, http.StatusOK, status)
@@ -542,7 +544,7 @@ func TestIndexWithoutDashboard(t *testing.T) {
 
 // The address the server prints, /api/v1/, answers with the index of the endpoints.
 func TestAPIRootListsTheEndpoints(t *testing.T) {
-	in := ingest(t, fixtures.Clickstream)
+	in := ingestFixture(t, fixtures.Clickstream)
 	c := newClient(t, api.New(in.store, api.Options{}))
 	for _, path := range []string{"/api/v1/", "/api/v1", "/api/", "/api"} {
 		var idx api.Index
@@ -569,7 +571,7 @@ func TestAPIRootListsTheEndpoints(t *testing.T) {
 }
 
 func TestMetricsAfterIngest(t *testing.T) {
-	in := ingest(t, fixtures.Clickstream)
+	in := ingestFixture(t, fixtures.Clickstream)
 	c := newClient(t, api.New(in.store, api.Options{Metrics: in.metrics}))
 	var n query.CountAnswer
 	require.NoError(t, c.getJSON("/api/v1/count", url.Values{"goal": {"viewed page"}}, &n))
@@ -597,7 +599,7 @@ func TestMetricsAfterIngest(t *testing.T) {
 }
 
 func TestServeShutsDownOnCancel(t *testing.T) {
-	in := ingest(t, fixtures.Clickstream)
+	in := ingestFixture(t, fixtures.Clickstream)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(t.Context())

@@ -4,7 +4,7 @@ import (
 	"context"
 	"strings"
 
-	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/ingest"
 	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/query"
 )
@@ -65,7 +65,7 @@ func (s *Server) status(ctx context.Context, _ query.Request) (any, error) {
 }
 
 // ingestStatus is the status document of the live pipeline.
-func ingestStatus(st actors.Stats) *query.IngestStatus {
+func ingestStatus(st ingest.Stats) *query.IngestStatus {
 	c := st.Committed
 	return &query.IngestStatus{
 		Read: st.Read, Committed: c.Records, DeadLetters: c.DeadLetters, Epochs: c.Epochs, Restarts: c.Restarts,
@@ -87,7 +87,7 @@ func formatPointers(ps []messages.Pointer) string {
 	return strings.Join(parts, " ")
 }
 
-func unread(g actors.GapStats) query.Unread {
+func unread(g ingest.GapStats) query.Unread {
 	out := query.Unread{Count: g.Count, Bytes: g.Bytes, Recent: make([]query.UnreadGap, 0, len(g.Recent))}
 	for _, r := range g.Recent {
 		out.Recent = append(out.Recent, query.UnreadGap{Reason: r.Reason, File: r.Path, Bytes: r.Bytes, Detail: r.Detail, At: r.At.UTC()})

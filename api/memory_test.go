@@ -54,7 +54,7 @@ func TestUnknownTestNamesTheKnownOnes(t *testing.T) {
 }
 
 func TestNoSilentZeros(t *testing.T) {
-	in := ingest(t, fixtures.Clickstream)
+	in := ingestFixture(t, fixtures.Clickstream)
 	t.Run("postgres", func(t *testing.T) { checkNoSilentZeros(t, in.store) })
 	t.Run("memory", func(t *testing.T) { checkNoSilentZeros(t, memoryStore(t, fixtures.Clickstream)) })
 }

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/ingest"
 	"github.com/manhattan-analytics/manhattan/metrics"
 	"github.com/manhattan-analytics/manhattan/query"
 )
@@ -31,7 +31,7 @@ type Options struct {
 	// Metrics receives the query metrics and is served at /metrics; nil makes a new one.
 	Metrics *metrics.Metrics
 	// Ingest, when set, reports the live pipeline of this process in /api/v1/status.
-	Ingest func() actors.Stats
+	Ingest func() ingest.Stats
 	// Logger receives server-side errors; nil discards them.
 	Logger *slog.Logger
 	// MaxGoals bounds the goals of a results request; default query.DefaultMaxGoals.

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/ingest"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/ship"
 	"github.com/manhattan-analytics/manhattan/stream"
@@ -56,7 +57,7 @@ func TestChaosStreamLeaderKilled(t *testing.T) {
 			Store: store, Rules: rules, Log: stream.NewLog(js, info, urls), Partitions: parts, Source: "events",
 			Follow: true, PollInterval: 50 * time.Millisecond, Shards: 2, FlushEvery: 10_000, FlushInterval: 200 * time.Millisecond,
 			RetryBackoff: 100 * time.Millisecond, MaxBackoff: time.Second, MaxFailures: 1000,
-		}, actors.Events{})
+		}, ingest.Events{})
 		require.NoError(t, err)
 		pipelines = append(pipelines, p)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/ingest"
 	"github.com/manhattan-analytics/manhattan/internal/localpg"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/loggen"
@@ -148,7 +149,7 @@ func TestPostgresRestartMidIngest(t *testing.T) {
 		Store: store, Rules: rules, LogBase: base, Shards: 2, FlushEvery: 2000, BatchSize: 512,
 		FlushInterval: time.Hour, RetryBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond,
 		StoreWait: time.Minute, CommitTimeout: 20 * time.Second,
-	}, actors.Events{Committed: func(int64, int64, int64, time.Duration) { commits.Add(1) }})
+	}, ingest.Events{Committed: func(int64, int64, int64, time.Duration) { commits.Add(1) }})
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return commits.Load() >= 3 }, time.Minute, 5*time.Millisecond)
 	require.NoError(t, srv.Stop())
@@ -158,7 +159,7 @@ func TestPostgresRestartMidIngest(t *testing.T) {
 	require.NoError(t, err)
 
 	done := make(chan struct{})
-	var sum actors.Summary
+	var sum ingest.Summary
 	go func() { sum, err = p.Wait(); close(done) }()
 	select {
 	case <-done:

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/ingest"
 	"github.com/manhattan-analytics/manhattan/internal/fixtures"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/internal/reference"
@@ -51,7 +52,7 @@ func TestClickstreamReplay(t *testing.T) {
 					var records int64
 					if split {
 						require.NoError(t, os.WriteFile(dst, whole[:offsetAfter25], 0o644))
-						sum, err := actors.Run(t.Context(), cfg, actors.Events{})
+						sum, err := actors.Run(t.Context(), cfg, ingest.Events{})
 						require.NoError(t, err)
 						assert.Equal(t, int64(25), sum.Records)
 						ptr, _, err := store.LoadPointer(t.Context(), "default")
@@ -62,7 +63,7 @@ func TestClickstreamReplay(t *testing.T) {
 					} else {
 						require.NoError(t, os.WriteFile(dst, whole, 0o644))
 					}
-					sum, err := actors.Run(t.Context(), cfg, actors.Events{})
+					sum, err := actors.Run(t.Context(), cfg, ingest.Events{})
 					require.NoError(t, err)
 					records += sum.Records
 					assert.Equal(t, int64(90), records)

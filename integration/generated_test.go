@@ -13,6 +13,7 @@ import (
 
 	"github.com/manhattan-analytics/manhattan/actors"
 	"github.com/manhattan-analytics/manhattan/eventlog"
+	"github.com/manhattan-analytics/manhattan/ingest"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/internal/reference"
 	"github.com/manhattan-analytics/manhattan/loggen"
@@ -102,7 +103,7 @@ func TestGeneratedLogIsIndependentOfShardsAndFlushSize(t *testing.T) {
 			sum, err := actors.Run(t.Context(), actors.Config{
 				Store: store, Rules: rules, LogBase: base, Shards: c.shards, FlushEvery: c.flush,
 				FlushInterval: time.Hour, CacheSize: 20_000,
-			}, actors.Events{})
+			}, ingest.Events{})
 			require.NoError(t, err)
 			assert.Equal(t, int64(200_000), sum.Records)
 			assert.Equal(t, want, canonical(dump(t, store)))
@@ -126,7 +127,7 @@ func TestShardFailureRewindsThroughPostgres(t *testing.T) {
 				panic("injected shard failure")
 			}
 		}},
-	}, actors.Events{})
+	}, ingest.Events{})
 	require.NoError(t, err)
 	assert.Equal(t, 1, injected)
 	assert.Equal(t, int64(1), sum.Restarts)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/manhattan-analytics/manhattan/actors"
 	"github.com/manhattan-analytics/manhattan/eventlog"
+	"github.com/manhattan-analytics/manhattan/ingest"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/loggen"
 	"github.com/manhattan-analytics/manhattan/persistence"
@@ -80,7 +81,7 @@ func runIngestChild() (code int, ok bool) {
 		defer log.Close()
 		cfg.Log = log
 	}
-	if _, err := actors.Run(ctx, cfg, actors.Events{}); err != nil {
+	if _, err := actors.Run(ctx, cfg, ingest.Events{}); err != nil {
 		return fail(err)
 	}
 	return 0, true
@@ -191,7 +192,7 @@ func TestStreamIngestRidesOutABrokerRestart(t *testing.T) {
 		Store: store, Rules: rules, Log: stream.NewLog(l.js, l.info, l.srv.URL()), Source: "events",
 		Follow: true, PollInterval: 20 * time.Millisecond, Shards: 2, FlushEvery: 3000, FlushInterval: 50 * time.Millisecond,
 		RetryBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond, MaxFailures: 1000,
-	}, actors.Events{})
+	}, ingest.Events{})
 	require.NoError(t, err)
 	committed := func() int64 { return p.Stats().Committed.Records }
 

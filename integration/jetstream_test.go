@@ -17,6 +17,7 @@ import (
 
 	"github.com/manhattan-analytics/manhattan/actors"
 	"github.com/manhattan-analytics/manhattan/eventlog"
+	"github.com/manhattan-analytics/manhattan/ingest"
 	"github.com/manhattan-analytics/manhattan/internal/fixtures"
 	"github.com/manhattan-analytics/manhattan/internal/natstest"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
@@ -56,14 +57,14 @@ func (l *jsLog) ship(t testing.TB, base, source string) {
 func (l *jsLog) ingest(t *testing.T, store actors.Store, rules *visitor.Rules, sets ...[]int) int64 {
 	t.Helper()
 	var wg sync.WaitGroup
-	sums := make([]actors.Summary, len(sets))
+	sums := make([]ingest.Summary, len(sets))
 	errs := make([]error, len(sets))
 	for i, parts := range sets {
 		wg.Go(func() {
 			sums[i], errs[i] = actors.Run(t.Context(), actors.Config{
 				Store: store, Rules: rules, Log: stream.NewLog(l.js, l.info, l.srv.URL()), Partitions: parts,
 				Source: "events", Shards: 2, FlushEvery: 5000, FlushInterval: time.Hour,
-			}, actors.Events{})
+			}, ingest.Events{})
 		})
 	}
 	wg.Wait()
@@ -162,7 +163,7 @@ func TestThreeShippersTwoIngestsEqualAFileIngestOfTheDump(t *testing.T) {
 	require.Zero(t, bad)
 
 	fileStore := pgtest.NewStore(t)
-	_, err = actors.Run(context.Background(), actors.Config{Store: fileStore, Rules: rules, LogBase: dumped, Shards: 2, FlushInterval: time.Hour}, actors.Events{})
+	_, err = actors.Run(context.Background(), actors.Config{Store: fileStore, Rules: rules, LogBase: dumped, Shards: 2, FlushInterval: time.Hour}, ingest.Events{})
 	require.NoError(t, err)
 	fromFiles := withoutGoalPositions(canonical(dump(t, fileStore)))
 	require.Equal(t, withoutGoalPositions(want), fromFiles)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/manhattan-analytics/manhattan/actors"
 	"github.com/manhattan-analytics/manhattan/eventlog"
+	"github.com/manhattan-analytics/manhattan/ingest"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/messages"
 )
@@ -58,7 +59,7 @@ func TestMalformedLinesAreDeadLettered(t *testing.T) {
 	store := pgtest.NewStore(t)
 	sum, err := actors.Run(t.Context(), actors.Config{
 		Store: store, Rules: rules, LogBase: base, Shards: 2, FlushEvery: 700, BatchSize: 128, FlushInterval: time.Hour,
-	}, actors.Events{})
+	}, ingest.Events{})
 	require.NoError(t, err)
 	assert.Equal(t, int64(5000), sum.Records, "every good record counted")
 	assert.Equal(t, int64(injected), sum.DeadLetters)

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/ingest"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/internal/reference"
 	"github.com/manhattan-analytics/manhattan/persistence"
@@ -25,7 +26,7 @@ func TestMomentsMatchTheSequentialOracle(t *testing.T) {
 	_, err := actors.Run(t.Context(), actors.Config{
 		Store: store, Rules: rules, LogBase: base, Shards: 3, FlushEvery: 3000,
 		FlushInterval: time.Hour,
-	}, actors.Events{})
+	}, ingest.Events{})
 	require.NoError(t, err)
 	ctx := t.Context()
 

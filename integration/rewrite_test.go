@@ -11,6 +11,7 @@ import (
 
 	"github.com/manhattan-analytics/manhattan/actors"
 	"github.com/manhattan-analytics/manhattan/eventlog"
+	"github.com/manhattan-analytics/manhattan/ingest"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 )
 
@@ -24,7 +25,7 @@ func TestRewrittenFileIsReportedNotReadFromTheMiddle(t *testing.T) {
 	last := hours[len(hours)-1]
 	store := pgtest.NewStore(t)
 	cfg := actors.Config{Store: store, Rules: rules, LogBase: base, Shards: 2, FlushInterval: time.Hour}
-	_, err = actors.Run(t.Context(), cfg, actors.Events{})
+	_, err = actors.Run(t.Context(), cfg, ingest.Events{})
 	require.NoError(t, err)
 	before, _, err := store.LoadPointer(t.Context(), "default")
 	require.NoError(t, err)
@@ -48,7 +49,7 @@ func TestRewrittenFileIsReportedNotReadFromTheMiddle(t *testing.T) {
 	require.NoError(t, os.WriteFile(eventlog.Path(base, last), b, 0o644))
 
 	var restarts int
-	sum, err := actors.Run(t.Context(), cfg, actors.Events{Restarted: func(error) { restarts++ }})
+	sum, err := actors.Run(t.Context(), cfg, ingest.Events{Restarted: func(error) { restarts++ }})
 	require.ErrorIs(t, err, eventlog.ErrPointerRewritten)
 	assert.Contains(t, err.Error(), eventlog.Path(base, last))
 	assert.Zero(t, restarts, "reported at once, not after rewinds")

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"net/http"
 	"regexp"
 	"slices"
@@ -12,8 +13,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/ingest"
 	"github.com/manhattan-analytics/manhattan/internal/buildinfo"
+	"github.com/manhattan-analytics/manhattan/logsource"
 )
 
 // Namespace prefixes every metric name.
@@ -124,8 +126,8 @@ func (m *Metrics) Handler() http.Handler {
 
 // PipelineEvents returns the callbacks that feed the ingest metrics from a pipeline; pass
 // them to actors.Start or actors.Run.
-func (m *Metrics) PipelineEvents() actors.Events {
-	return actors.Events{
+func (m *Metrics) PipelineEvents() ingest.Events {
+	return ingest.Events{
 		Committed: func(epoch, records, deadLetters int64, took time.Duration) {
 			m.recordsCommitted.Add(float64(records))
 			m.deadLetters.Add(float64(deadLetters))
@@ -136,16 +138,22 @@ func (m *Metrics) PipelineEvents() actors.Events {
 		},
 		Restarted: func(error) { m.restarts.Inc() },
 		Loaded:    func(histories int) { m.historiesLoaded.Add(float64(histories)) },
-		Gap: func(g actors.Gap) {
+		Gap: func(g ingest.Gap) {
 			m.unreadBytes.WithLabelValues(g.Reason).Add(float64(g.Bytes))
 			m.unreadEvents.WithLabelValues(g.Reason).Inc()
 		},
 	}
 }
 
-// TrackPipeline makes the records-read counter follow p. Lines read by a pipeline tracked
-// before stay counted.
-func (m *Metrics) TrackPipeline(p *actors.Pipeline) { m.read.track(p) }
+// Pipeline is what the metrics read of a running pipeline (*actors.Pipeline has it).
+type Pipeline interface {
+	Stats() ingest.Stats
+	Lag(ctx context.Context) ([]logsource.Lag, error)
+}
+
+// TrackPipeline makes the records-read counter and the pipeline gauges follow p. Lines
+// read by a pipeline tracked before stay counted.
+func (m *Metrics) TrackPipeline(p Pipeline) { m.read.track(p) }
 
 // Instrument wraps next so that every request is timed under the given endpoint label and
 // every answer with status 400 or above is counted as an error. endpoint must come from a
@@ -189,10 +197,10 @@ func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter 
 type readCounter struct {
 	mu       sync.Mutex
 	finished int64 // lines read by pipelines tracked before the current one
-	current  *actors.Pipeline
+	current  Pipeline
 }
 
-func (c *readCounter) track(p *actors.Pipeline) {
+func (c *readCounter) track(p Pipeline) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.current != nil {

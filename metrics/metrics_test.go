@@ -17,9 +17,11 @@ import (
 
 	"github.com/manhattan-analytics/manhattan/actors"
 	"github.com/manhattan-analytics/manhattan/eventlog"
+	"github.com/manhattan-analytics/manhattan/ingest"
 	"github.com/manhattan-analytics/manhattan/internal/buildinfo"
 	"github.com/manhattan-analytics/manhattan/internal/fixtures"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
+	"github.com/manhattan-analytics/manhattan/logsource"
 	"github.com/manhattan-analytics/manhattan/metrics"
 )
 
@@ -41,9 +43,9 @@ func TestPipelineEventsFeedIngestMetrics(t *testing.T) {
 	ev.Committed(2, 50, 0, 10*time.Millisecond)
 	ev.Restarted(errors.New("shard 3 failed"))
 	ev.Loaded(7)
-	ev.Gap(actors.Gap{Reason: actors.GapLateAppend, Path: "log/m.log.3600", Bytes: 40})
-	ev.Gap(actors.Gap{Reason: actors.GapLateAppend, Path: "log/m.log.3600", Bytes: 2})
-	ev.Gap(actors.Gap{Reason: actors.GapLateFile, Path: "log/m.log.0", Bytes: 500})
+	ev.Gap(ingest.Gap{Reason: logsource.GapLateAppend, Path: "log/m.log.3600", Bytes: 40})
+	ev.Gap(ingest.Gap{Reason: logsource.GapLateAppend, Path: "log/m.log.3600", Bytes: 2})
+	ev.Gap(ingest.Gap{Reason: logsource.GapLateFile, Path: "log/m.log.0", Bytes: 500})
 
 	body := scrape(t, m)
 	for _, want := range []string{

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/ingest"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/persistence"
@@ -119,7 +120,7 @@ func TestLogIsIngestedAndCounted(t *testing.T) {
 
 	rules, err := visitor.NewRules(rollups.Defaults(), nil)
 	require.NoError(t, err)
-	sum, err := actors.Run(t.Context(), actors.Config{Store: store, Rules: rules, LogBase: base, Shards: 2}, actors.Events{})
+	sum, err := actors.Run(t.Context(), actors.Config{Store: store, Rules: rules, LogBase: base, Shards: 2}, ingest.Events{})
 	require.NoError(t, err)
 	// human: 3 pages, 1 pixel, 1 split, 1 goal; cookieless robot: 3 pages (3 visitors),
 	// split, goal; robot with cookies: 3 pages, split, goal.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/ingest"
 	"github.com/manhattan-analytics/manhattan/loggen"
 	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/persistence"
@@ -279,7 +280,7 @@ func (o *benchOptions) runOnce(ctx context.Context, cpus, shards int, memory boo
 	}
 	cpu0, pg0 := processCPU(), serverCPU(o.serverDir)
 	t0 := time.Now()
-	sum, err := actors.Run(ctx, cfg, actors.Events{Committed: func(_ int64, _ int64, _ int64, took time.Duration) {
+	sum, err := actors.Run(ctx, cfg, ingest.Events{Committed: func(_ int64, _ int64, _ int64, took time.Duration) {
 		commitNanos.Add(int64(took))
 	}})
 	res.elapsed = time.Since(t0)

@@ -95,7 +95,7 @@ func runDemo(ctx context.Context, args []string) error {
 	fmt.Fprintf(stdout, "ingesting  %s into schema %q\n", *base, db.store.Schema())
 	_, err = ingestToEnd(ctx, actors.Config{
 		Store: db.store, Rules: rules, LogBase: *base, Source: demoSource, Shards: *shards, Logger: log,
-	}, m.PipelineEvents(), m.TrackPipeline, *progress)
+	}, m.PipelineEvents(), func(p *actors.Pipeline) { m.TrackPipeline(p) }, *progress)
 	if err != nil {
 		return err
 	}

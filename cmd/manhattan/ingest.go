@@ -17,6 +17,7 @@ import (
 
 	"github.com/manhattan-analytics/manhattan/actors"
 	"github.com/manhattan-analytics/manhattan/eventlog"
+	"github.com/manhattan-analytics/manhattan/ingest"
 )
 
 func init() {
@@ -55,7 +56,7 @@ func runIngest(ctx context.Context, args []string) error {
 		fmt.Fprintf(os.Stderr, "manhattan ingest: no log files %s.<hour> yet\n", cfg.LogBase)
 	}
 
-	_, err = ingestToEnd(ctx, cfg, actors.Events{}, nil, *progress)
+	_, err = ingestToEnd(ctx, cfg, ingest.Events{}, nil, *progress)
 	return err
 }
 
@@ -86,10 +87,10 @@ func checkLogBase(base string, follow bool) error {
 // ingestToEnd runs a pipeline until its input ends (or, in follow mode, until ctx is
 // cancelled: then it commits what it has read), showing progress when asked, and prints
 // the run's summary. track, when not nil, is given the pipeline once it has started.
-func ingestToEnd(ctx context.Context, cfg actors.Config, events actors.Events, track func(*actors.Pipeline), progress bool) (actors.Summary, error) {
+func ingestToEnd(ctx context.Context, cfg actors.Config, events ingest.Events, track func(*actors.Pipeline), progress bool) (ingest.Summary, error) {
 	p, err := actors.Start(cfg, events)
 	if err != nil {
-		return actors.Summary{}, err
+		return ingest.Summary{}, err
 	}
 	if track != nil {
 		track(p)
@@ -124,7 +125,7 @@ func ingestToEnd(ctx context.Context, cfg actors.Config, events actors.Events, t
 }
 
 // printGaps says what the run passed over unread (late data, skipped files), if anything.
-func printGaps(g actors.GapStats) {
+func printGaps(g ingest.GapStats) {
 	if g.Count == 0 {
 		return
 	}
@@ -134,7 +135,7 @@ func printGaps(g actors.GapStats) {
 	}
 }
 
-func printSummary(s actors.Summary) {
+func printSummary(s ingest.Summary) {
 	fmt.Fprintf(stdout, "records      %d\n", s.Records)
 	fmt.Fprintf(stdout, "humans       %d (visitors who loaded the pixel in this run)\n", s.Humans)
 	fmt.Fprintf(stdout, "held back    %d (records of visitors not yet known to be human)\n", s.Held)

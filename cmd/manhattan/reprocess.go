@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/ingest"
 	"github.com/manhattan-analytics/manhattan/persistence"
 )
 
@@ -76,7 +76,7 @@ func runReprocess(ctx context.Context, args []string) error {
 	fmt.Fprintf(stdout, "rebuilding %s from the start of log %s into schema %q (schema %q goes on serving)\n",
 		cfg.Source, cfg.LogBase, *into, current)
 	cfg.Store, cfg.Logger = target, log
-	if _, err := ingestToEnd(ctx, cfg, actors.Events{}, nil, *progress); err != nil {
+	if _, err := ingestToEnd(ctx, cfg, ingest.Events{}, nil, *progress); err != nil {
 		return fmt.Errorf("rebuild into %q stopped (continue it with --resume): %w", *into, err)
 	}
 	if ctx.Err() != nil {

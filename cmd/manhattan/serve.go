@@ -9,9 +9,9 @@ import (
 	"net"
 	"net/http"
 
-	"github.com/manhattan-analytics/manhattan/actors"
 	"github.com/manhattan-analytics/manhattan/api"
 	"github.com/manhattan-analytics/manhattan/dashboard"
+	"github.com/manhattan-analytics/manhattan/ingest"
 	"github.com/manhattan-analytics/manhattan/metrics"
 	"github.com/manhattan-analytics/manhattan/persistence"
 	"github.com/manhattan-analytics/manhattan/visitor"
@@ -60,7 +60,7 @@ func (f *serverFlags) open() (net.Listener, error) {
 // newHandler returns the server's handler: the API with the dashboard (configured by
 // dash) at "/". ingest, when not nil, reports this process's pipeline in /api/v1/status;
 // rules, when not nil, are the counting rules of the data (for their complex goals).
-func newHandler(store *persistence.Store, f *serverFlags, m *metrics.Metrics, log *slog.Logger, ingest func() actors.Stats, rules *visitor.Rules, dash dashboard.Options) (http.Handler, error) {
+func newHandler(store *persistence.Store, f *serverFlags, m *metrics.Metrics, log *slog.Logger, ingest func() ingest.Stats, rules *visitor.Rules, dash dashboard.Options) (http.Handler, error) {
 	if dash.Logger == nil {
 		dash.Logger = log
 	}

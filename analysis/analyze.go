@@ -102,11 +102,15 @@ func analyzeGoal(pops []Population, control int, g Goal, cfg Config) (GoalResult
 		}
 		ms[i] = momentsOf(metric, p.Exposures, g.Counts[i])
 	}
+	best := bestOfGoal(metric, ms, g.LowerIsBetter)
 	for i, p := range pops {
 		m := ms[i]
 		pr := PopulationResult{
 			Population: p.Name, Control: i == control, Exposures: p.Exposures, Counts: g.Counts[i],
 			Units: m.units, Mean: m.mean, StdDev: math.Sqrt(m.variance), StdErr: m.stdErr(),
+		}
+		if best != nil {
+			pr.Best = best[i]
 		}
 		if i != control {
 			pr.Comparison = compare(ms[control], m, pops[control].Name, p.Name, metric, g.LowerIsBetter, cfg)

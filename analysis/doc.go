@@ -61,7 +61,9 @@
 // m ~ N(m̂, se²) (flat prior): chance to win Φ(d/s), losses s·φ(d/s) ∓ d·Φ(∓d/s), and
 // since B − r·A is normal the credible interval of the ratio is Fieller's interval at
 // z_{1−α/2}. A goal where lower is better (Goal.LowerIsBetter) swaps the direction of
-// the chance to win and the risks.
+// the chance to win and the risks. PopulationResult.Best compares each population with
+// all others at once from the same posteriors: P(j best) = ∫ f_j·Π_{k≠j} F_k and the
+// loss E[max_k m_k] − m_j (best.go).
 //
 // Corrections (Config.Correction) adjust the p-values of all defined comparisons of a
 // test (goals × non-control populations) by Holm's step-down method (family-wise

@@ -177,6 +177,22 @@ type PopulationResult struct {
 	StdErr float64 `json:"std_err"`
 	// Comparison with the control; nil for the control itself.
 	Comparison *Comparison `json:"comparison,omitempty"`
+	// Best compares the population with all the others at once (the same posteriors
+	// as Bayes).
+	Best Best `json:"best"`
+}
+
+// Best holds the Bayesian figures of a population against all populations of its
+// test at once. With two populations they equal the pairwise Bayes figures.
+type Best struct {
+	// Defined is false when a population of the goal has no posterior.
+	Defined bool `json:"defined"`
+	// ChanceToBeBest is the probability that this population's mean is the highest
+	// (the lowest when lower is better) of all.
+	ChanceToBeBest float64 `json:"chance_to_be_best"`
+	// Risk is the expected loss of choosing this population: E[max of all − this]
+	// (E[this − min of all] when lower is better).
+	Risk float64 `json:"risk"`
 }
 
 // Interval is an estimate with an interval around it. HasEstimate is false when there

@@ -80,6 +80,10 @@ func openConfiguredDatabase(ctx context.Context, f *dbFlags, log *slog.Logger) (
 		}
 		db.server = srv
 		url = srv.URL()
+		if srv.Started() {
+			log.Info("the private PostgreSQL keeps running after this command, for other commands too; `manhattan db stop` stops it",
+				slog.String("dir", dir))
+		}
 	}
 	db.url = url
 	store, err := db.open(ctx, *f.schema)
@@ -152,7 +156,6 @@ func (db *database) close() {
 	}
 	db.opened = nil
 	db.mu.Unlock()
-	if db.server != nil {
-		_ = db.server.Stop()
-	}
+	// The private server is left running: another command may be using it (stopping it
+	// would break that one). `manhattan db stop` stops it.
 }

@@ -4,24 +4,29 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
+	"path/filepath"
 
+	"github.com/manhattan-analytics/manhattan/internal/localpg"
 	"github.com/manhattan-analytics/manhattan/persistence"
 )
 
 func init() {
-	register(&command{name: "db", summary: "manage the database: migrate, status, reset, switch", run: runDB})
+	register(&command{name: "db", summary: "manage the database: migrate, status, reset, switch, stop", run: runDB})
 }
 
 func runDB(ctx context.Context, args []string) error {
-	fs := newFlags("db", `migrate|status|reset|switch [flags]
+	fs := newFlags("db", `migrate|status|reset|switch|stop [flags]
 
   migrate  create or upgrade the schema (every command does it too)
   status   the schema's version, committed pointers and row counts
   reset    drop every table of the schema and create them again (--yes)
   switch   make the schema --to serve in place of --schema, e.g. a rebuild made by
            'manhattan reprocess': running servers follow within seconds, and every command
-           started with --schema uses --to from then on; --back undoes it`)
+           started with --schema uses --to from then on; --back undoes it
+  stop     stop the private local PostgreSQL under --data-dir (commands leave it running,
+           since other commands may be using it)`)
 	dbf := addDBFlags(fs)
 	lf := addLogFlags(fs)
 	yes := fs.Bool("yes", false, "reset: really drop every table of the schema")
@@ -45,8 +50,10 @@ func runDB(ctx context.Context, args []string) error {
 	}
 	switch action {
 	case "migrate", "status", "reset", "switch":
+	case "stop":
+		return stopLocalServer(ctx, dbf, log)
 	default:
-		return usagef("unknown action %q (want migrate, status, reset or switch)", action)
+		return usagef("unknown action %q (want migrate, status, reset, switch or stop)", action)
 	}
 	if action == "switch" && (*to == "") == !*back {
 		return usagef("switch: give --to SCHEMA, or --back")
@@ -125,6 +132,24 @@ func switchSchema(ctx context.Context, db *database, to string, force bool) erro
 		from, to, switchPoll, from, to)
 	for _, p := range st.Pointers {
 		fmt.Fprintf(stdout, "  %s: source %q at %s, %d records\n", to, p.Source, p.Pointer, p.Records)
+	}
+	return nil
+}
+
+// stopLocalServer stops the private local PostgreSQL of --data-dir, if it runs.
+func stopLocalServer(ctx context.Context, f *dbFlags, log *slog.Logger) error {
+	if *f.url != "" {
+		return usagef("stop stops the private local PostgreSQL; with --db (or MANHATTAN_DB) there is none to stop")
+	}
+	dir := filepath.Join(*f.dataDir, "pg")
+	stopped, err := localpg.StopRunning(ctx, dir, func(format string, args ...any) { log.Info(fmt.Sprintf(format, args...)) })
+	if err != nil {
+		return err
+	}
+	if stopped {
+		fmt.Fprintf(stdout, "stopped the private PostgreSQL in %s\n", dir)
+	} else {
+		fmt.Fprintf(stdout, "no private PostgreSQL runs in %s\n", dir)
 	}
 	return nil
 }

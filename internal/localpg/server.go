@@ -587,3 +587,40 @@ func freePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
+
+// Started reports whether Start launched the server (rather than finding it running).
+func (s *Server) Started() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.started
+}
+
+// StopRunning stops the server running in the data folder dir, whoever started it
+// (`manhattan db stop`). It reports false when no server runs there.
+func StopRunning(ctx context.Context, dir string, logf func(format string, args ...any)) (bool, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return false, fmt.Errorf("localpg: data folder %q: %w", dir, err)
+	}
+	if _, err := os.Stat(filepath.Join(abs, "PG_VERSION")); err != nil {
+		return false, nil // no cluster there
+	}
+	bin, err := FindBinaries()
+	if err != nil {
+		return false, fmt.Errorf("localpg: %w", err)
+	}
+	acct, err := serverAccount()
+	if err != nil {
+		return false, fmt.Errorf("localpg: %w", err)
+	}
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	s := &Server{dir: abs, bin: bin, acct: acct, logf: logf}
+	running, err := s.running(ctx)
+	if err != nil || !running {
+		return false, err
+	}
+	s.started = true
+	return true, s.Stop()
+}

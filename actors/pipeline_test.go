@@ -26,13 +26,7 @@ import (
 
 func testRules(t testing.TB) *visitor.Rules {
 	t.Helper()
-	var cs []visitor.ComplexGoal
-	for _, s := range loggen.ComplexGoals {
-		c, err := visitor.ParseComplex(s)
-		require.NoError(t, err)
-		cs = append(cs, c)
-	}
-	r, err := visitor.NewRules(rollups.Defaults(), cs)
+	r, err := visitor.ParseRules(rollups.DefaultSpecs(), loggen.ComplexGoals)
 	require.NoError(t, err)
 	return r
 }

@@ -29,15 +29,7 @@ var generatedRollups = append(rollups.DefaultSpecs(),
 
 func generatedRules(t testing.TB) *visitor.Rules {
 	t.Helper()
-	var cs []visitor.ComplexGoal
-	for _, f := range loggen.ComplexGoals {
-		c, err := visitor.ParseComplex(f)
-		require.NoError(t, err)
-		cs = append(cs, c)
-	}
-	rs, err := rollups.ParseList(generatedRollups)
-	require.NoError(t, err)
-	r, err := visitor.NewRules(rs, cs)
+	r, err := visitor.ParseRules(generatedRollups, loggen.ComplexGoals)
 	require.NoError(t, err)
 	return r
 }

@@ -23,7 +23,6 @@ import (
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/loggen"
 	"github.com/manhattan-analytics/manhattan/persistence"
-	"github.com/manhattan-analytics/manhattan/rollups"
 	"github.com/manhattan-analytics/manhattan/stream"
 	"github.com/manhattan-analytics/manhattan/visitor"
 )
@@ -89,19 +88,7 @@ func runIngestChild() (code int, ok bool) {
 
 // childRules are generatedRules, built without a test.
 func childRules() (*visitor.Rules, error) {
-	var cs []visitor.ComplexGoal
-	for _, f := range loggen.ComplexGoals {
-		c, err := visitor.ParseComplex(f)
-		if err != nil {
-			return nil, err
-		}
-		cs = append(cs, c)
-	}
-	rs, err := rollups.ParseList(generatedRollups)
-	if err != nil {
-		return nil, err
-	}
-	return visitor.NewRules(rs, cs)
+	return visitor.ParseRules(generatedRollups, loggen.ComplexGoals)
 }
 
 // Two ingest processes of a stream, each killed with SIGKILL mid-run several times and

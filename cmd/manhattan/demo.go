@@ -130,19 +130,7 @@ var demoGoals = []string{"viewed page", "add to cart", "began checkout", "comple
 
 // demoRules are the default rollups and the complex goals that suit generated logs.
 func demoRules() (*visitor.Rules, error) {
-	rs, err := rollups.ParseList(rollups.DefaultSpecs())
-	if err != nil {
-		return nil, err
-	}
-	var cs []visitor.ComplexGoal
-	for _, spec := range loggen.ComplexGoals {
-		c, err := visitor.ParseComplex(spec)
-		if err != nil {
-			return nil, fmt.Errorf("complex goal %q: %w", spec, err)
-		}
-		cs = append(cs, c)
-	}
-	return visitor.NewRules(rs, cs)
+	return visitor.ParseRules(rollups.DefaultSpecs(), loggen.ComplexGoals)
 }
 
 // ensureDemoLog generates the demo log at base unless it has files already.

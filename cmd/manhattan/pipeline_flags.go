@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/manhattan-analytics/manhattan/actors"
@@ -73,22 +72,7 @@ func (f *pipelineFlags) keepWaitingForStore(fs *flag.FlagSet) {
 
 // rules builds the counting rules from --rollup and --complex.
 func (f *pipelineFlags) rules() (*visitor.Rules, error) {
-	rs, err := rollups.ParseList(f.rollups.values)
-	if err != nil {
-		return nil, usagef("--rollup: %v", err)
-	}
-	var cs []visitor.ComplexGoal
-	for _, spec := range f.complex.values {
-		if strings.TrimSpace(spec) == "" {
-			continue
-		}
-		c, err := visitor.ParseComplex(spec)
-		if err != nil {
-			return nil, usagef("--complex %q: %v", spec, err)
-		}
-		cs = append(cs, c)
-	}
-	r, err := visitor.NewRules(rs, cs)
+	r, err := visitor.ParseRules(f.rollups.values, f.complex.values)
 	if err != nil {
 		return nil, usagef("%v", err)
 	}

@@ -75,15 +75,12 @@ func runQuery(ctx context.Context, args []string) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	cs, err := visitor.ParseComplexList(complexGoals.values)
+	if err != nil {
+		return usagef("--complex: %v", err)
+	}
 	var complexNames []string
-	for _, spec := range complexGoals.values {
-		if strings.TrimSpace(spec) == "" {
-			continue
-		}
-		c, err := visitor.ParseComplex(spec)
-		if err != nil {
-			return usagef("--complex %q: %v", spec, err)
-		}
+	for _, c := range cs {
 		complexNames = append(complexNames, c.Name)
 	}
 	log, err := lf.logger()

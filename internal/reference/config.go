@@ -79,13 +79,9 @@ func (c *Config) Rules() (*visitor.Rules, error) {
 	if err != nil {
 		return nil, err
 	}
-	var cs []visitor.ComplexGoal
-	for _, f := range c.ComplexFlags {
-		g, err := visitor.ParseComplex(f)
-		if err != nil {
-			return nil, err
-		}
-		cs = append(cs, g)
+	cs, err := visitor.ParseComplexList(c.ComplexFlags)
+	if err != nil {
+		return nil, err
 	}
 	if len(cs) != len(c.ComplexGoals) {
 		return nil, fmt.Errorf("config: %d complex goal flags but %d complex goals", len(cs), len(c.ComplexGoals))

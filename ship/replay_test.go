@@ -3,6 +3,7 @@ package ship
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -21,7 +22,10 @@ func TestPendingChunksAreReplayedUnderTheSameIDs(t *testing.T) {
 	info, err := stream.Create(context.Background(), js, stream.Config{Name: "LOG", Partitions: 8})
 	require.NoError(t, err)
 	base := fixtures.CopyLog(t, fixtures.Generated20k)
-	cfg := Config{LogBase: base, Progress: base + ".ship", Source: "web1", Stream: info, Conn: nc, ChunkLines: 500}
+	// The mid-run progress below stands for a shipper killed there, whose later chunks the
+	// first run published anyway: that holds only if both runs cut the same chunks, so no
+	// chunk may be cut by the linger timer (a slow machine would cut them elsewhere).
+	cfg := Config{LogBase: base, Progress: base + ".ship", Source: "web1", Stream: info, Conn: nc, ChunkLines: 500, Linger: time.Hour}
 
 	first, err := New(cfg)
 	require.NoError(t, err)

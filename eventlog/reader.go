@@ -483,7 +483,9 @@ func (r *Reader) findLate(hours []int64) {
 		if err != nil {
 			continue // gone again
 		}
-		r.reportLate(LateData{Path: path, Hour: h, Bytes: fi.Size(), WholeFile: true})
+		if fi.Size() > 0 { // an empty file holds nothing to lose; it stays watched
+			r.reportLate(LateData{Path: path, Hour: h, Bytes: fi.Size(), WholeFile: true})
+		}
 		if len(r.passed) == watchedPassed {
 			r.passed = append(r.passed[:0], r.passed[1:]...)
 		}

@@ -64,7 +64,13 @@ func (c *committer) Receive(ctx actor.Context) {
 		err := c.env.cfg.Store.CommitEpoch(cctx, m.epoch)
 		cancel()
 		if err != nil {
-			panic(fmt.Errorf("commit epoch %d (pointers %v): %w", m.epoch.Number, messages.Pointers(m.epoch.Advances), err))
+			err = fmt.Errorf("commit epoch %d (pointers %v): %w", m.epoch.Number, messages.Pointers(m.epoch.Advances), err)
+			if isNotOwner(err) && !c.env.cfg.Share {
+				// Another process was granted the source (a takeover, or our lease ended
+				// while we were paused): it ingests now, this one stops.
+				panic(fatalError{fmt.Errorf("pipeline: %w", err)})
+			}
+			panic(err)
 		}
 		ctx.Send(c.aggregator, &messages.Committed{Gen: c.gen, Epoch: m.epoch.Number})
 		ctx.Send(c.supervisor, &commitReport{

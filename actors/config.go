@@ -11,6 +11,7 @@ import (
 
 	"github.com/manhattan-analytics/manhattan/logsource"
 	"github.com/manhattan-analytics/manhattan/messages"
+	"github.com/manhattan-analytics/manhattan/ownership"
 	"github.com/manhattan-analytics/manhattan/visitor"
 )
 
@@ -53,8 +54,23 @@ type Config struct {
 	Log     logsource.Log
 	LogBase string
 	Source  string // name of the source's pointer rows; default DefaultSource
-	// Partitions are the partitions of Log to read; nil means all of them.
+	// Partitions are the partitions of Log to read (static assignment); nil means all
+	// of them. Unless Share is set, the pipeline claims them all or stops with a
+	// *ownership.NotOwnerError that names their owner.
 	Partitions []int
+	// Share makes the pipeline share the log's partitions with the other live processes
+	// of the same Source: it claims free partitions up to its fair share, renews its
+	// leases, releases partitions beyond its share and takes over those whose lease ended.
+	// A log of more than one partition read with Partitions nil is always shared.
+	Share bool
+	// Owner names this process in the pointer rows; default ownership.DefaultOwner().
+	Owner string
+	// Lease is how long a claim lasts unless renewed (every third of it); default
+	// ownership.DefaultLease.
+	Lease time.Duration
+	// Takeover claims the Partitions even from another process whose lease has not
+	// ended: its commits are refused from then on.
+	Takeover bool
 
 	Follow       bool          // keep reading as the log grows, until Stop
 	PollInterval time.Duration // follow mode: how often to look for growth
@@ -121,6 +137,7 @@ func DefaultConfig() Config {
 		RetryBackoff:      100 * time.Millisecond,
 		MaxBackoff:        5 * time.Second,
 		StoreWait:         2 * time.Minute,
+		Lease:             ownership.DefaultLease,
 		Logger:            slog.New(slog.DiscardHandler),
 	}
 }
@@ -146,6 +163,10 @@ func (c Config) WithDefaults() Config {
 	orDefault(&c.RetryBackoff, d.RetryBackoff)
 	orDefault(&c.MaxBackoff, d.MaxBackoff)
 	orDefault(&c.StoreWait, d.StoreWait)
+	orDefault(&c.Lease, d.Lease)
+	if _, leases := c.Store.(Leases); leases && c.Owner == "" {
+		c.Owner = ownership.DefaultOwner()
+	}
 	orDefault(&c.Logger, d.Logger)
 	return c
 }
@@ -206,6 +227,7 @@ func (c Config) Validate() error {
 		{"RetryBackoff", c.RetryBackoff},
 		{"MaxBackoff", c.MaxBackoff},
 		{"StoreWait", c.StoreWait},
+		{"Lease", c.Lease},
 	} {
 		if f.v < 0 {
 			bad(f.name, fmt.Sprintf("%v is negative", f.v))

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -60,6 +61,15 @@ func Start(cfg Config, events ingest.Events) (*Pipeline, error) {
 		return nil, err
 	}
 	cfg = cfg.WithDefaults()
+	if !cfg.Share && cfg.Partitions == nil {
+		// A log of several partitions read without a static assignment is shared with
+		// the other processes of the source; the files (one partition) are owned whole.
+		n, err := cfg.Log.Partitions(context.Background())
+		if err != nil {
+			return nil, fmt.Errorf("pipeline: partitions of %s: %w", cfg.Log, err)
+		}
+		cfg.Share = n > 1
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &env{cfg: cfg, events: events, ctx: ctx, pools: &recordPools{size: cfg.BatchSize}}
 	r.stats.startedAt = time.Now()
@@ -69,6 +79,9 @@ func Start(cfg Config, events ingest.Events) (*Pipeline, error) {
 	}))
 	p := &Pipeline{env: r, system: system, cancel: cancel, done: make(chan struct{})}
 	sup := &supervisor{env: r, pipeline: p}
+	if l, ok := cfg.Store.(Leases); ok {
+		sup.leases.store = l
+	}
 	p.sup = system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return sup }))
 	return p, nil
 }

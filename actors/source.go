@@ -2,6 +2,7 @@ package actors
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -140,6 +141,10 @@ func (s *source) read(ctx actor.Context) {
 // open opens the log at the generation's pointers.
 func (s *source) open() {
 	cfg := s.env.cfg
+	if len(s.from) == 0 {
+		s.reader = noPartitions{} // this process owns none now
+		return
+	}
 	r, err := cfg.Log.Open(s.env.ctx, s.from, logsource.Options{
 		Follow: cfg.Follow, PollInterval: cfg.PollInterval, SkipMissing: cfg.SkipMissing,
 	})
@@ -277,3 +282,11 @@ func (s *source) end(ctx actor.Context) {
 	s.ended = true
 	ctx.Send(s.router, &messages.EndOfInput{Gen: s.gen})
 }
+
+// noPartitions is the reader of a generation that owns no partition.
+type noPartitions struct{}
+
+func (noPartitions) Next(context.Context) (logsource.Line, error) { return logsource.Line{}, io.EOF }
+func (noPartitions) Pointer(p int) messages.Pointer               { return messages.Pointer{Partition: p} }
+func (noPartitions) Skipped() []error                             { return nil }
+func (noPartitions) Close() error                                 { return nil }

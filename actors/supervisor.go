@@ -78,6 +78,8 @@ type supervisor struct {
 	storeSince time.Time     // connecting: when the first attempt began
 	storeWait  time.Duration // connecting: the wait before the next attempt
 	storeErr   error         // connecting: the last attempt's error
+
+	leases leaseState
 }
 
 func (s *supervisor) Receive(ctx actor.Context) {
@@ -96,6 +98,8 @@ func (s *supervisor) Receive(ctx actor.Context) {
 		if m.gen == s.gen {
 			s.onCommitted(ctx, m)
 		}
+	case *renewLeases:
+		s.onRenew(ctx)
 	case *messages.CaughtUp:
 		s.onCaughtUp() // a fact about the log, whichever generation found it
 	case *shutdown:
@@ -228,6 +232,7 @@ func (s *supervisor) continueWhenStopped(ctx actor.Context) {
 		select {
 		case <-s.pipeline.done:
 		default:
+			s.releaseLeases()
 			s.pipeline.err = s.finishErr
 			close(s.pipeline.done)
 		}
@@ -258,6 +263,11 @@ func (s *supervisor) tryPointer(ctx actor.Context) {
 	cancel()
 	if err == nil {
 		s.startGeneration(ctx, ptrs, epoch)
+		return
+	}
+	if isNotOwner(err) {
+		// Another process owns the source: waiting would race it (DESIGN §5).
+		s.finish(ctx, fmt.Errorf("pipeline: %w (another process ingests this source; take it over with Takeover, --takeover, or wait until its lease ends)", err))
 		return
 	}
 	s.storeErr = err
@@ -298,7 +308,8 @@ func (s *supervisor) startGeneration(ctx actor.Context, ptrs []messages.Pointer,
 		}
 		return pid
 	}
-	w := &wiring{supervisor: ctx.Self(), start: ptrs, startEpoch: epoch,
+	s.startRenewing(ctx)
+	w := &wiring{supervisor: ctx.Self(), start: ptrs, startEpoch: epoch, claims: s.leases.claims,
 		cachePerShard: max(cfg.CacheSize/cfg.Shards, 1), caughtUp: s.caughtUp}
 	w.committer = spawn("committer", &committer{env: s.env, gen: gen})
 	w.aggregator = spawn("aggregator", &aggregator{env: s.env, gen: gen})
@@ -322,22 +333,14 @@ func (s *supervisor) startGeneration(ctx actor.Context, ptrs []messages.Pointer,
 	}
 }
 
-// loadPointers reads the committed pointers of the partitions to read and the highest
-// epoch committed for them.
+// loadPointers claims the partitions to read and reads their committed pointers and the
+// highest epoch committed for them.
 func (s *supervisor) loadPointers(ctx context.Context) ([]messages.Pointer, int64, error) {
-	cfg := s.env.cfg
-	parts := cfg.Partitions
-	if parts == nil {
-		n, err := cfg.Log.Partitions(ctx)
-		if err != nil {
-			return nil, 0, fmt.Errorf("partitions of %s: %w", cfg.Log, err)
-		}
-		parts = make([]int, n)
-		for i := range parts {
-			parts[i] = i
-		}
+	parts, err := s.claimPartitions(ctx)
+	if err != nil {
+		return nil, 0, err
 	}
-	return cfg.Store.LoadPointers(ctx, cfg.Source, parts)
+	return s.env.cfg.Store.LoadPointers(ctx, s.env.cfg.Source, parts)
 }
 
 // mergePointers returns the pointers of have (in partition order) moved to those of later

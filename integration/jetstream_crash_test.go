@@ -59,7 +59,10 @@ func runIngestChild() (code int, ok bool) {
 		return fail(err)
 	}
 	defer store.Close()
-	cfg := actors.Config{Store: store, Rules: rules, LogBase: logBase, Source: "events", Shards: 2, FlushEvery: 4000, FlushInterval: time.Hour}
+	// Takeover: the children of the round before were killed holding the leases of the
+	// partitions, as an operator restarting an ingest after a crash would (--takeover).
+	cfg := actors.Config{Store: store, Rules: rules, LogBase: logBase, Source: "events", Shards: 2, FlushEvery: 4000,
+		FlushInterval: time.Hour, Takeover: true}
 	if f := os.Getenv(childFlushEvery); f != "" {
 		if cfg.FlushEvery, err = strconv.ParseInt(f, 10, 64); err != nil {
 			return fail(err)

@@ -61,9 +61,10 @@ func (l *jsLog) ingest(t *testing.T, store actors.Store, rules *visitor.Rules, s
 	errs := make([]error, len(sets))
 	for i, parts := range sets {
 		wg.Go(func() {
+			// Takeover: processes killed before may still hold the partitions' leases.
 			sums[i], errs[i] = actors.Run(t.Context(), actors.Config{
 				Store: store, Rules: rules, Log: stream.NewLog(l.js, l.info, l.srv.URL()), Partitions: parts,
-				Source: "events", Shards: 2, FlushEvery: 5000, FlushInterval: time.Hour,
+				Source: "events", Shards: 2, FlushEvery: 5000, FlushInterval: time.Hour, Takeover: parts != nil,
 			}, ingest.Events{})
 		})
 	}

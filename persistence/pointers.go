@@ -9,37 +9,15 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/manhattan-analytics/manhattan/messages"
+	"github.com/manhattan-analytics/manhattan/ownership"
 )
 
-// ErrNotOwner is wrapped by the errors for a commit, renewal or claim on a partition that
-// another process owns (see NotOwnerError).
-var ErrNotOwner = errors.New("partition is owned by another process")
+// ErrNotOwner is ownership.ErrNotOwner: a commit, renewal or claim on a partition that
+// another process owns.
+var ErrNotOwner = ownership.ErrNotOwner
 
-// NotOwnerError says that a partition of a source is owned by someone else than the one
-// who acted on it, and by whom.
-type NotOwnerError struct {
-	Source    string
-	Partition int
-	Owner     string    // the current owner ("" when nobody owns it now)
-	Until     time.Time // the end of the current owner's lease
-	Token     int64     // the current fencing token
-	Claim     messages.Claim
-}
-
-func (e *NotOwnerError) Error() string {
-	held := fmt.Sprintf("owned by %s (lease until %s, token %d)", e.Owner, e.Until.UTC().Format(time.RFC3339), e.Token)
-	if e.Owner == "" {
-		held = fmt.Sprintf("owned by nobody now (token %d)", e.Token)
-	}
-	mine := "no claim"
-	if e.Claim.Owner != "" {
-		mine = fmt.Sprintf("the claim of %s with token %d", e.Claim.Owner, e.Claim.Token)
-	}
-	return fmt.Sprintf("source %q partition %d is %s; %s is not current", e.Source, e.Partition, held, mine)
-}
-
-// Is makes errors.Is(err, ErrNotOwner) hold.
-func (e *NotOwnerError) Is(target error) bool { return target == ErrNotOwner }
+// NotOwnerError is ownership.NotOwnerError: who owns a partition, and until when.
+type NotOwnerError = ownership.NotOwnerError
 
 // pointerRow is the locked state of one partition's pointer row.
 type pointerRow struct {
@@ -70,7 +48,8 @@ func (s *Store) queueLockPointers(b *pgx.Batch, source string, partitions []int3
 }
 
 // checkCommit refuses e unless it advances at least one partition, once each, and for
-// each: e.Number is above the committed epoch and e carries the current claim.
+// each: e carries the current claim (checked first: a commit of a former owner is told
+// so) and e.Number is above the committed epoch.
 func checkCommit(e *messages.Epoch, rows []pointerRow) error {
 	if len(e.Advances) == 0 {
 		return errors.New("the epoch advances no partition")
@@ -79,15 +58,12 @@ func checkCommit(e *messages.Epoch, rows []pointerRow) error {
 		return fmt.Errorf("the epoch advances %d partitions, %d distinct pointer rows found (a partition twice?)", len(e.Advances), len(rows))
 	}
 	for _, r := range rows {
+		c, claimed := messages.ClaimOf(e.Claims, r.partition)
+		if (claimed || r.owner != "") && (c.Owner != r.owner || c.Token != r.token) {
+			return &NotOwnerError{Source: e.Source, Partition: r.partition, Owner: r.owner, Until: r.until, Token: r.token, Claim: c}
+		}
 		if e.Number <= r.epoch {
 			return fmt.Errorf("%w: epoch %d is not above the committed epoch %d of partition %d", ErrStaleEpoch, e.Number, r.epoch, r.partition)
-		}
-		c, claimed := messages.ClaimOf(e.Claims, r.partition)
-		if !claimed && r.owner == "" {
-			continue
-		}
-		if !claimed || c.Owner != r.owner || c.Token != r.token {
-			return &NotOwnerError{Source: e.Source, Partition: r.partition, Owner: r.owner, Until: r.until, Token: r.token, Claim: c}
 		}
 	}
 	return nil

@@ -25,6 +25,7 @@ type Store struct {
 type tables struct {
 	schema, migrations, pointers, histories, tests, goals     string
 	conversions, impressions, variantConversions, deadLetters string
+	members                                                   string
 	testConfigs                                               string
 }
 
@@ -41,6 +42,7 @@ func newTables(schema string) tables {
 		impressions:        q("impressions"),
 		variantConversions: q("variant_conversions"),
 		deadLetters:        q("dead_letters"),
+		members:            q("source_members"),
 		testConfigs:        q("test_configs"),
 	}
 }

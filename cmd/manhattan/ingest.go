@@ -42,8 +42,10 @@ func runIngest(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := checkLogBase(cfg.LogBase, *follow); err != nil {
-		return err
+	if pf.natsURL() == "" {
+		if err := checkLogBase(cfg.LogBase, *follow); err != nil {
+			return err
+		}
 	}
 	db, err := openDatabase(ctx, dbf, log)
 	if err != nil {
@@ -52,8 +54,15 @@ func runIngest(ctx context.Context, args []string) error {
 	defer db.close()
 	cfg.Store, cfg.Logger, cfg.Follow = db.store, log, *follow
 	tuneGC(cfg.CacheSize)
-	if hours, err := eventlog.Files(cfg.LogBase); err == nil && len(hours) == 0 {
-		fmt.Fprintf(os.Stderr, "manhattan ingest: no log files %s.<hour> yet\n", cfg.LogBase)
+	closeLog, err := openLog(ctx, pf, &cfg, "manhattan ingest", log)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	if cfg.Log == nil {
+		if hours, err := eventlog.Files(cfg.LogBase); err == nil && len(hours) == 0 {
+			fmt.Fprintf(os.Stderr, "manhattan ingest: no log files %s.<hour> yet\n", cfg.LogBase)
+		}
 	}
 
 	_, err = ingestToEnd(ctx, cfg, ingest.Events{}, nil, *progress)

@@ -9,6 +9,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/stream"
 )
 
 // natsFlags are the flags of commands that talk to the JetStream stream.
@@ -68,4 +71,21 @@ func waitConnected(ctx context.Context, nc *nats.Conn, url string, log *slog.Log
 		}
 	}
 	return nil
+}
+
+// openLog sets cfg.Log to the JetStream stream when the pipeline flags name one
+// (--source nats://…, --stream); the files need nothing. The returned function closes
+// what was opened, once the pipeline has ended.
+func openLog(ctx context.Context, pf *pipelineFlags, cfg *actors.Config, name string, log *slog.Logger) (func(), error) {
+	url := pf.natsURL()
+	if url == "" {
+		return func() {}, nil
+	}
+	l, err := stream.Dial(ctx, url, *pf.stream, 0, nats.Name(name),
+		nats.ReconnectHandler(func(c *nats.Conn) { log.Warn("nats: reconnected", "url", c.ConnectedUrl()) }))
+	if err != nil {
+		return nil, err
+	}
+	cfg.Log = l
+	return l.Close, nil
 }

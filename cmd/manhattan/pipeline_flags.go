@@ -5,6 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/manhattan-analytics/manhattan/actors"
@@ -28,14 +31,21 @@ type pipelineFlags struct {
 	poll          *time.Duration
 	grace         *time.Duration
 	storeWait     *time.Duration
+
+	stream     *string
+	partitions *string
+	takeover   *bool
+	lease      *time.Duration
+	owner      *string
 }
 
 // addPipelineFlags adds the pipeline's flags, with the pipeline's own defaults.
 func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
 	d := actors.DefaultConfig()
 	return &pipelineFlags{
-		log:           envString(fs, "log", "MANHATTAN_LOG", "log/manhattan.log", "event log base path (files <base>.<hour>)"),
-		source:        envString(fs, "source", "MANHATTAN_SOURCE", d.Source, "name of this log's pointer in the database"),
+		log: envString(fs, "log", "MANHATTAN_LOG", "log/manhattan.log", "event log base path (files <base>.<hour>)"),
+		source: envString(fs, "source", "MANHATTAN_SOURCE", d.Source,
+			"name of this log's pointers in the database; or nats://host:port[,…] to ingest the JetStream stream --stream (its pointers are named after it)"),
 		shards:        envInt(fs, "shards", "MANHATTAN_SHARDS", d.Shards, "shard actors"),
 		batch:         envInt(fs, "batch-size", "MANHATTAN_BATCH_SIZE", d.BatchSize, "records per source batch"),
 		flushEvery:    envInt(fs, "flush-every", "MANHATTAN_FLUSH_EVERY", int(d.FlushEvery), "commit an epoch at least every N records"),
@@ -49,6 +59,12 @@ func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
 			"keep reading an hour's file this long after the next hour's file appeared and it last grew, for writers whose clocks lag (0: none)"),
 		storeWait: envDuration(fs, "store-wait", storeWaitEnv, d.StoreWait,
 			"how long to keep retrying an unreachable database before giving up (0: keep waiting)"),
+		stream: envString(fs, "stream", "MANHATTAN_STREAM", "MANHATTAN", "with --source nats://…: the JetStream stream to ingest"),
+		partitions: envString(fs, "partitions", "MANHATTAN_PARTITIONS", "",
+			"with --source nats://…: the partitions to ingest, e.g. 0-31 or 0,5,9-12 (static assignment); default: share them with the other running processes"),
+		takeover: fs.Bool("takeover", false, "take the source's partitions over from the process that owns them (its commits are refused from then on)"),
+		lease:    envDuration(fs, "lease", "MANHATTAN_LEASE", d.Lease, "how long this process's ownership of a partition lasts unless renewed (renewed every third of it)"),
+		owner:    envString(fs, "owner", "MANHATTAN_OWNER", "", "name of this process in the pointers' ownership (default host:pid)"),
 	}
 }
 
@@ -56,7 +72,7 @@ func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
 var pipelineFlagNames = map[string]string{
 	"LogBase": "--log", "Source": "--source", "Shards": "--shards", "BatchSize": "--batch-size",
 	"FlushEvery": "--flush-every", "FlushInterval": "--flush-interval", "CacheSize": "--cache-size",
-	"PollInterval": "--poll-interval",
+	"PollInterval": "--poll-interval", "Lease": "--lease",
 }
 
 const storeWaitEnv = "MANHATTAN_STORE_WAIT"
@@ -89,7 +105,18 @@ func (f *pipelineFlags) config() (actors.Config, error) {
 	cfg := actors.Config{
 		Rules: rules, LogBase: *f.log, Source: *f.source, SkipMissing: *f.skipMissing, PollInterval: *f.poll,
 		Shards: *f.shards, BatchSize: *f.batch, FlushEvery: int64(*f.flushEvery), FlushInterval: *f.flushInterval,
-		CacheSize: *f.cacheSize, RolloverGrace: *f.grace,
+		CacheSize: *f.cacheSize, RolloverGrace: *f.grace, Takeover: *f.takeover, Lease: *f.lease, Owner: *f.owner,
+	}
+	if *f.partitions != "" {
+		if f.natsURL() == "" {
+			return actors.Config{}, usagef("--partitions: only for a partitioned log (--source nats://…); the files are one partition")
+		}
+		if cfg.Partitions, err = parsePartitions(*f.partitions); err != nil {
+			return actors.Config{}, usagef("--partitions: %v", err)
+		}
+	}
+	if f.natsURL() != "" {
+		cfg.Source = *f.stream
 	}
 	switch {
 	case *f.storeWait < 0:
@@ -152,4 +179,39 @@ func formatRate(n int64, d time.Duration) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.0f/s", float64(n)/d.Seconds())
+}
+
+// natsURL returns the NATS URL of --source nats://…, or "" when the source is the files.
+func (f *pipelineFlags) natsURL() string {
+	if strings.Contains(*f.source, "://") {
+		return *f.source
+	}
+	return ""
+}
+
+// parsePartitions parses a list of partitions and ranges: "0-31", "0,5,9-12".
+func parsePartitions(s string) ([]int, error) {
+	var out []int
+	seen := map[int]bool{}
+	for _, part := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(strings.TrimSpace(part), "-")
+		a, err := strconv.Atoi(lo)
+		if err != nil || a < 0 {
+			return nil, fmt.Errorf("%q is not a partition number", lo)
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(hi); err != nil || b < a {
+				return nil, fmt.Errorf("%q is not a range of partitions (low-high)", part)
+			}
+		}
+		for p := a; p <= b; p++ {
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }

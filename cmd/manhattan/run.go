@@ -50,6 +50,11 @@ func runRun(ctx context.Context, args []string) error {
 	defer db.close()
 	cfg.Store, cfg.Logger, cfg.Follow = db.store, log, *follow
 	tuneGC(cfg.CacheSize)
+	closeLog, err := openLog(ctx, pf, &cfg, "manhattan run", log)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
 
 	ln, err := sf.open()
 	if err != nil {
@@ -76,8 +81,8 @@ func runRun(ctx context.Context, args []string) error {
 	served := make(chan error, 1)
 	go func() { served <- api.Serve(serveCtx, ln, h, log) }()
 	printServing(stdout, ln, sf)
-	fmt.Fprintf(stdout, "ingesting  %s (source %q)\n", cfg.LogBase, cfg.Source)
-	log.Info("running", slog.String("address", ln.Addr().String()), slog.String("log", cfg.LogBase), slog.Bool("follow", cfg.Follow))
+	fmt.Fprintf(stdout, "ingesting  %s (source %q)\n", p.Log(), cfg.Source)
+	log.Info("running", slog.String("address", ln.Addr().String()), slog.String("log", p.Log().String()), slog.Bool("follow", cfg.Follow))
 
 	pipelineErr, serveErr := supervise(ctx, p, served, stopServing, log)
 	sum := p.Stats().Committed

@@ -34,6 +34,9 @@ type commitReport struct {
 	stats    epochStats
 	took     time.Duration
 	empty    bool // nothing was written (an empty final epoch)
+	// uncertain: the commit failed, but may have landed (its outcome is unknown); the
+	// supervisor counts it if the pointer read back shows it did.
+	uncertain bool
 }
 
 // committer writes sealed epochs in order, one transaction each. A failed commit panics:
@@ -70,6 +73,9 @@ func (c *committer) Receive(ctx actor.Context) {
 				// while we were paused): it ingests now, this one stops.
 				panic(fatalError{fmt.Errorf("pipeline: %w", err)})
 			}
+			ctx.Send(c.supervisor, &commitReport{
+				gen: c.gen, epoch: m.epoch.Number, pointers: messages.Pointers(m.epoch.Advances), stats: m.stats, uncertain: true,
+			})
 			panic(err)
 		}
 		ctx.Send(c.aggregator, &messages.Committed{Gen: c.gen, Epoch: m.epoch.Number})

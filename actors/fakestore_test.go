@@ -27,6 +27,9 @@ type memStore struct {
 	// before anything is applied.
 	failCommit func(e *messages.Epoch) error
 	failLoad   func() error
+	// loseReply, when set, is asked after every commit applied: an error is returned
+	// although the commit landed (an unknown outcome, like a connection lost in COMMIT).
+	loseReply func(e *messages.Epoch) error
 	// failPointer, when set, fails LoadPointers while it returns an error.
 	failPointer func() error
 }
@@ -122,5 +125,8 @@ func (m *memStore) CommitEpoch(_ context.Context, e *messages.Epoch) error {
 		m.pointer, m.epoch = e.Advances[0].Pointer, e.Number
 	}
 	m.commits++
+	if m.loseReply != nil {
+		return m.loseReply(e)
+	}
 	return nil
 }

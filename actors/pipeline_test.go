@@ -484,3 +484,26 @@ func TestStatsShowTheWaitForAnUnreachableStore(t *testing.T) {
 	_, err = p.Wait()
 	require.Error(t, err)
 }
+
+// A commit whose outcome was unknown but that landed is counted in the run's summary once
+// the committed pointer shows it landed.
+func TestSummaryCountsACommitThatLandedDespiteAnError(t *testing.T) {
+	rules := testRules(t)
+	base := genLog(t, 4000)
+	store := newMemStore()
+	var lost atomic.Bool
+	store.loseReply = func(e *messages.Epoch) error {
+		if e.Number == 2 && !lost.Swap(true) {
+			return errors.New("connection lost during COMMIT")
+		}
+		return nil
+	}
+	cfg := config(store, rules, base)
+	cfg.FlushEvery = 500
+	sum, err := Run(t.Context(), cfg, ingest.Events{})
+	require.NoError(t, err)
+	require.True(t, lost.Load())
+	assert.Equal(t, int64(1), sum.Restarts)
+	assert.Equal(t, int64(4000), sum.Records, "the epoch that landed is counted")
+	assert.Equal(t, store.epoch, sum.Epochs)
+}

@@ -69,6 +69,9 @@ type supervisor struct {
 	caughtUp      bool // a source has reached the end of the log
 
 	committedEpoch int64
+	counted        int64           // the last epoch counted in the summary
+	loaded         int64           // the committed epoch read back when the current generation started
+	uncertain      []*commitReport // failed commits whose outcome is not settled yet
 	failEpoch      int64 // committed epoch at the last failure
 	failures       int   // failures in a row without the committed epoch advancing
 	lastFailure    error
@@ -95,7 +98,9 @@ func (s *supervisor) Receive(ctx actor.Context) {
 			s.tryPointer(ctx)
 		}
 	case *commitReport:
-		if m.gen == s.gen {
+		if m.uncertain {
+			s.onUncertain(m)
+		} else if m.gen == s.gen {
 			s.onCommitted(ctx, m)
 		}
 	case *renewLeases:
@@ -185,6 +190,35 @@ func (s *supervisor) onCommitted(ctx actor.Context, m *commitReport) {
 	}
 	s.committedEpoch = m.epoch
 	s.failures, s.backoff = 0, 0
+	s.count(m)
+	if m.last {
+		s.finish(ctx, nil)
+	}
+}
+
+// onUncertain keeps a failed commit until the committed epoch read back tells whether it
+// landed; when a generation has started since, that is known already.
+func (s *supervisor) onUncertain(m *commitReport) {
+	s.uncertain = append(s.uncertain, m)
+	if m.gen < s.gen {
+		s.settle(s.loaded)
+	}
+}
+
+// settle counts the failed commits that landed (epoch at most committed) and forgets
+// every one that failed before the generation now running.
+func (s *supervisor) settle(committed int64) {
+	for _, u := range s.uncertain {
+		if u.epoch <= committed && u.epoch > s.counted {
+			s.count(u)
+		}
+	}
+	s.uncertain = s.uncertain[:0]
+}
+
+// count adds a committed epoch to the summary and the events.
+func (s *supervisor) count(m *commitReport) {
+	s.counted = max(s.counted, m.epoch)
 	r := s.env
 	r.stats.mu.Lock()
 	r.stats.lastCommit = m.took
@@ -200,10 +234,7 @@ func (s *supervisor) onCommitted(ctx actor.Context, m *commitReport) {
 		f(m.epoch, m.stats.records, m.stats.dead, m.took)
 	}
 	r.cfg.Logger.Debug("epoch committed", slog.Int64("epoch", m.epoch), slog.Any("pointers", m.pointers),
-		slog.Int64("records", m.stats.records), slog.Duration("took", m.took))
-	if m.last {
-		s.finish(ctx, nil)
-	}
+		slog.Int64("records", m.stats.records), slog.Duration("took", m.took), slog.Bool("outcome_was_unknown", m.uncertain))
 }
 
 // finish stops every child and ends the pipeline once they have stopped.
@@ -292,7 +323,8 @@ func (s *supervisor) tryPointer(ctx actor.Context) {
 func (s *supervisor) startGeneration(ctx actor.Context, ptrs []messages.Pointer, epoch int64) {
 	s.gen++
 	s.state = running
-	s.committedEpoch = epoch
+	s.committedEpoch, s.loaded = epoch, epoch
+	s.settle(epoch)
 	s.env.stats.mu.Lock()
 	s.env.stats.summary.Pointers = ptrs
 	s.env.stats.storeDown = time.Time{}

@@ -72,8 +72,8 @@ type supervisor struct {
 	counted        int64           // the last epoch counted in the summary
 	loaded         int64           // the committed epoch read back when the current generation started
 	uncertain      []*commitReport // failed commits whose outcome is not settled yet
-	failEpoch      int64 // committed epoch at the last failure
-	failures       int   // failures in a row without the committed epoch advancing
+	failEpoch      int64           // committed epoch at the last failure
+	failures       int             // failures in a row without the committed epoch advancing
 	lastFailure    error
 	backoff        time.Duration
 	finishErr      error

@@ -85,6 +85,10 @@ func (c *chunker) run(ctx context.Context, from messages.Pointer) error {
 		if err != nil {
 			return err
 		}
+		for _, late := range c.r.Late() {
+			c.log.Warn("ship: lines arrived behind the reader and were not shipped", "late", late.String())
+			c.stats.LateBytes.Add(late.Bytes)
+		}
 		c.mu.Lock()
 		if c.cur.lines == 0 {
 			c.cur.first = time.Now()

@@ -17,6 +17,7 @@ func RegisterMetrics(reg prometheus.Registerer, st *Stats) error {
 		counter("messages_total", "Messages acknowledged by the stream.", load(&st.Messages)),
 		counter("duplicate_messages_total", "Messages the stream already had (published again after a restart or failure).", load(&st.Duplicates)),
 		counter("dead_lines_total", "Lines that could not be shipped (truncated or over-long), skipped and logged.", load(&st.DeadLines)),
+		counter("late_bytes_total", "Bytes that arrived in log files the reader had already left (after the grace window), reported and not shipped.", load(&st.LateBytes)),
 		counter("chunks_total", "Chunks of lines acknowledged.", load(&st.Chunks)),
 		counter("failures_total", "Publishing sessions that failed and were retried.", load(&st.Failures)),
 		gauge("in_flight_chunks", "Chunks published and not yet acknowledged.", load(&st.InFlight)),

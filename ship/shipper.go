@@ -84,6 +84,7 @@ type Stats struct {
 	Lines, Bytes, Messages atomic.Int64 // acknowledged by the stream (duplicates included)
 	Duplicates             atomic.Int64 // messages the stream already had
 	DeadLines              atomic.Int64 // lines that could not be shipped (truncated, too long)
+	LateBytes              atomic.Int64 // bytes that arrived in files the reader had left (not shipped)
 	Chunks                 atomic.Int64 // chunks acknowledged
 	InFlight               atomic.Int64 // chunks published, not yet acknowledged
 	Failures               atomic.Int64 // sessions that ended in an error

@@ -34,6 +34,7 @@ func runShip(ctx context.Context, args []string) error {
 	source := envString(fs, "source-id", "MANHATTAN_SHIP_SOURCE", "", "this log's name in dedupe ids, unique among the stream's shippers (default <hostname>/<log file name>)")
 	once := fs.Bool("once", false, "ship up to the end of the log, wait for the acknowledgements, exit (default: follow the log)")
 	poll := envDuration(fs, "poll-interval", "MANHATTAN_POLL_INTERVAL", 200*time.Millisecond, "how often to look for new log lines")
+	grace := envDuration(fs, "grace", "MANHATTAN_GRACE", eventlog.DefaultGrace, "how long an hour's file is kept open after a newer one appeared, for writers that append late (negative: none)")
 	chunkLines := fs.Int("chunk-lines", ship.DefaultChunkLines, "lines per chunk (one message per partition per chunk)")
 	linger := fs.Duration("linger", ship.DefaultLinger, "the longest a read line waits before its chunk is published")
 	inflight := fs.Int("max-in-flight", ship.DefaultMaxInFlight, "chunks published and not yet acknowledged")
@@ -66,7 +67,7 @@ func runShip(ctx context.Context, args []string) error {
 	}
 	sh, err := ship.New(ship.Config{
 		LogBase: *logBase, Progress: *progressPath, Source: *source, Stream: info, Conn: nc,
-		Follow: !*once, Reader: eventlog.Options{PollInterval: *poll},
+		Follow: !*once, Reader: eventlog.Options{PollInterval: *poll, Grace: *grace},
 		ChunkLines: *chunkLines, Linger: *linger, MaxInFlight: *inflight, Logger: log,
 	})
 	if err != nil {

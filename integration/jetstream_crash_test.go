@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/manhattan-analytics/manhattan/actors"
 	"github.com/manhattan-analytics/manhattan/eventlog"
 	"github.com/manhattan-analytics/manhattan/ingest"
+	"github.com/manhattan-analytics/manhattan/internal/localpg"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/loggen"
 	"github.com/manhattan-analytics/manhattan/persistence"
@@ -212,4 +214,57 @@ func countRecords(t *testing.T, base string) int64 {
 		n += bytes.Count(b, []byte("\n"))
 	}
 	return int64(n)
+}
+
+// Two pipelines reading the stream ride out a PostgreSQL restart mid-ingest: they rewind
+// to their committed pointers and the result equals the stream dump's.
+func TestStreamIngestSurvivesAPostgresRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("restarts a PostgreSQL server")
+	}
+	rules := generatedRules(t)
+	l := newJSLog(t, 8)
+	l.ship(t, generate(t, 100_000, 33), "web1")
+	want := l.dumpResult(t, rules)
+
+	parent, err := os.MkdirTemp("", "manhattan-restart-")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = os.RemoveAll(parent) })
+	require.NoError(t, os.Chmod(parent, 0o755))
+	opts := localpg.Options{Dir: filepath.Join(parent, "pg"), Port: freePort(t), Fast: true}
+	ctx := t.Context()
+	srv, err := localpg.Start(ctx, opts)
+	require.NoError(t, err)
+	defer func() { _ = srv.Stop() }()
+	store, err := persistence.Open(ctx, srv.URL(), "stream_restart_"+strconv.Itoa(os.Getpid()))
+	require.NoError(t, err)
+	defer store.Close()
+	require.NoError(t, store.Migrate(ctx))
+
+	var commits atomic.Int64
+	var pipelines []*actors.Pipeline
+	for _, parts := range partitionSets(8, 2) {
+		p, err := actors.Start(actors.Config{
+			Store: store, Rules: rules, Log: stream.NewLog(l.js, l.info, l.srv.URL()), Partitions: parts, Source: "events",
+			Shards: 2, FlushEvery: 2000, BatchSize: 512, FlushInterval: time.Hour,
+			RetryBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond, StoreWait: time.Minute, CommitTimeout: 20 * time.Second,
+		}, ingest.Events{Committed: func(int64, int64, int64, time.Duration) { commits.Add(1) }})
+		require.NoError(t, err)
+		pipelines = append(pipelines, p)
+	}
+	require.Eventually(t, func() bool { return commits.Load() >= 4 }, time.Minute, 5*time.Millisecond)
+	require.NoError(t, srv.Stop())
+	stoppedAt := commits.Load()
+	time.Sleep(2 * time.Second)
+	srv, err = localpg.Start(ctx, opts)
+	require.NoError(t, err)
+	var restarts int64
+	for _, p := range pipelines {
+		sum, err := p.Wait()
+		require.NoError(t, err)
+		restarts += sum.Restarts
+	}
+	require.Less(t, stoppedAt, int64(100_000/2000), "PostgreSQL was stopped mid-ingest")
+	require.Positive(t, restarts, "the pipelines rewound while PostgreSQL was down")
+	require.Equal(t, want, withoutGoalPositions(canonical(dump(t, store))))
 }

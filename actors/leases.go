@@ -74,6 +74,15 @@ func (s *supervisor) claimPartitions(ctx context.Context) ([]int, error) {
 		req.Takeover = cfg.Takeover && !l.tookOver
 	}
 	claims, err := l.store.Claim(ctx, req)
+	var held *ownership.NotOwnerError
+	if !req.Takeover && !req.Some && errors.As(err, &held) && ownership.GoneFromThisHost(held.Owner) {
+		// The owner was a process of this host that died holding its lease (kill -9, a
+		// crash): its restart takes over at once instead of waiting for the lease to end.
+		cfg.Logger.Warn("taking over from a process of this host that is gone",
+			slog.String("source", cfg.Source), slog.String("owner", held.Owner), slog.Time("lease_until", held.Until))
+		req.Takeover = true
+		claims, err = l.store.Claim(ctx, req)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,9 @@ package integration
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -119,6 +121,36 @@ func TestAnEndedLeaseHandsTheFileSourceOver(t *testing.T) {
 	// A lease that has ended (here: a microsecond long) no longer holds the source.
 	_, err = store.Claim(t.Context(), ownership.ClaimRequest{Source: "default", Owner: "dead:1", Partitions: []int{0}, Lease: time.Microsecond, Takeover: true})
 	require.NoError(t, err)
+	_, err = actors.Run(t.Context(), cfg, ingest.Events{})
+	require.NoError(t, err)
+	assert.Equal(t, want, canonical(dump(t, store)))
+}
+
+// A restart on the host of a process that died holding the lease (kill -9, a crash) takes
+// the source over at once; a live owner, or one of another host, keeps it.
+func TestARestartTakesOverFromADeadProcessOfThisHost(t *testing.T) {
+	rules := generatedRules(t)
+	base := generate(t, 5000, 23)
+	want, _ := sequentialResult(t, rules, base)
+	store := pgtest.NewStore(t)
+	host, err := os.Hostname()
+	require.NoError(t, err)
+	cfg := actors.Config{Store: store, Rules: rules, LogBase: base, Owner: host + ":" + strconv.Itoa(os.Getpid()) + "0", Lease: time.Hour}
+
+	claim := func(owner string) {
+		_, err := store.Claim(t.Context(), ownership.ClaimRequest{Source: "default", Owner: owner, Partitions: []int{0}, Lease: time.Hour, Takeover: true})
+		require.NoError(t, err)
+	}
+	claim("elsewhere:1")
+	_, err = actors.Run(t.Context(), cfg, ingest.Events{})
+	require.ErrorIs(t, err, ownership.ErrNotOwner, "another host's owner is not second-guessed")
+	claim(host + ":" + strconv.Itoa(os.Getppid()))
+	_, err = actors.Run(t.Context(), cfg, ingest.Events{})
+	require.ErrorIs(t, err, ownership.ErrNotOwner, "a running process keeps its lease")
+
+	dead := exec.Command("true")
+	require.NoError(t, dead.Run())
+	claim(host + ":" + strconv.Itoa(dead.Process.Pid))
 	_, err = actors.Run(t.Context(), cfg, ingest.Events{})
 	require.NoError(t, err)
 	assert.Equal(t, want, canonical(dump(t, store)))

@@ -31,29 +31,19 @@ func runIngest(ctx context.Context, args []string) error {
 	lf := addLogFlags(fs)
 	follow := fs.Bool("follow", false, "keep reading as the log grows until SIGINT/SIGTERM, then commit and exit")
 	progress := fs.Bool("progress", term.IsTerminal(int(os.Stderr.Fd())), "show a progress line on standard error")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	log, err := lf.logger()
-	if err != nil {
-		return err
-	}
-	cfg, err := pf.config()
-	if err != nil {
-		return err
-	}
-	if pf.natsURL() == "" {
-		if err := checkLogBase(cfg.LogBase, *follow); err != nil {
-			return err
+	su, err := setUp(ctx, fs, args, commandFlags{db: dbf, log: lf, pipeline: pf}, func(cfg actors.Config) error {
+		if pf.natsURL() != "" {
+			return nil
 		}
-	}
-	db, err := openDatabase(ctx, dbf, log)
+		return checkLogBase(cfg.LogBase, *follow)
+	})
 	if err != nil {
 		return err
 	}
-	defer db.close()
-	cfg.Store, cfg.Logger, cfg.Follow = db.store, log, *follow
-	tuneGC(cfg.CacheSize)
+	log := su.log
+	defer su.db.close()
+	cfg := su.cfg
+	cfg.Follow = *follow
 	closeLog, err := openLog(ctx, pf, &cfg, "manhattan ingest", log)
 	if err != nil {
 		return err

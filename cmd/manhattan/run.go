@@ -26,30 +26,13 @@ func runRun(ctx context.Context, args []string) error {
 	lf := addLogFlags(fs)
 	sf := addServerFlags(fs)
 	follow := fs.Bool("follow", true, "keep reading as the log grows; with --follow=false, read to the end, commit, and keep serving")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
-	}
-	log, err := lf.logger()
+	su, err := setUp(ctx, fs, args, commandFlags{db: dbf, log: lf, pipeline: pf}, func(actors.Config) error { return sf.check() })
 	if err != nil {
 		return err
 	}
-	cfg, err := pf.config()
-	if err != nil {
-		return err
-	}
-	if err := sf.check(); err != nil {
-		return err
-	}
-	db, err := openDatabase(ctx, dbf, log)
-	if err != nil {
-		return err
-	}
+	db, log, cfg := su.db, su.log, su.cfg
 	defer db.close()
-	cfg.Store, cfg.Logger, cfg.Follow = db.store, log, *follow
-	tuneGC(cfg.CacheSize)
+	cfg.Follow = *follow
 	closeLog, err := openLog(ctx, pf, &cfg, "manhattan run", log)
 	if err != nil {
 		return err

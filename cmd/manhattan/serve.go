@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 
+	"github.com/manhattan-analytics/manhattan/actors"
 	"github.com/manhattan-analytics/manhattan/api"
 	"github.com/manhattan-analytics/manhattan/dashboard"
 	"github.com/manhattan-analytics/manhattan/ingest"
@@ -106,23 +107,11 @@ func runServe(ctx context.Context, args []string) error {
 	dbf := addDBFlags(fs)
 	lf := addLogFlags(fs)
 	sf := addServerFlags(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
-	}
-	log, err := lf.logger()
+	su, err := setUp(ctx, fs, args, commandFlags{db: dbf, log: lf}, func(actors.Config) error { return sf.check() })
 	if err != nil {
 		return err
 	}
-	if err := sf.check(); err != nil {
-		return err
-	}
-	db, err := openDatabase(ctx, dbf, log)
-	if err != nil {
-		return err
-	}
+	db, log := su.db, su.log
 	defer db.close()
 	m := metrics.New()
 	h, err := newSwitchingHandler(ctx, db, func(st *persistence.Store) (http.Handler, error) {

@@ -3,18 +3,21 @@ package dashboard_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"html"
+	"image"
 	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/manhattan-analytics/manhattan/dashboard"
 )
 
 // Environment variables of the browser test.
@@ -69,37 +72,88 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
-// TestBrowserRendersTheDashboard loads the test page of the clickstream fixture in
-// headless Chromium, checks the numbers and the chart in the DOM it rendered, and takes
-// a screenshot.
-func TestBrowserRendersTheDashboard(t *testing.T) {
-	bin := chromium(t)
-	srv := clickstreamServer(t, dashboard.Options{}) // listens on 127.0.0.1
-	require.True(t, strings.HasPrefix(srv.URL, "http://127.0.0.1:"), srv.URL)
-	url := srv.URL + testPath(redCheckout, "chart=completed+checkout")
-
-	// One browser run (its start-up dominates) prints the DOM and writes the screenshot.
-	shot := filepath.Join(t.TempDir(), "dashboard.png")
-	dom := runChromium(t, bin, "--screenshot="+shot, "--window-size=1280,1600", "--dump-dom", url)
-	require.Contains(t, dom, "<h1>red checkout form</h1>", "the page loaded")
-	checkFixtureNumbers(t, dom, expectedAnswers(t), fixtureVisitors(t, redCheckout))
-
-	svg := chartSVG(dom)
-	require.NotEmpty(t, svg, "the chart #daily-chart is in the DOM")
-	assert.Equal(t, 2, strings.Count(svg, `<g class="series `), "one series per population")
-	assert.Equal(t, 2, strings.Count(svg, "<circle"), "one day of data per population")
-	assert.Regexp(t, `<path d="M[0-9.]+ [0-9.]+">`, svg)
-	assert.Contains(t, svg, "False, Wed 1969-12-31: 100.00% (2 of 2)")
-
+// screenshot loads url in the browser at width and returns its DOM and the PNG's image.
+func screenshot(t *testing.T, bin, url string, width int) (string, image.Image) {
+	t.Helper()
+	shot := filepath.Join(t.TempDir(), "page.png")
+	dom := runChromium(t, bin, "--screenshot="+shot, fmt.Sprintf("--window-size=%d,2400", width), "--dump-dom", url)
 	f, err := os.Open(shot)
 	require.NoError(t, err, "the screenshot was written")
 	defer f.Close()
 	img, err := png.Decode(f)
 	require.NoError(t, err, "the screenshot is a PNG")
+	if dir := os.Getenv(envScreenshotDir); dir != "" {
+		data, err := os.ReadFile(shot)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("dashboard-%d.png", width)), data, 0o644))
+	}
+	return dom, img
+}
+
+// TestBrowserShowsTheVerdict loads the demo's test page in headless Chromium at 1400
+// and 400 pixels and checks the verdict, the badges' meaning, the over-time series
+// against the table, and that nothing overflows the window.
+func TestBrowserShowsTheVerdict(t *testing.T) {
+	bin := chromium(t)
+	srv, _ := demoServer(t, 60000) // listens on 127.0.0.1
+	require.True(t, strings.HasPrefix(srv.URL, "http://127.0.0.1:"), srv.URL)
+	url := srv.URL + testPath("red checkout form", "")
+	for _, width := range []int{1400, 400} {
+		dom, img := screenshot(t, bin, url, width)
+		require.Contains(t, dom, `id="verdict-headline"`, "the page loaded")
+		text := html.UnescapeString(dom)
+		assert.Regexp(t, `(true is ahead on completed checkout: \+[0-9.]+% \[\+[0-9.]+%, \+[0-9.]+%\], [0-9.]+% chance to win|No clear winner on completed checkout yet)`, text)
+		assert.Regexp(t, `(No guardrail worse \(2 checked\)|Guardrail broken: )`, text)
+		assert.Contains(t, text, "Sample ratio is sane")
+		assert.Contains(t, dom, `class="badge status-running" id="status">running<`)
+		checkBadges(t, dom)
+		checkOverTime(t, dom)
+		b := img.Bounds()
+		assert.Equal(t, width, b.Dx(), "the page is no wider than the window")
+		assert.Greater(t, countColours(img), 20, "the screenshot shows a rendered page")
+	}
+}
+
+// checkBadges checks that every verdict badge means what the goal's direction says: a
+// guardrail where lower is better that went up is red ("worse"), never green.
+func checkBadges(t *testing.T, dom string) {
+	t.Helper()
+	rows := regexp.MustCompile(`<tr data-goal="([^"]+)" data-role="([^"]+)" data-population="([^"]+)" data-judged="([^"]*)">[\s\S]*?<span class="verdict ([a-z]+)"[^>]*>([^<]*)</span>`).FindAllStringSubmatch(dom, -1)
+	require.NotEmpty(t, rows)
+	for _, r := range rows {
+		judged, class, label := r[4], r[5], r[6]
+		assert.Equal(t, judged, class, "row %s/%s", r[1], r[3])
+		switch class {
+		case "better":
+			assert.True(t, strings.HasPrefix(label, "better"), label)
+		case "worse":
+			assert.True(t, strings.HasPrefix(label, "worse"), label)
+		}
+	}
+}
+
+// checkOverTime checks that the last point of the cumulative rate of every population
+// is the rate of the results table (primary goal), and never above 100%.
+func checkOverTime(t *testing.T, dom string) {
+	t.Helper()
+	svg := dom[strings.Index(dom, `id="rate-chart"`):]
+	svg = svg[:strings.Index(svg, "</svg>")]
+	last := regexp.MustCompile(`data-population="([^"]+)" data-last="([^"]+)"`).FindAllStringSubmatch(svg, -1)
+	require.Len(t, last, 2, "one series per population")
+	for _, m := range last {
+		row := regexp.MustCompile(`data-goal="completed checkout" data-role="primary" data-population="` + regexp.QuoteMeta(m[1]) + `"[\s\S]*?<td class="num mean">([^<]+)`).FindStringSubmatch(dom)
+		require.NotNil(t, row, m[1])
+		assert.Equal(t, row[1], m[2], "the series of %s ends at the table's figure", m[1])
+	}
+	for _, m := range regexp.MustCompile(`arrived up to [^:]+: ([0-9.]+)%`).FindAllStringSubmatch(svg, -1) {
+		v, err := strconv.ParseFloat(m[1], 64)
+		require.NoError(t, err)
+		assert.LessOrEqual(t, v, 100.0)
+	}
+}
+
+func countColours(img image.Image) int {
 	b := img.Bounds()
-	assert.GreaterOrEqual(t, b.Dx(), 1000)
-	assert.GreaterOrEqual(t, b.Dy(), 1000)
-	// A rendered page has many colours; a blank or failed one has one or two.
 	colours := map[uint32]bool{}
 	for y := b.Min.Y; y < b.Max.Y; y += 4 {
 		for x := b.Min.X; x < b.Max.X; x += 4 {
@@ -107,11 +161,5 @@ func TestBrowserRendersTheDashboard(t *testing.T) {
 			colours[r>>8<<16|g>>8<<8|bl>>8] = true
 		}
 	}
-	assert.Greater(t, len(colours), 20, "the screenshot shows a rendered page")
-
-	if dir := os.Getenv(envScreenshotDir); dir != "" {
-		data, err := os.ReadFile(shot)
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, "dashboard.png"), data, 0o644))
-	}
+	return len(colours)
 }

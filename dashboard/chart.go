@@ -1,118 +1,53 @@
 package dashboard
 
 import (
-	"context"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/manhattan-analytics/manhattan/persistence"
 )
 
-// The geometry of the daily chart, in SVG user units.
+// The geometry of the charts, in SVG user units.
 const (
 	chartWidth  = 960
-	chartHeight = 340
-	chartLeft   = 64 // room for the y tick labels and the axis label
+	chartHeight = 300
+	chartLeft   = 72 // room for the y tick labels and the axis label
 	chartRight  = 20
 	chartTop    = 16
 	chartBottom = 56 // room for the x tick labels and the axis label
-	maxXLabels  = 10
+	maxXLabels  = 8
 	seriesClass = 8 // the number of series colours in the style sheet
 )
 
-// dayData is the daily counts of the chart's goal: per population, impressions and
-// conversions per day bucket.
-type dayData struct {
-	Buckets []string // the union of every population's buckets, in order
-	Series  []daySeries
+// chartPoint is one day of a series; Defined is false before the first visitor.
+type chartPoint struct {
+	Value, Low, High float64 // Low and High: the interval, when Band
+	Defined, Band    bool
+	Title            string
 }
 
-type daySeries struct {
-	Population  string
-	Visitors    map[string]int64 // bucket → visitors who saw the variant that day
-	Conversions map[string]int64 // bucket → of those, conversions on the goal that day
+// chartSeries is one line of a chart.
+type chartSeries struct {
+	Population string
+	Class      string
+	Points     []chartPoint // one per bucket
 }
 
-// loadDays reads the day rollup of goal for every population of r.
-func loadDays(ctx context.Context, src source, r *report, goal, rollup string) (*dayData, error) {
-	d := &dayData{}
-	buckets := map[string]bool{}
-	for _, pop := range r.Populations {
-		s := daySeries{Population: pop, Visitors: map[string]int64{}, Conversions: map[string]int64{}}
-		q := persistence.Query{Test: r.Test.Name, Population: pop, Rollup: rollup, Site: r.View.Site}
-		imps, err := src.Series(ctx, q)
-		if err != nil {
-			return nil, fmt.Errorf("daily visitors of %q in test %q: %w", pop, r.Test.Name, err)
-		}
-		q.Goal = goal
-		convs, err := src.Series(ctx, q)
-		if err != nil {
-			return nil, fmt.Errorf("daily conversions on %q of %q in test %q: %w", goal, pop, r.Test.Name, err)
-		}
-		for _, p := range imps {
-			s.Visitors[p.Bucket] += p.Count
-			buckets[p.Bucket] = true
-		}
-		for _, p := range convs {
-			s.Conversions[p.Bucket] += p.Count
-			buckets[p.Bucket] = true
-		}
-		d.Series = append(d.Series, s)
-	}
-	for b := range buckets {
-		d.Buckets = append(d.Buckets, b)
-	}
-	slices.SortFunc(d.Buckets, persistence.CompareBuckets)
-	return d, nil
-}
-
-// ratePoint is one day of a population's rate: conversions of visitors, per day or
-// cumulated up to the day. Defined is false when there were no visitors yet.
-type ratePoint struct {
-	Bucket      string
-	Conversions int64
-	Visitors    int64
-	Defined     bool
-}
-
-func (p ratePoint) Rate() float64 {
-	if p.Visitors <= 0 {
-		return 0
-	}
-	return float64(p.Conversions) / float64(p.Visitors)
-}
-
-// rates returns the points of series s over buckets in the given mode.
-func rates(s daySeries, buckets []string, mode string) []ratePoint {
-	points := make([]ratePoint, len(buckets))
-	var conv, vis int64
-	for i, b := range buckets {
-		if mode == modeCumulative {
-			conv += s.Conversions[b]
-			vis += s.Visitors[b]
-		} else {
-			conv, vis = s.Conversions[b], s.Visitors[b]
-		}
-		points[i] = ratePoint{Bucket: b, Conversions: conv, Visitors: vis, Defined: vis > 0}
-	}
-	return points
-}
-
-// svgChart is the daily chart laid out for the template.
+// svgChart is a chart laid out for the template.
 type svgChart struct {
+	ID            string
 	Width, Height int
 	Title         string
 	XLabel        string
+	YLabel        string
 	Left, Right   string // x of the plot area's edges
 	Top, Bottom   string // y of the plot area's edges
+	Zero          string // y of the zero line ("" when 0 is the bottom)
 	XTicks        []tick
 	YTicks        []tick
 	Lines         []svgLine
-	Empty         bool // no day has visitors
+	Empty         bool // no point is defined
 }
 
 type tick struct {
@@ -123,8 +58,10 @@ type tick struct {
 type svgLine struct {
 	Population string
 	Class      string
-	Path       string // SVG path data; a gap (no visitors) starts a new subpath
+	Path       string // SVG path data; a gap starts a new subpath
+	Band       string // the interval's area, closed path data; "" without one
 	Points     []svgPoint
+	Last       string // the last defined value, formatted
 }
 
 type svgPoint struct {
@@ -132,78 +69,92 @@ type svgPoint struct {
 	Title string
 }
 
-// layoutChart turns the day data into an SVG chart. labelDay names a bucket on the x
-// axis (short) and in point titles (long).
-func layoutChart(d *dayData, goal, mode, xLabel string, labelDay func(bucket string) (short, long string)) svgChart {
+// layoutChart lays out series over buckets: labels names the buckets on the x axis,
+// format the values on the y axis. With fromZero the y axis starts at 0, otherwise it
+// spans the values and their intervals, with 0 in view.
+func layoutChart(id, title, xLabel, yLabel string, buckets []string, series []chartSeries, labels []string, format func(float64, int) string, fromZero bool) svgChart {
 	c := svgChart{
-		Width: chartWidth, Height: chartHeight, XLabel: xLabel,
+		ID: id, Width: chartWidth, Height: chartHeight, Title: title, XLabel: xLabel, YLabel: yLabel,
 		Left: num(chartLeft), Right: num(chartWidth - chartRight),
-		Top: num(chartTop), Bottom: num(chartHeight - chartBottom),
+		Top: num(chartTop), Bottom: num(chartHeight - chartBottom), Empty: true,
 	}
-	what := "cumulative, by day"
-	if mode == modeDaily {
-		what = "per day"
-	}
-	c.Title = fmt.Sprintf("Conversion rate of %q per population, %s", goal, what)
-
-	series := make([][]ratePoint, len(d.Series))
-	maxRate := 0.0
-	for i, s := range d.Series {
-		series[i] = rates(s, d.Buckets, mode)
-		for _, p := range series[i] {
-			if p.Defined {
-				maxRate = max(maxRate, p.Rate())
+	lo, hi := 0.0, 0.0
+	for _, s := range series {
+		for _, p := range s.Points {
+			if !p.Defined {
+				continue
+			}
+			c.Empty = false
+			lo, hi = math.Min(lo, p.Value), math.Max(hi, p.Value)
+			if p.Band {
+				lo, hi = math.Min(lo, p.Low), math.Max(hi, p.High)
 			}
 		}
 	}
-	c.Empty = !slices.ContainsFunc(series, func(ps []ratePoint) bool {
-		return slices.ContainsFunc(ps, func(p ratePoint) bool { return p.Defined })
-	})
-
+	if fromZero {
+		lo = 0
+	}
+	step, bottom, top := niceRange(lo, hi)
 	plotW := float64(chartWidth - chartLeft - chartRight)
 	plotH := float64(chartHeight - chartTop - chartBottom)
-	n := len(d.Buckets)
+	n := len(buckets)
 	x := func(i int) float64 { return chartLeft + (float64(i)+0.5)*plotW/float64(max(n, 1)) }
-
-	step, top := niceScale(maxRate)
-	y := func(r float64) float64 { return chartTop + plotH*(1-r/top) }
+	y := func(v float64) float64 { return chartTop + plotH*(1-(v-bottom)/(top-bottom)) }
 	decimals := percentDecimals(step)
-	for v := 0.0; v <= top+step/2; v += step {
-		c.YTicks = append(c.YTicks, tick{X: num(chartLeft - 8), Y: num(y(v)), Label: formatPercent(v, decimals)})
-	}
-
-	every := (n + maxXLabels - 1) / maxXLabels
-	for i, b := range d.Buckets {
-		if i%max(every, 1) != 0 {
-			continue
+	for i := 0; ; i++ {
+		v := bottom + float64(i)*step
+		if v > top+step/2 {
+			break
 		}
-		short, _ := labelDay(b)
-		c.XTicks = append(c.XTicks, tick{X: num(x(i)), Y: num(chartHeight - chartBottom + 18), Label: short})
+		c.YTicks = append(c.YTicks, tick{X: num(chartLeft - 8), Y: num(y(v)), Label: format(v, decimals)})
 	}
-
-	for i, s := range d.Series {
-		line := svgLine{Population: s.Population, Class: "s" + strconv.Itoa(i%seriesClass)}
-		var path strings.Builder
+	if bottom < 0 {
+		c.Zero = num(y(0))
+	}
+	every := max((n+maxXLabels-1)/maxXLabels, 1)
+	for i := range buckets {
+		if i%every == 0 {
+			c.XTicks = append(c.XTicks, tick{X: num(x(i)), Y: num(chartHeight - chartBottom + 18), Label: labels[i]})
+		}
+	}
+	for _, s := range series {
+		line := svgLine{Population: s.Population, Class: s.Class}
+		var path, upper, lower strings.Builder
 		pen := false
-		for j, p := range series[i] {
+		for j, p := range s.Points {
 			if !p.Defined {
 				pen = false
 				continue
 			}
-			px, py := num(x(j)), num(y(p.Rate()))
-			if pen {
+			px, py := num(x(j)), num(y(p.Value))
+			switch {
+			case pen:
 				path.WriteString(" L")
-			} else {
-				if path.Len() > 0 {
-					path.WriteByte(' ')
-				}
+			case path.Len() > 0:
+				path.WriteString(" M")
+			default:
 				path.WriteString("M")
 			}
 			path.WriteString(px + " " + py)
 			pen = true
-			_, long := labelDay(p.Bucket)
-			line.Points = append(line.Points, svgPoint{X: px, Y: py, Title: fmt.Sprintf("%s, %s: %s (%s of %s)",
-				s.Population, long, formatPercent(p.Rate(), 2), formatCount(p.Conversions), formatCount(p.Visitors))})
+			if p.Band {
+				sep := " L"
+				if upper.Len() == 0 {
+					sep = "M"
+				}
+				upper.WriteString(sep + px + " " + num(y(p.High)))
+				lower.WriteString(" L" + px + " " + num(y(p.Low)) + "|")
+			}
+			line.Points = append(line.Points, svgPoint{X: px, Y: py, Title: p.Title})
+			line.Last = format(p.Value, 2)
+		}
+		if upper.Len() > 0 {
+			lows := strings.Split(strings.TrimSuffix(lower.String(), "|"), "|")
+			var back strings.Builder
+			for i := len(lows) - 1; i >= 0; i-- {
+				back.WriteString(lows[i])
+			}
+			line.Band = upper.String() + back.String() + " Z"
 		}
 		line.Path = path.String()
 		c.Lines = append(c.Lines, line)
@@ -211,14 +162,15 @@ func layoutChart(d *dayData, goal, mode, xLabel string, labelDay func(bucket str
 	return c
 }
 
-// niceScale returns a tick step of 1, 2, 2.5 or 5 times a power of ten giving about
-// four intervals, and the axis maximum (a multiple of the step at or above maxValue).
-// An axis without data runs to 1%.
-func niceScale(maxValue float64) (step, top float64) {
-	if !(maxValue > 0) || math.IsInf(maxValue, 0) {
-		maxValue = 0.01
+// niceRange returns a tick step of 1, 2, 2.5 or 5 times a power of ten giving about
+// four intervals, and the axis bounds (multiples of the step around lo and hi). An
+// axis without data runs from 0 to 1%.
+func niceRange(lo, hi float64) (step, bottom, top float64) {
+	span := hi - lo
+	if !(span > 0) || math.IsInf(span, 0) {
+		span, lo, hi = 0.01, math.Min(lo, 0), math.Max(hi, lo+0.01)
 	}
-	raw := maxValue / 4
+	raw := span / 4
 	mag := math.Pow(10, math.Floor(math.Log10(raw)))
 	step = 10 * mag
 	for _, m := range []float64{1, 2, 2.5, 5} {
@@ -227,8 +179,12 @@ func niceScale(maxValue float64) (step, top float64) {
 			break
 		}
 	}
-	top = math.Ceil(maxValue/step-1e-9) * step
-	return step, top
+	bottom = math.Floor(lo/step+1e-9) * step
+	top = math.Ceil(hi/step-1e-9) * step
+	if top <= bottom {
+		top = bottom + step
+	}
+	return step, bottom, top
 }
 
 // percentDecimals returns the decimals needed to show multiples of step as percents.
@@ -243,24 +199,21 @@ func percentDecimals(step float64) int {
 	return 6
 }
 
-// dayLabeler names day buckets (Unix seconds of a local midnight) by their date: in
-// zone when one is given, otherwise by the UTC date twelve hours later, which is the
-// local date for every zone within twelve hours of UTC. Other buckets keep their text.
-func dayLabeler(zone *time.Location) func(string) (string, string) {
-	return func(bucket string) (string, string) {
-		ts, err := strconv.ParseInt(bucket, 10, 64)
-		if err != nil {
-			return bucket, bucket
-		}
-		var t time.Time
-		if zone != nil {
-			t = time.Unix(ts, 0).In(zone)
-		} else {
-			t = time.Unix(ts+12*3600, 0).UTC()
-		}
-		return t.Format("Jan 2"), t.Format("Mon 2006-01-02")
+// dayLabel names a day bucket (Unix seconds of a local midnight in zone) by its date,
+// short for the axis and long for titles. Other buckets keep their text.
+func dayLabel(bucket string, zone *time.Location) (string, string) {
+	ts, err := strconv.ParseInt(bucket, 10, 64)
+	if err != nil {
+		return bucket, bucket
 	}
+	t := time.Unix(ts, 0).In(zone)
+	return t.Format("Jan 2"), t.Format("Mon 2006-01-02")
 }
 
 // num formats an SVG coordinate.
 func num(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }
+
+// chartTitle is the accessible title of an over-time chart.
+func chartTitle(what, goal string) string {
+	return fmt.Sprintf("%s on %q by day of arrival, cumulative", what, goal)
+}

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"bytes"
 	"encoding/csv"
+	"github.com/manhattan-analytics/manhattan/analysis"
 	"mime"
 	"net/http"
 	"strconv"
@@ -11,47 +12,43 @@ import (
 
 // csvHeader is the header of the CSV export: one row per goal and population.
 var csvHeader = []string{
-	"population", "control", "visitors", "goal", "conversions", "rate",
-	"lift", "lift_ci_low", "lift_ci_high", "p_value", "significant", "small_sample", "value_type", "value",
+	"test", "site", "goal", "role", "lower_is_better", "metric", "population", "control",
+	"exposures", "units", "conversions", "mean", "std_err",
+	"lift", "lift_ci_low", "lift_ci_high", "p_value", "adjusted_p_value", "significant", "sequential", "small_sample",
+	"chance_to_win", "risk", "bayes_lift", "bayes_lift_low", "bayes_lift_high", "verdict",
+	"correction", "from", "to",
 }
 
 // csv serves a test's results table as CSV: one row per goal and population, rates
-// and lifts as fractions (0.25 is 25%), values as exact decimals. Lift, interval,
-// p-value, significance and the small-sample flag are empty for the control and when
-// undefined.
+// and lifts as fractions (0.25 is 25%). Figures that are not defined (the control's
+// comparison, a lift over a mean of 0) are empty cells, never zeros.
 func (h *handler) csv(w http.ResponseWriter, r *http.Request) {
-	test, v, ok := h.lookup(w, r)
+	rep, ok := h.lookup(w, r)
 	if !ok {
-		return
-	}
-	rep, err := loadReport(r.Context(), h.src, test, v)
-	if err != nil {
-		h.serverError(w, r, err)
 		return
 	}
 	var buf bytes.Buffer
 	cw := csv.NewWriter(&buf)
 	_ = cw.Write(csvHeader)
-	for _, g := range rep.Goals {
-		for _, p := range g.Rows {
-			rec := []string{
-				csvText(p.Population), strconv.FormatBool(p.Control), strconv.FormatInt(p.Visitors, 10),
-				csvText(g.Goal.Name), strconv.FormatInt(p.Conversions, 10), csvFloat(p.Rate()),
-				"", "", "", "", "", "", g.Goal.ValueType, "",
-			}
-			if c := p.Comparison; c != nil && p.Visitors > 0 && c.Diff.HasEstimate {
-				if c.Lift.HasEstimate {
-					rec[6] = csvFloat(c.Lift.Estimate)
+	site := ""
+	if rep.View.Site != nil {
+		site = strconv.FormatInt(*rep.View.Site, 10)
+	}
+	if res := rep.Result; res != nil {
+		bayes := rep.View.Stats == viewBayesian
+		for gi, g := range rep.Main.Goals {
+			gr := res.Goals[gi]
+			for _, p := range gr.Populations {
+				rec := []string{
+					csvText(rep.Test.Name), site, csvText(g.Name), g.Role, strconv.FormatBool(g.LowerIsBetter), string(gr.Metric),
+					csvText(p.Population), strconv.FormatBool(p.Control),
+					strconv.FormatInt(p.Exposures, 10), strconv.FormatInt(p.Units, 10), strconv.FormatInt(p.Counts.Conversions, 10),
+					csvFloat(p.Mean), csvFloat(p.StdErr),
 				}
-				if c.Lift.Defined {
-					rec[7], rec[8] = csvFloat(c.Lift.Low), csvFloat(c.Lift.High)
-				}
-				rec[9], rec[10], rec[11] = csvFloat(c.P), strconv.FormatBool(c.Significant), strconv.FormatBool(c.SmallSample)
+				rec = append(rec, comparisonCells(p.Comparison, g.LowerIsBetter, bayes, res.Config.Alpha)...)
+				rec = append(rec, string(res.Config.Correction), rep.View.From, rep.View.To)
+				_ = cw.Write(rec)
 			}
-			if g.Goal.ValueType != "" {
-				rec[13] = p.Value.String()
-			}
-			_ = cw.Write(rec)
 		}
 	}
 	cw.Flush()
@@ -60,9 +57,37 @@ func (h *handler) csv(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": csvFileName(test.Name)}))
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": csvFileName(rep.Test.Name)}))
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(buf.Bytes())
+}
+
+// comparisonCells are the cells from lift to verdict of a population's row.
+func comparisonCells(c *analysis.Comparison, lowerIsBetter, bayes bool, alpha float64) []string {
+	cells := make([]string, 14)
+	if c == nil {
+		cells[13] = "control"
+		return cells
+	}
+	interval := func(l analysis.Interval, at int) {
+		if l.HasEstimate {
+			cells[at] = csvFloat(l.Estimate)
+		}
+		if l.Defined {
+			cells[at+1], cells[at+2] = csvFloat(l.Low), csvFloat(l.High)
+		}
+	}
+	interval(c.Lift, 0)
+	if c.Defined {
+		cells[3], cells[4], cells[5] = csvFloat(c.P), csvFloat(c.AdjustedP), strconv.FormatBool(c.Significant)
+	}
+	cells[6], cells[7] = strconv.FormatBool(c.Sequential), strconv.FormatBool(c.SmallSample)
+	if c.Bayes.Defined {
+		cells[8], cells[9] = csvFloat(c.Bayes.ChanceToWin), csvFloat(c.Bayes.Risk)
+		interval(c.Bayes.Lift, 10)
+	}
+	cells[13] = judge(c, lowerIsBetter, bayes, alpha)
+	return cells
 }
 
 func csvFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }

@@ -15,29 +15,20 @@ import (
 	"strings"
 	"time"
 
-	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/persistence"
 	"github.com/manhattan-analytics/manhattan/query"
-	"github.com/manhattan-analytics/manhattan/rollups"
 )
-
-// DefaultDayRollup is the key of the rollup the daily chart reads.
-const DefaultDayRollup = "pst_day"
 
 // Options configure the dashboard. The zero value is usable.
 type Options struct {
 	// Title names the dashboard in page headers and titles; default "Manhattan".
 	Title string
-	// Goals are the goals a test page shows when the request names none, in this
-	// order; goals the store does not know are left out. Default (or when none is
-	// known): every goal of the store, by name.
+	// Goals are the goals a test page shows when the test has no configured goals and
+	// the request names none, in this order; goals the store does not know are left
+	// out. Default (or when none is known): every goal of the store that is not complex.
 	Goals []string
-	// DayRollup is the key of the day rollup the daily chart reads; default "pst_day".
-	DayRollup string
-	// DayZone is the time zone of DayRollup, used to name its days. Default: America/
-	// Los_Angeles for "pst_day"; for another rollup, the UTC date twelve hours after
-	// the bucket's midnight (right for every zone within twelve hours of UTC).
-	DayZone *time.Location
+	// ComplexGoals names the complex goals of the counting rules (see query.New).
+	ComplexGoals []string
 	// Logger receives server errors; default slog.Default().
 	Logger *slog.Logger
 }
@@ -50,23 +41,25 @@ var assetFS embed.FS
 
 // handler serves the dashboard.
 type handler struct {
-	src    source
-	opts   Options
-	pages  map[string]*template.Template
-	mux    *http.ServeMux
-	log    *slog.Logger
-	labels func(string) (string, string)
+	store query.Store
+	svc   *query.Service
+	opts  Options
+	pages map[string]*template.Template
+	mux   *http.ServeMux
+	log   *slog.Logger
 }
 
 // New returns the dashboard's HTTP handler, meant to be mounted at "/":
 //
-//	GET /                          the list of tests
-//	GET /tests/{name}              a test's results (?site=, ?control=, ?goal=…, ?chart=, ?mode=)
+//	GET /                          the list of tests with their status and verdict
+//	GET /tests/{name}              a test's page (?site=, ?goal=…, ?chart=, ?stats=bayesian,
+//	                               ?breakdown=ROLLUP, ?from=, ?to= dates of arrival)
 //	GET /tests/{name}/results.csv  the results table as CSV (same parameters)
 //	GET /assets/…                  the style sheet and script
 //
 // Every other path answers 404, other methods 405. It reads committed state from store
-// (a *persistence.Store) on every request.
+// (a *persistence.Store) on every request; the settings form of a test page writes
+// through the API's config endpoint, not through this handler.
 func New(store query.Store, opts Options) (http.Handler, error) {
 	if store == nil {
 		return nil, errors.New("dashboard: no store")
@@ -74,26 +67,16 @@ func New(store query.Store, opts Options) (http.Handler, error) {
 	return newHandler(store, opts)
 }
 
-func newHandler(src source, opts Options) (*handler, error) {
+func newHandler(store query.Store, opts Options) (*handler, error) {
 	if opts.Title == "" {
 		opts.Title = "Manhattan"
-	}
-	if opts.DayRollup == "" {
-		opts.DayRollup = DefaultDayRollup
-	}
-	if opts.DayZone == nil && opts.DayRollup == DefaultDayRollup {
-		loc, err := time.LoadLocation(rollups.DefaultZone)
-		if err != nil {
-			return nil, fmt.Errorf("dashboard: %w", err)
-		}
-		opts.DayZone = loc
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	h := &handler{src: src, opts: opts, log: opts.Logger, labels: dayLabeler(opts.DayZone), pages: map[string]*template.Template{}}
+	h := &handler{store: store, svc: query.New(store, opts.ComplexGoals...), opts: opts, log: opts.Logger, pages: map[string]*template.Template{}}
 	for _, page := range []string{"index", "test", "error"} {
-		t, err := template.New("layout.html").ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html")
+		t, err := template.New("layout.html").Funcs(template.FuncMap{"tableOf": tableOf}).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("dashboard: parse templates of %s: %w", page, err)
 		}
@@ -115,7 +98,7 @@ func newHandler(src source, opts Options) (*handler, error) {
 // ServeHTTP sets the security headers of every answer and routes the request.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
-	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "no-referrer")
 	h.mux.ServeHTTP(w, r)
@@ -136,77 +119,114 @@ type page struct {
 }
 
 type indexPage struct {
-	Tests []testRow
+	Tests     []testRow
+	Freshness string // time of the last committed epoch
+	Zone      string
 }
 
 type testRow struct {
 	Name, URL           string
+	Status, StatusCSS   string
 	FirstSeen, LastSeen string
 	Populations         []string
+	Visitors            string
+	Verdict, VerdictCSS string
 }
 
 func (h *handler) index(w http.ResponseWriter, r *http.Request) {
-	tests, err := h.src.Tests(r.Context())
+	ctx := r.Context()
+	tests, err := h.store.Tests(ctx)
 	if err != nil {
 		h.serverError(w, r, err)
 		return
 	}
-	var body indexPage
+	st, err := h.store.Status(ctx)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	cat, err := h.store.Catalog(ctx, persistence.Query{})
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	_, zone := cohortRollup(cat.Rollups)
+	body := indexPage{Freshness: "nothing committed yet", Zone: zone.String()}
+	var last time.Time
+	for _, p := range st.Pointers {
+		if p.UpdatedAt.After(last) {
+			last = p.UpdatedAt
+		}
+	}
+	if !last.IsZero() {
+		body.Freshness = last.In(zone).Format("2006-01-02 15:04:05 MST")
+	}
 	for _, t := range tests {
-		body.Tests = append(body.Tests, testRow{
+		row := testRow{
 			Name: t.Name, URL: testURL(t.Name, nil),
-			FirstSeen: formatTime(t.First), LastSeen: formatTime(t.Last),
+			FirstSeen: formatTimeIn(t.First, zone), LastSeen: formatTimeIn(t.Last, zone),
 			Populations: sortedPopulations(t),
-		})
+		}
+		a, err := h.svc.Analysis(ctx, query.Request{Kind: query.KindAnalysis, Query: persistence.Query{Test: t.Name}})
+		if err != nil && !isQueryErr(err) {
+			h.serverError(w, r, err)
+			return
+		}
+		row.Status, row.StatusCSS = a.Config.Status, "status-"+a.Config.Status
+		if len(a.Segments) > 0 && a.Segments[0].Analysis != nil {
+			res := a.Segments[0].Analysis
+			row.Visitors = formatCount(res.SRM.Total)
+			vd := verdictOf(res, a.Goals, a.Config, false)
+			row.Verdict, row.VerdictCSS = vd.Headline, vd.HeadlineCSS
+		}
+		body.Tests = append(body.Tests, row)
 	}
 	h.render(w, r, http.StatusOK, "index", page{Title: h.opts.Title, Heading: "Split tests", Body: body})
 }
 
 // lookup finds the test of the request's path and reads its parameters; it answers
 // the request itself (404, 400, 500) and returns ok false when it cannot go on.
-func (h *handler) lookup(w http.ResponseWriter, r *http.Request) (persistence.TestInfo, view, bool) {
+func (h *handler) lookup(w http.ResponseWriter, r *http.Request) (*report, bool) {
 	name := r.PathValue("name")
-	tests, err := h.src.Tests(r.Context())
+	tests, err := h.store.Tests(r.Context())
 	if err != nil {
 		h.serverError(w, r, err)
-		return persistence.TestInfo{}, view{}, false
+		return nil, false
 	}
 	i := slices.IndexFunc(tests, func(t persistence.TestInfo) bool { return t.Name == name })
 	if i < 0 {
 		h.error(w, r, http.StatusNotFound, fmt.Sprintf("There is no split test named %q.", query.Clip(name)))
-		return persistence.TestInfo{}, view{}, false
+		return nil, false
 	}
-	goals, err := h.src.Goals(r.Context())
+	goals, err := h.store.Goals(r.Context())
 	if err != nil {
 		h.serverError(w, r, err)
-		return persistence.TestInfo{}, view{}, false
+		return nil, false
 	}
-	v, err := parseView(r.URL.Query(), tests[i], goals, h.opts.Goals)
+	v, err := parseView(r.URL.Query(), goals, h.opts.Goals, h.opts.ComplexGoals)
 	if err != nil {
 		h.error(w, r, http.StatusBadRequest, err.Error())
-		return persistence.TestInfo{}, view{}, false
+		return nil, false
 	}
-	return tests[i], v, true
+	rep, err := loadReport(r.Context(), h.svc, h.store, tests[i], v)
+	var pe *paramError
+	switch {
+	case errors.As(err, &pe), isQueryErr(err):
+		h.error(w, r, http.StatusBadRequest, err.Error())
+		return nil, false
+	case err != nil:
+		h.serverError(w, r, err)
+		return nil, false
+	}
+	return rep, true
 }
 
 func (h *handler) test(w http.ResponseWriter, r *http.Request) {
-	test, v, ok := h.lookup(w, r)
+	rep, ok := h.lookup(w, r)
 	if !ok {
 		return
 	}
-	rep, err := loadReport(r.Context(), h.src, test, v)
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	var days *dayData
-	if v.Chart != nil {
-		if days, err = loadDays(r.Context(), h.src, rep, v.Chart.Name, h.opts.DayRollup); err != nil {
-			h.serverError(w, r, err)
-			return
-		}
-	}
-	h.render(w, r, http.StatusOK, "test", page{Title: h.opts.Title, Heading: test.Name, Body: h.testPage(rep, days)})
+	h.render(w, r, http.StatusOK, "test", page{Title: h.opts.Title, Heading: rep.Test.Name, Body: h.testPage(rep)})
 }
 
 func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
@@ -260,10 +280,21 @@ func testURL(name string, q url.Values, suffix ...string) string {
 	return u
 }
 
-// valueFormat is a goal's value format, for display.
-func valueFormat(g persistence.GoalInfo) string {
-	if g.ValueFormat == messages.FormatNone {
-		return messages.FormatNumeric
-	}
-	return g.ValueFormat
+// pathEscape escapes a test name for a URL path.
+func pathEscape(name string) string { return url.PathEscape(name) }
+
+// formatTimeIn shows a Unix timestamp in zone.
+func formatTimeIn(ts int64, zone *time.Location) string {
+	return time.Unix(ts, 0).In(zone).Format("2006-01-02 15:04 MST")
+}
+
+// tableData is the data of the results table template.
+type tableData struct {
+	Groups    []groupView
+	Bayesian  bool
+	Corrected bool
+}
+
+func tableOf(groups []groupView, bayesian bool, correction string) tableData {
+	return tableData{Groups: groups, Bayesian: bayesian, Corrected: correction != "" && correction != "none"}
 }

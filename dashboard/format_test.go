@@ -60,11 +60,16 @@ func TestNiceScale(t *testing.T) {
 		{1.5, 0.5, 1.5},
 		{0.07, 0.02, 0.08},
 	} {
-		step, top := niceScale(tc.max)
+		step, bottom, top := niceRange(0, tc.max)
+		assert.Zero(t, bottom)
 		assert.InDelta(t, tc.step, step, 1e-12, "step for %v", tc.max)
 		assert.InDelta(t, tc.top, top, 1e-12, "top for %v", tc.max)
 		assert.GreaterOrEqual(t, top, tc.max)
 	}
+	step, bottom, top := niceRange(-0.13, 0.42) // a lift's interval: 0 in view, bounds on steps
+	assert.InDelta(t, 0.2, step, 1e-12)
+	assert.InDelta(t, -0.2, bottom, 1e-12)
+	assert.InDelta(t, 0.6, top, 1e-12)
 	assert.Equal(t, 0, percentDecimals(0.25))
 	assert.Equal(t, 2, percentDecimals(0.0025))
 	assert.Equal(t, 1, percentDecimals(0.125))

@@ -7,31 +7,32 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/persistence"
 	"github.com/manhattan-analytics/manhattan/query"
 )
 
-// Chart modes.
+// The views of the results: frequentist (p-values and confidence intervals) or
+// Bayesian (chance to win, risk and credible intervals).
 const (
-	modeCumulative = "cumulative"
-	modeDaily      = "daily"
+	viewFrequentist = "frequentist"
+	viewBayesian    = "bayesian"
 )
 
-// maxGoals bounds the goals of one page (each costs a query per population).
+// maxGoals bounds the goals of one page.
 const maxGoals = query.DefaultMaxGoals
 
 // view is what a test page shows: the parameters of the request, checked against the
 // test and the store's goals.
 type view struct {
-	Site    *int64 // nil: all sites
-	Control string // the population the others are compared with
-	Goals   []persistence.GoalInfo
-	Chart   *persistence.GoalInfo // the goal of the daily chart; nil without goals
-	Mode    string                // modeCumulative or modeDaily
+	Site      *int64 // nil: all sites
+	Goals     []string
+	Chart     string // the goal of the over-time chart; "": the primary (or first) goal
+	Stats     string // viewFrequentist or viewBayesian
+	Breakdown string // a rollup key to break the results down by; "": none
+	From, To  string // a cohort date range (YYYY-MM-DD in the cohort rollup's zone)
 
-	explicitGoals bool                   // the request named its goals
-	known         []persistence.GoalInfo // every goal of the store
+	explicitGoals bool
+	defaults      []string // the goals shown of a test without configured goals
 }
 
 // paramError is a bad request parameter; it is shown with status 400.
@@ -43,97 +44,63 @@ func badParam(format string, args ...any) error {
 	return &paramError{msg: fmt.Sprintf(format, args...)}
 }
 
-// parseView reads the parameters site, control, goal (repeatable), chart and mode for
-// test. Unset parameters take their defaults: all sites, the first population in
-// sorted order, the default goals (or every known goal), the first of the goals, and
-// the cumulative chart.
-func parseView(q url.Values, test persistence.TestInfo, known []persistence.GoalInfo, defaults []string) (view, error) {
-	v := view{known: known}
-	byName := make(map[string]persistence.GoalInfo, len(known))
-	for _, g := range known {
-		byName[g.Name] = g
+// parseView reads the parameters site, goal (repeatable), chart, stats, breakdown,
+// from and to. Unset parameters take their defaults: all sites, the test's configured
+// goals (without them the known goals of defaults, or every goal), the primary goal,
+// the frequentist view, no breakdown, every cohort.
+func parseView(q url.Values, known []persistence.GoalInfo, defaults []string, complexGoals []string) (view, error) {
+	var v view
+	isKnown := func(name string) bool {
+		return slices.ContainsFunc(known, func(g persistence.GoalInfo) bool { return g.Name == name }) || slices.Contains(complexGoals, name)
 	}
-
 	site, err := query.ParseSite(strings.TrimSpace(q.Get("site")))
 	if err != nil {
 		return v, badParam("%v", err)
 	}
 	v.Site = site
-
-	pops := sortedPopulations(test)
-	v.Control = q.Get("control")
-	if v.Control == "" && len(pops) > 0 {
-		v.Control = pops[0]
-	}
-	if len(pops) > 0 && !slices.Contains(pops, v.Control) {
-		return v, badParam("control %q is not a population of test %q (populations: %s)",
-			query.Clip(v.Control), test.Name, strings.Join(pops, ", "))
-	}
-
-	if names := q["goal"]; len(names) > 0 {
-		v.explicitGoals = true
-		seen := map[string]bool{}
-		for _, name := range names {
-			if name == "" || seen[name] {
-				continue
-			}
-			g, ok := byName[name]
-			if !ok {
-				return v, badParam("unknown goal %q", query.Clip(name))
-			}
-			seen[name] = true
-			v.Goals = append(v.Goals, g)
+	for _, name := range q["goal"] {
+		if name == "" || slices.Contains(v.Goals, name) {
+			continue
 		}
-		if len(v.Goals) > maxGoals {
-			return v, badParam("too many goals: %d (at most %d)", len(v.Goals), maxGoals)
+		if !isKnown(name) {
+			return v, badParam("unknown goal %q", query.Clip(name))
+		}
+		v.Goals = append(v.Goals, name)
+	}
+	if len(v.Goals) > maxGoals {
+		return v, badParam("too many goals: %d (at most %d)", len(v.Goals), maxGoals)
+	}
+	v.explicitGoals = len(v.Goals) > 0
+	for _, name := range defaults {
+		if isKnown(name) && !slices.Contains(v.defaults, name) {
+			v.defaults = append(v.defaults, name)
 		}
 	}
-	if len(v.Goals) == 0 {
-		v.explicitGoals = false
-		v.Goals = defaultGoals(known, byName, defaults)
+	if v.Chart = q.Get("chart"); v.Chart != "" && !isKnown(v.Chart) {
+		return v, badParam("unknown chart goal %q", query.Clip(v.Chart))
 	}
-
-	if name := q.Get("chart"); name != "" {
-		g, ok := byName[name]
-		if !ok {
-			return v, badParam("unknown chart goal %q", query.Clip(name))
-		}
-		v.Chart = &g
-	} else if len(v.Goals) > 0 {
-		// The first goal, but not page views when there is another: every visitor views
-		// a page, so that rate says little about a test.
-		v.Chart = &v.Goals[0]
-		for i := range v.Goals {
-			if v.Goals[i].Name != messages.ViewedPage {
-				v.Chart = &v.Goals[i]
-				break
-			}
-		}
-	}
-
-	switch v.Mode = q.Get("mode"); v.Mode {
+	switch v.Stats = q.Get("stats"); v.Stats {
 	case "":
-		v.Mode = modeCumulative
-	case modeCumulative, modeDaily:
+		v.Stats = viewFrequentist
+	case viewFrequentist, viewBayesian:
 	default:
-		return v, badParam("mode must be %q or %q, not %q", modeCumulative, modeDaily, query.Clip(v.Mode))
+		return v, badParam("stats must be %q or %q, not %q", viewFrequentist, viewBayesian, query.Clip(v.Stats))
+	}
+	v.Breakdown = strings.TrimSpace(q.Get("breakdown"))
+	for _, b := range []struct {
+		name string
+		dst  *string
+	}{{"from", &v.From}, {"to", &v.To}} {
+		s := strings.TrimSpace(q.Get(b.name))
+		if s == "" {
+			continue
+		}
+		if len(s) != len("2006-01-02") || strings.Count(s, "-") != 2 {
+			return v, badParam("%s must be a date YYYY-MM-DD, not %q", b.name, query.Clip(s))
+		}
+		*b.dst = s
 	}
 	return v, nil
-}
-
-// defaultGoals returns the configured default goals that the store knows, or, when
-// there are none, every known goal (bounded by maxGoals).
-func defaultGoals(known []persistence.GoalInfo, byName map[string]persistence.GoalInfo, defaults []string) []persistence.GoalInfo {
-	var goals []persistence.GoalInfo
-	for _, name := range defaults {
-		if g, ok := byName[name]; ok && !slices.ContainsFunc(goals, func(x persistence.GoalInfo) bool { return x.Name == name }) {
-			goals = append(goals, g)
-		}
-	}
-	if len(goals) == 0 {
-		goals = slices.Clone(known)
-	}
-	return goals[:min(len(goals), maxGoals)]
 }
 
 // sortedPopulations returns the test's populations in sorted order.
@@ -149,17 +116,25 @@ func (v view) query() url.Values {
 	if v.Site != nil {
 		q.Set("site", strconv.FormatInt(*v.Site, 10))
 	}
-	if v.Control != "" {
-		q.Set("control", v.Control)
-	}
 	if v.explicitGoals {
 		for _, g := range v.Goals {
-			q.Add("goal", g.Name)
+			q.Add("goal", g)
 		}
 	}
-	if v.Chart != nil {
-		q.Set("chart", v.Chart.Name)
+	if v.Chart != "" {
+		q.Set("chart", v.Chart)
 	}
-	q.Set("mode", v.Mode)
+	if v.Stats != viewFrequentist {
+		q.Set("stats", v.Stats)
+	}
+	if v.Breakdown != "" {
+		q.Set("breakdown", v.Breakdown)
+	}
+	if v.From != "" {
+		q.Set("from", v.From)
+	}
+	if v.To != "" {
+		q.Set("to", v.To)
+	}
 	return q
 }

@@ -2,128 +2,151 @@ package dashboard
 
 import (
 	"context"
-	"fmt"
-
-	"github.com/shopspring/decimal"
+	"errors"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/manhattan-analytics/manhattan/analysis"
 	"github.com/manhattan-analytics/manhattan/persistence"
+	"github.com/manhattan-analytics/manhattan/query"
 )
 
-// source is the part of the store the dashboard reads; *persistence.Store has it.
-type source interface {
-	Tests(ctx context.Context) ([]persistence.TestInfo, error)
-	Goals(ctx context.Context) ([]persistence.GoalInfo, error)
-	Count(ctx context.Context, q persistence.Query) (int64, error)
-	Results(ctx context.Context, test string, goals []string, site *int64) (map[string][]decimal.Decimal, error)
-	Series(ctx context.Context, q persistence.Query) ([]persistence.Point, error)
-}
-
-// report holds the numbers of a test page: visitors per population, and per goal the
-// conversions, values and the comparison of every population with the control.
+// report holds the answers of a test page: the analysis of all time (or of the cohort
+// range), the cumulative analysis by day of arrival, and the breakdown.
 type report struct {
-	Test        persistence.TestInfo
-	View        view
-	Populations []string // the control first, then the others in sorted order
-	Visitors    []int64  // per population, in the order of Populations
-	SRM         analysis.SRM
-	Goals       []goalResult
+	Test   persistence.TestInfo
+	View   view
+	Main   query.AnalysisAnswer
+	Result *analysis.Result // the analysis of Main; nil when it cannot be made
+	Error  string           // why Result is nil
+
+	Cohort  string         // the cohort rollup of the over-time chart and the range; "" without one
+	Zone    *time.Location // of Cohort (UTC without one)
+	Over    *query.AnalysisAnswer
+	OverErr string
+
+	Break    *query.AnalysisAnswer
+	BreakErr string
+	Rollups  []string // the rollups a breakdown may use
+
+	Formats map[string]string // goal → value format (messages.Format…)
 }
 
-type goalResult struct {
-	Goal persistence.GoalInfo
-	Rows []populationResult // in the order of report.Populations
-}
-
-type populationResult struct {
-	Population  string
-	Control     bool
-	Visitors    int64
-	Conversions int64
-	Value       decimal.Decimal // the goal value (by its value type) for the population
-	// Comparison of the conversion rate with the control's; nil for the control.
-	Comparison *analysis.Comparison
-}
-
-// Rate is the population's conversion rate; 0 without visitors.
-func (p populationResult) Rate() float64 {
-	if p.Visitors <= 0 {
-		return 0
-	}
-	return float64(p.Conversions) / float64(p.Visitors)
-}
-
-// loadReport reads the numbers of test for v from src.
-func loadReport(ctx context.Context, src source, test persistence.TestInfo, v view) (*report, error) {
-	r := &report{Test: test, View: v}
-	if v.Control != "" {
-		r.Populations = append(r.Populations, v.Control)
-	}
-	for _, p := range sortedPopulations(test) {
-		if p != v.Control {
-			r.Populations = append(r.Populations, p)
+// cohortRollup returns the first day cohort rollup of rollups, or of the week when
+// there is none, with its zone; "" and UTC without one.
+func cohortRollup(rollups []string) (string, *time.Location) {
+	for _, pre := range query.CohortPrefixes {
+		for _, r := range rollups {
+			if !strings.HasPrefix(r, pre) {
+				continue
+			}
+			zone := strings.TrimLeft(strings.TrimPrefix(r, pre), "_:")
+			if loc, err := time.LoadLocation(zone); err == nil && zone != "" {
+				return r, loc
+			}
+			return r, time.UTC
 		}
 	}
-	for _, p := range r.Populations {
-		n, err := src.Count(ctx, persistence.Query{Test: test.Name, Population: p, Site: v.Site})
-		if err != nil {
-			return nil, fmt.Errorf("visitors of %q in test %q: %w", p, test.Name, err)
-		}
-		r.Visitors = append(r.Visitors, n)
-	}
+	return "", time.UTC
+}
 
-	names := make([]string, len(v.Goals))
-	for i, g := range v.Goals {
-		names[i] = g.Name
-	}
-	values, err := src.Results(ctx, test.Name, names, v.Site)
+// loadReport reads the answers of test for v from svc.
+func loadReport(ctx context.Context, svc *query.Service, store query.Store, test persistence.TestInfo, v view) (*report, error) {
+	cat, err := store.Catalog(ctx, persistence.Query{})
 	if err != nil {
 		return nil, err
 	}
-	for gi, g := range v.Goals {
-		res := goalResult{Goal: g}
-		for pi, p := range r.Populations {
-			conv, err := src.Count(ctx, persistence.Query{Goal: g.Name, Test: test.Name, Population: p, Site: v.Site})
-			if err != nil {
-				return nil, fmt.Errorf("conversions on %q of %q in test %q: %w", g.Name, p, test.Name, err)
-			}
-			row := populationResult{Population: p, Control: pi == 0, Visitors: r.Visitors[pi], Conversions: conv}
-			if vals := values[p]; gi < len(vals) {
-				row.Value = vals[gi]
-			}
-			res.Rows = append(res.Rows, row)
-		}
-		r.Goals = append(r.Goals, res)
+	r := &report{Test: test, View: v, Formats: map[string]string{}}
+	for _, g := range cat.Goals {
+		r.Formats[g.Name] = g.ValueFormat
 	}
-	return r, r.analyze()
+	r.Cohort, r.Zone = cohortRollup(cat.Rollups)
+	for _, k := range cat.Rollups {
+		if k != persistence.DefaultRollup && !slices.ContainsFunc(query.CohortPrefixes, func(p string) bool { return strings.HasPrefix(k, p) }) {
+			r.Rollups = append(r.Rollups, k)
+		}
+	}
+	from, to, err := v.cohortRange(r.Zone)
+	if err != nil {
+		return nil, err
+	}
+	if (from != nil || to != nil) && r.Cohort == "" {
+		return nil, badParam("a date range needs a cohort rollup (first_day:ZONE); the store has none")
+	}
+	main := query.Request{Kind: query.KindAnalysis, Query: persistence.Query{Test: test.Name, Site: v.Site}, Goals: v.Goals}
+	if !v.explicitGoals {
+		cfg, err := svc.TestConfig(ctx, test.Name)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.Primary == "" && len(cfg.Secondary) == 0 && len(cfg.Guardrails) == 0 {
+			main.Goals = v.defaults
+		}
+	}
+	if from != nil || to != nil {
+		main.Query.Rollup, main.From, main.To = r.Cohort, from, to
+	}
+	if r.Main, err = svc.Analysis(ctx, main); err != nil {
+		if errors.Is(err, query.ErrNotFound) && main.From != nil {
+			return nil, badParam("no visitor arrived in that date range")
+		}
+		return nil, err
+	}
+	if len(r.Main.Segments) > 0 {
+		r.Result, r.Error = r.Main.Segments[0].Analysis, r.Main.Segments[0].Error
+	}
+	goals := make([]string, len(r.Main.Goals))
+	for i, g := range r.Main.Goals {
+		goals[i] = g.Name
+	}
+	if r.Cohort != "" {
+		over := main
+		over.Query.Rollup, over.From, over.To, over.Goals = r.Cohort, from, to, goals
+		if a, err := svc.OverTime(ctx, over); err == nil {
+			r.Over = &a
+		} else if isQueryErr(err) {
+			r.OverErr = err.Error()
+		} else {
+			return nil, err
+		}
+	}
+	if v.Breakdown != "" {
+		b := query.Request{Kind: query.KindAnalysis, Query: persistence.Query{Test: test.Name, Site: v.Site, Rollup: v.Breakdown}, Goals: goals, Breakdown: true}
+		if a, err := svc.Analysis(ctx, b); err == nil {
+			r.Break = &a
+		} else if isQueryErr(err) {
+			r.BreakErr = err.Error()
+		} else {
+			return nil, err
+		}
+	}
+	return r, nil
 }
 
-// analyze fills in the sample-ratio check and the comparisons of the conversion
-// rates with the control (the first population).
-func (r *report) analyze() error {
-	if len(r.Populations) == 0 {
-		return nil
-	}
-	in := analysis.Input{Config: analysis.Config{Control: r.Populations[0]}}
-	for i, p := range r.Populations {
-		in.Populations = append(in.Populations, analysis.Population{Name: p, Exposures: r.Visitors[i]})
-	}
-	for _, g := range r.Goals {
-		goal := analysis.Goal{Name: g.Goal.Name}
-		for _, row := range g.Rows {
-			goal.Counts = append(goal.Counts, analysis.Counts{Conversions: row.Conversions})
+func isQueryErr(err error) bool {
+	return errors.Is(err, query.ErrNotFound) || errors.Is(err, query.ErrInvalid)
+}
+
+// cohortRange returns the bounds of v's date range as cohort buckets (the Unix
+// seconds of the local midnights in zone); the end is the last day's midnight.
+func (v view) cohortRange(zone *time.Location) (from, to *int64, err error) {
+	for _, b := range []struct {
+		s   string
+		dst **int64
+	}{{v.From, &from}, {v.To, &to}} {
+		if b.s == "" {
+			continue
 		}
-		in.Goals = append(in.Goals, goal)
-	}
-	res, err := analysis.Analyze(in)
-	if err != nil {
-		return fmt.Errorf("analysis of test %q: %w", r.Test.Name, err)
-	}
-	r.SRM = res.SRM
-	for gi, g := range res.Goals {
-		for pi, p := range g.Populations {
-			r.Goals[gi].Rows[pi].Comparison = p.Comparison
+		d, err := time.ParseInLocation(time.DateOnly, b.s, zone)
+		if err != nil {
+			return nil, nil, badParam("%q is not a date YYYY-MM-DD", b.s)
 		}
+		u := d.Unix()
+		*b.dst = &u
 	}
-	return nil
+	if from != nil && to != nil && *from > *to {
+		return nil, nil, badParam("the date range is empty: %s is after %s", v.From, v.To)
+	}
+	return from, to, nil
 }

@@ -3,34 +3,53 @@ package dashboard
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
-	"github.com/manhattan-analytics/manhattan/persistence"
+	"github.com/shopspring/decimal"
+	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/manhattan-analytics/manhattan/analysis"
+	"github.com/manhattan-analytics/manhattan/messages"
+	"github.com/manhattan-analytics/manhattan/query"
 )
 
 // testView is the data of the test page template, every number formatted.
 type testView struct {
 	Name                string
+	Status, StatusCSS   string
 	FirstSeen, LastSeen string
+	Zone                string
 	SiteLabel           string
+	RangeLabel          string
+	Control             string
+	ControlRule         string
+	Correction          string
+	Sequential          bool
+	Bayesian            bool
+	Notes               string
+	Verdict             verdictView
 	Form                formView
 	Visitors            []visitorRow
 	TotalVisitors       string
-	SRM                 *srmView // set when the warning applies
-	SRMText             string   // the chi-square test, for the visitors table
-	Goals               []goalView
-	Chart               *chartView
+	Groups              []groupView
+	Error               string
+	Chart, LiftChart    *svgChart
+	ChartGoal           string
+	OverErr             string
+	Breakdown           []sliceView
+	BreakdownRollup     string
+	BreakErr            string
+	Settings            settingsView
 	CSVURL              string
+	FreqURL, BayesURL   string
+	Alpha               string
 }
 
 type formView struct {
-	Site         string
-	Populations  []option
-	Goals        []option // every known goal; Selected: shown
-	ChartGoals   []option
-	Mode         string
-	Cumulative   string // URL of the page in cumulative mode
-	Daily        string // URL of the page in daily mode
-	IsCumulative bool
+	Site, From, To string
+	Stats          string
+	Breakdowns     []option
+	ChartGoals     []option
 }
 
 type option struct {
@@ -40,194 +59,408 @@ type option struct {
 
 type visitorRow struct {
 	Population string
-	Class      string // series colour
+	Class      string
 	Control    bool
 	Visitors   string
 	Share      string
+	Expected   string
 }
 
-type srmView struct {
-	Chi2, P  string
-	Expected string
+// groupView is the goals of one role.
+type groupView struct {
+	Role, Label string
+	Goals       []goalView
 }
 
 type goalView struct {
-	Name        string
-	Anchor      string
-	TypeLabel   string // "" for a goal without values
-	FormatLabel string
-	Rows        []resultRow
+	Name       string
+	Anchor     string
+	Role       string
+	Direction  string // "higher is better" or "lower is better"
+	MetricText string
+	Complex    bool
+	Rows       []resultRow
 }
 
 type resultRow struct {
 	Population  string
 	Class       string
 	Control     bool
-	Visitors    string
+	Units       string
 	Conversions string
-	Rate        string
-	Lift        string // "" for the control
+	Mean        string
+	MeanCI      string
+	Lift        string
 	CI          string
 	P           string
-	Verdict     string // "significant", "not significant", "n/a"
-	VerdictCSS  string
-	Direction   string // "↑", "↓" or ""
-	SmallSample bool   // the normal approximation is rough
-	Value       string // "" for a goal without values
+	AdjustedP   string
+	ChanceToWin string
+	Risk        string
+	Judged      string // judgedBetter, judgedWorse, judgedInconclusive, judgedNA, or "control"
+	JudgedText  string
+	Reason      string
+	SmallSample bool
 }
 
-type chartView struct {
-	Goal  string
-	SVG   svgChart
-	Mode  string
-	Daily bool
+type sliceView struct {
+	Bucket string
+	Label  string
+	Error  string
+	Groups []groupView
 }
 
-// testPage formats a report (and the chart's day data, nil without a chart goal).
-func (h *handler) testPage(rep *report, days *dayData) testView {
+// testPage formats a report.
+func (h *handler) testPage(rep *report) testView {
 	v := rep.View
+	cfg := rep.Main.Config
 	tv := testView{
 		Name:      rep.Test.Name,
-		FirstSeen: formatTime(rep.Test.First),
-		LastSeen:  formatTime(rep.Test.Last),
+		FirstSeen: formatTimeIn(rep.Test.First, rep.Zone),
+		LastSeen:  formatTimeIn(rep.Test.Last, rep.Zone),
+		Zone:      rep.Zone.String(),
 		SiteLabel: "all sites",
-		CSVURL:    testURL(rep.Test.Name, v.query(), "/results.csv"),
+		Status:    cfg.Status, StatusCSS: "status-" + cfg.Status,
+		Control: cfg.Control, ControlRule: cfg.ControlRule,
+		Correction: cfg.Correction, Sequential: cfg.Sequential, Notes: cfg.Notes,
+		Bayesian: v.Stats == viewBayesian,
+		CSVURL:   testURL(rep.Test.Name, v.query(), "/results.csv"),
+		Error:    rep.Error,
+		OverErr:  rep.OverErr, BreakErr: rep.BreakErr, BreakdownRollup: v.Breakdown,
+		Settings: settingsOf(rep),
 	}
+	q := v.query()
+	q.Del("stats")
+	tv.FreqURL = testURL(rep.Test.Name, q)
+	q.Set("stats", viewBayesian)
+	tv.BayesURL = testURL(rep.Test.Name, q)
 	if v.Site != nil {
 		tv.SiteLabel = "site " + strconv.FormatInt(*v.Site, 10)
 		tv.Form.Site = strconv.FormatInt(*v.Site, 10)
 	}
+	tv.Form.From, tv.Form.To, tv.Form.Stats = v.From, v.To, v.Stats
+	tv.RangeLabel = "every visitor"
+	if v.From != "" || v.To != "" {
+		tv.RangeLabel = "visitors who arrived " + rangeWords(v.From, v.To)
+	}
+	tv.Form.Breakdowns = append(tv.Form.Breakdowns, option{Value: "", Selected: v.Breakdown == ""})
+	for _, k := range rep.Rollups {
+		tv.Form.Breakdowns = append(tv.Form.Breakdowns, option{Value: k, Selected: k == v.Breakdown})
+	}
+	res := rep.Result
+	if res == nil {
+		return tv
+	}
+	tv.Alpha = formatPercent(1-res.Config.Alpha, 0)
+	tv.Verdict = verdictOf(res, rep.Main.Goals, cfg, tv.Bayesian)
+	tv.Visitors, tv.TotalVisitors = visitorRows(res)
+	tv.Groups = h.groups(res, rep.Main.Goals, tv.Bayesian, rep.Formats)
 
-	tv.Form.Mode = v.Mode
-	tv.Form.IsCumulative = v.Mode == modeCumulative
-	q := v.query()
-	q.Set("mode", modeCumulative)
-	tv.Form.Cumulative = testURL(rep.Test.Name, q)
-	q.Set("mode", modeDaily)
-	tv.Form.Daily = testURL(rep.Test.Name, q)
-	for _, p := range sortedPopulations(rep.Test) {
-		tv.Form.Populations = append(tv.Form.Populations, option{Value: p, Selected: p == v.Control})
+	chartGoal := chartGoalIndex(rep.Main.Goals, v.Chart)
+	for i, g := range rep.Main.Goals {
+		tv.Form.ChartGoals = append(tv.Form.ChartGoals, option{Value: g.Name, Selected: i == chartGoal})
 	}
-
-	var total int64
-	for _, n := range rep.Visitors {
-		total += n
+	if rep.Over != nil && chartGoal >= 0 {
+		tv.ChartGoal = rep.Main.Goals[chartGoal].Name
+		tv.Chart, tv.LiftChart = overTimeCharts(rep, chartGoal, tv.Bayesian)
 	}
-	tv.TotalVisitors = formatCount(total)
-	for i, p := range rep.Populations {
-		row := visitorRow{Population: p, Class: seriesCSS(i), Control: i == 0, Visitors: formatCount(rep.Visitors[i]), Share: "—"}
-		if total > 0 {
-			row.Share = formatPercent(float64(rep.Visitors[i])/float64(total), 1)
-		}
-		tv.Visitors = append(tv.Visitors, row)
-	}
-	if rep.SRM.DF > 0 {
-		tv.SRMText = fmt.Sprintf("χ² = %s, %s", formatFloat(rep.SRM.Chi2, 2), formatPEquals(rep.SRM.P))
-	}
-	if rep.SRM.Warn {
-		tv.SRM = &srmView{
-			Chi2:     formatFloat(rep.SRM.Chi2, 2),
-			P:        formatPEquals(rep.SRM.P),
-			Expected: formatPercent(1/float64(len(rep.Populations)), 1),
-		}
-	}
-
-	for gi, g := range rep.Goals {
-		gv := goalView{Name: g.Goal.Name, Anchor: "goal-" + strconv.Itoa(gi), TypeLabel: valueTypeLabel(g.Goal.ValueType)}
-		if gv.TypeLabel != "" {
-			gv.FormatLabel = valueFormatLabel(valueFormat(g.Goal))
-		}
-		for i, p := range g.Rows {
-			gv.Rows = append(gv.Rows, resultRowOf(p, i, g.Goal, gv.TypeLabel != ""))
-		}
-		tv.Goals = append(tv.Goals, gv)
-	}
-
-	selected := map[string]bool{}
-	for _, g := range v.Goals {
-		selected[g.Name] = true
-	}
-	for _, g := range h.knownGoals(v) {
-		tv.Form.Goals = append(tv.Form.Goals, option{Value: g, Selected: selected[g]})
-		tv.Form.ChartGoals = append(tv.Form.ChartGoals, option{Value: g, Selected: v.Chart != nil && v.Chart.Name == g})
-	}
-
-	if days != nil && v.Chart != nil {
-		xLabel := "Day"
-		if h.opts.DayZone != nil {
-			xLabel += " (" + h.opts.DayZone.String() + ")"
-		}
-		tv.Chart = &chartView{
-			Goal:  v.Chart.Name,
-			Mode:  v.Mode,
-			Daily: v.Mode == modeDaily,
-			SVG:   layoutChart(days, v.Chart.Name, v.Mode, xLabel, h.labels),
+	if rep.Break != nil {
+		for _, seg := range rep.Break.Segments {
+			s := sliceView{Bucket: seg.Bucket, Label: seg.Bucket, Error: seg.Error}
+			if seg.Analysis != nil {
+				s.Groups = h.groups(seg.Analysis, rep.Break.Goals, tv.Bayesian, rep.Formats)
+			}
+			tv.Breakdown = append(tv.Breakdown, s)
 		}
 	}
 	return tv
 }
 
-// knownGoals returns the names of every goal the form offers: the shown goals first,
-// then the others the store knows.
-func (h *handler) knownGoals(v view) []string {
-	names := make([]string, 0, len(v.known))
-	seen := map[string]bool{}
-	for _, g := range v.Goals {
-		names = append(names, g.Name)
-		seen[g.Name] = true
+func rangeWords(from, to string) string {
+	switch {
+	case from == "":
+		return "up to " + to
+	case to == "":
+		return "from " + from
 	}
-	for _, g := range v.known {
-		if !seen[g.Name] {
-			names = append(names, g.Name)
-		}
-	}
-	return names
+	return "from " + from + " to " + to
 }
 
-func resultRowOf(p populationResult, i int, goal persistence.GoalInfo, hasValue bool) resultRow {
-	row := resultRow{
-		Population:  p.Population,
-		Class:       seriesCSS(i),
-		Control:     p.Control,
-		Visitors:    formatCount(p.Visitors),
-		Conversions: formatCount(p.Conversions),
-		Rate:        "—",
-	}
-	if p.Visitors > 0 {
-		row.Rate = formatPercent(p.Rate(), 2)
-	}
-	if hasValue {
-		row.Value = formatValue(p.Value, valueFormat(goal))
-	}
-	c := p.Comparison
-	switch {
-	case p.Control:
-		row.Verdict, row.VerdictCSS = "control", "control"
-	case c == nil || p.Visitors == 0 || !c.Diff.HasEstimate:
-		row.Verdict, row.VerdictCSS = "n/a", "na"
-		row.Lift, row.CI, row.P = "—", "", "—"
-	default:
-		row.P = formatPValue(c.P)
-		row.Lift, row.CI = "—", ""
-		if c.Lift.HasEstimate {
-			row.Lift = formatSignedPercent(c.Lift.Estimate, 1)
+// chartGoalIndex is the index of the chart's goal: the named one, else the primary,
+// else the first; -1 without goals.
+func chartGoalIndex(goals []query.AnalysisGoal, name string) int {
+	idx := -1
+	for i, g := range goals {
+		if g.Name == name {
+			return i
 		}
-		if c.Lift.Defined {
-			row.CI = "[" + formatSignedPercent(c.Lift.Low, 1) + ", " + formatSignedPercent(c.Lift.High, 1) + "]"
+		if g.Role == query.RolePrimary && idx < 0 {
+			idx = i
 		}
-		row.SmallSample = c.SmallSample
-		row.Verdict, row.VerdictCSS = "not significant", "ns"
-		if c.Significant {
-			row.Verdict, row.VerdictCSS = "significant", "sig"
-			switch {
-			case c.Diff.Estimate > 0:
-				row.Direction = "↑"
-			case c.Diff.Estimate < 0:
-				row.Direction = "↓"
+	}
+	if idx < 0 && len(goals) > 0 {
+		idx = 0
+	}
+	return idx
+}
+
+func visitorRows(res *analysis.Result) ([]visitorRow, string) {
+	var rows []visitorRow
+	total := res.SRM.Total
+	if len(res.Goals) == 0 {
+		return nil, formatCount(total)
+	}
+	for i, p := range res.Goals[0].Populations {
+		row := visitorRow{Population: p.Population, Class: seriesCSS(i), Control: p.Control, Visitors: formatCount(p.Exposures), Share: "—"}
+		if total > 0 {
+			row.Share = formatPercent(float64(p.Exposures)/float64(total), 1)
+			if i < len(res.SRM.Expected) {
+				row.Expected = formatPercent(res.SRM.Expected[i]/float64(total), 1)
 			}
 		}
+		rows = append(rows, row)
 	}
-	return row
+	return rows, formatCount(total)
+}
+
+var roleLabels = []struct{ role, label string }{
+	{query.RolePrimary, "Primary goal"},
+	{query.RoleSecondary, "Secondary goals"},
+	{query.RoleGuardrail, "Guardrails (must not get worse)"},
+	{query.RoleOther, "Other goals"},
+}
+
+// groups lays out the results of res, goal by goal, grouped by role.
+func (h *handler) groups(res *analysis.Result, goals []query.AnalysisGoal, bayesian bool, formats map[string]string) []groupView {
+	var out []groupView
+	for _, rl := range roleLabels {
+		g := groupView{Role: rl.role, Label: rl.label}
+		for i, ag := range goals {
+			if ag.Role != rl.role || i >= len(res.Goals) {
+				continue
+			}
+			g.Goals = append(g.Goals, h.goalViewOf(res.Goals[i], ag, i, res.Config, bayesian, formats[ag.Name]))
+		}
+		if len(g.Goals) > 0 {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func (h *handler) goalViewOf(gr analysis.GoalResult, ag query.AnalysisGoal, i int, cfg analysis.Config, bayesian bool, format string) goalView {
+	gv := goalView{Name: ag.Name, Anchor: "goal-" + strconv.Itoa(i), Role: ag.Role, Direction: "higher is better", MetricText: metricText(gr.Metric)}
+	if ag.LowerIsBetter {
+		gv.Direction = "lower is better"
+	}
+	gv.Complex = h.isComplex(ag.Name)
+	z := distuv.UnitNormal.Quantile(1 - cfg.Alpha/2)
+	for pi, p := range gr.Populations {
+		row := resultRow{
+			Population: p.Population, Class: seriesCSS(pi), Control: p.Control,
+			Units: formatCount(p.Units), Conversions: formatCount(p.Counts.Conversions),
+			Mean: formatMean(p.Mean, gr.Metric, format),
+		}
+		if p.Units > 1 && p.StdErr > 0 {
+			row.MeanCI = "[" + formatMean(p.Mean-z*p.StdErr, gr.Metric, format) + ", " + formatMean(p.Mean+z*p.StdErr, gr.Metric, format) + "]"
+		}
+		if p.Units == 0 {
+			row.Mean = "—"
+		}
+		c := p.Comparison
+		switch {
+		case p.Control:
+			row.Judged, row.JudgedText = "control", "control"
+		case c == nil:
+		default:
+			row.Judged = judge(c, ag.LowerIsBetter, bayesian, cfg.Alpha)
+			row.JudgedText = judgedText(row.Judged, c, ag.LowerIsBetter)
+			row.Reason, row.SmallSample = c.Reason, c.SmallSample
+			row.Lift, row.CI = intervalText(c.Lift)
+			if bayesian {
+				row.Lift, row.CI = intervalText(c.Bayes.Lift)
+			}
+			if c.Defined {
+				row.P, row.AdjustedP = formatPValue(c.P), formatPValue(c.AdjustedP)
+			}
+			if c.Bayes.Defined {
+				row.ChanceToWin = formatPercent(c.Bayes.ChanceToWin, 1)
+				row.Risk = formatMean(c.Bayes.Risk, gr.Metric, format)
+			}
+		}
+		gv.Rows = append(gv.Rows, row)
+	}
+	return gv
+}
+
+func judgedText(j string, c *analysis.Comparison, lowerIsBetter bool) string {
+	arrow := ""
+	switch {
+	case c.Diff.Estimate > 0:
+		arrow = " ↑"
+	case c.Diff.Estimate < 0:
+		arrow = " ↓"
+	}
+	switch j {
+	case judgedBetter:
+		return "better" + arrow
+	case judgedWorse:
+		return "worse" + arrow
+	case judgedInconclusive:
+		return "inconclusive"
+	}
+	return "n/a"
+}
+
+func intervalText(l analysis.Interval) (string, string) {
+	est, ci := "—", ""
+	if l.HasEstimate {
+		est = formatSignedPercent(l.Estimate, 1)
+	}
+	if l.Defined {
+		ci = "[" + formatSignedPercent(l.Low, 1) + ", " + formatSignedPercent(l.High, 1) + "]"
+	}
+	return est, ci
+}
+
+// metricText says what a goal's mean is.
+func metricText(m analysis.Metric) string {
+	switch m {
+	case analysis.MeanPerExposed:
+		return "value per visitor"
+	case analysis.MeanPerConverter:
+		return "value per converting visitor"
+	case analysis.MeanPerPageVisitor:
+		return "value per page-viewing visitor"
+	}
+	return "conversion rate"
+}
+
+// formatMean shows a mean: a rate as a percentage, a value by the goal's format.
+func formatMean(f float64, m analysis.Metric, format string) string {
+	if m == analysis.ConversionRate {
+		return formatPercent(f, 2)
+	}
+	return formatValue(decimal.NewFromFloat(f), format)
+}
+
+func (h *handler) isComplex(goal string) bool {
+	for _, c := range h.opts.ComplexGoals {
+		if c == goal {
+			return true
+		}
+	}
+	return false
 }
 
 func seriesCSS(i int) string { return "s" + strconv.Itoa(i%seriesClass) }
+
+// overTimeCharts lays out the cumulative mean per population and the cumulative lift
+// of each variant, by day of arrival, of goal gi.
+func overTimeCharts(rep *report, gi int, bayesian bool) (*svgChart, *svgChart) {
+	var buckets, labels []string
+	var means, lifts []chartSeries
+	metric := analysis.ConversionRate
+	goal := rep.Main.Goals[gi].Name
+	for si, seg := range rep.Over.Segments {
+		buckets = append(buckets, seg.Bucket)
+		short, long := dayLabel(seg.Bucket, rep.Zone)
+		labels = append(labels, short)
+		if seg.Analysis == nil || gi >= len(seg.Analysis.Goals) {
+			continue
+		}
+		gr := seg.Analysis.Goals[gi]
+		metric = gr.Metric
+		for pi, p := range gr.Populations {
+			if len(means) <= pi {
+				means = append(means, chartSeries{Population: p.Population, Class: seriesCSS(pi), Points: make([]chartPoint, len(rep.Over.Segments))})
+				lifts = append(lifts, chartSeries{Population: p.Population, Class: seriesCSS(pi), Points: make([]chartPoint, len(rep.Over.Segments))})
+			}
+			if p.Units > 0 {
+				means[pi].Points[si] = chartPoint{Value: p.Mean, Defined: true,
+					Title: fmt.Sprintf("%s, arrived up to %s: %s (%s of %s)", p.Population, long, formatMean(p.Mean, gr.Metric, messages.FormatNumeric), formatCount(p.Counts.Conversions), formatCount(p.Units))}
+			}
+			if c := p.Comparison; c != nil {
+				l := c.Lift
+				if bayesian {
+					l = c.Bayes.Lift
+				}
+				if l.HasEstimate {
+					est, ci := intervalText(l)
+					means := chartPoint{Value: l.Estimate, Low: l.Low, High: l.High, Band: l.Defined, Defined: true,
+						Title: fmt.Sprintf("%s vs %s, arrived up to %s: %s %s", p.Population, gr.Populations[0].Population, long, est, ci)}
+					lifts[pi].Points[si] = means
+				}
+			}
+		}
+	}
+	var variants []chartSeries
+	for i, s := range lifts {
+		if rep.Result != nil && i < len(rep.Result.Goals[gi].Populations) && rep.Result.Goals[gi].Populations[i].Control {
+			continue
+		}
+		variants = append(variants, s)
+	}
+	xLabel := "Day of arrival (" + rep.Zone.String() + ")"
+	yLabel := "Conversion rate"
+	format := formatPercent
+	if metric != analysis.ConversionRate {
+		yLabel = metricText(metric)
+		format = formatFloat
+	}
+	rate := layoutChart("rate-chart", chartTitle(yLabel, goal), xLabel, yLabel, buckets, means, labels, format, true)
+	lift := layoutChart("lift-chart", chartTitle("Lift against the control", goal), xLabel, "Lift", buckets, variants, labels, formatSignedPercentD, false)
+	return &rate, &lift
+}
+
+func formatSignedPercentD(f float64, d int) string { return formatSignedPercent(f, d) }
+
+// settingsView is the settings form of a test.
+type settingsView struct {
+	Control     string
+	Populations []option
+	Goals       []option // for the primary goal's select
+	Secondary   string   // comma-separated
+	Guardrails  string   // GOAL:lower-is-better, comma-separated
+	Weights     string
+	Corrections []option
+	Statuses    []option
+	Sequential  bool
+	Notes       string
+	API         string
+}
+
+func settingsOf(rep *report) settingsView {
+	cfg := rep.Main.Config
+	s := settingsView{Control: cfg.Control, Sequential: cfg.Sequential, Notes: cfg.Notes, Secondary: strings.Join(cfg.Secondary, ", "),
+		API: "/api/v1/tests/" + pathEscape(rep.Test.Name) + "/config"}
+	for _, p := range sortedPopulations(rep.Test) {
+		s.Populations = append(s.Populations, option{Value: p, Selected: p == cfg.Control})
+	}
+	s.Goals = append(s.Goals, option{Value: "", Selected: cfg.Primary == ""})
+	for _, g := range rep.Main.Goals {
+		s.Goals = append(s.Goals, option{Value: g.Name, Selected: g.Name == cfg.Primary})
+	}
+	var gs []string
+	for _, g := range cfg.Guardrails {
+		if g.LowerIsBetter {
+			gs = append(gs, g.Goal+":lower-is-better")
+		} else {
+			gs = append(gs, g.Goal)
+		}
+	}
+	s.Guardrails = strings.Join(gs, ", ")
+	var ws []string
+	for _, p := range sortedPopulations(rep.Test) {
+		if w, ok := cfg.Weights[p]; ok {
+			ws = append(ws, p+"="+strconv.FormatFloat(w, 'g', -1, 64))
+		}
+	}
+	s.Weights = strings.Join(ws, ", ")
+	for _, c := range query.Corrections {
+		s.Corrections = append(s.Corrections, option{Value: c, Selected: c == cfg.Correction})
+	}
+	for _, st := range query.Statuses {
+		s.Statuses = append(s.Statuses, option{Value: st, Selected: st == cfg.Status})
+	}
+	return s
+}

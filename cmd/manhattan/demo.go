@@ -22,6 +22,7 @@ import (
 	"github.com/manhattan-analytics/manhattan/loggen"
 	"github.com/manhattan-analytics/manhattan/metrics"
 	"github.com/manhattan-analytics/manhattan/persistence"
+	"github.com/manhattan-analytics/manhattan/query"
 	"github.com/manhattan-analytics/manhattan/rollups"
 	"github.com/manhattan-analytics/manhattan/visitor"
 )
@@ -102,6 +103,9 @@ func runDemo(ctx context.Context, args []string) error {
 	if ctx.Err() != nil {
 		return nil
 	}
+	if err := query.New(db.store, complexNames(rules)...).ApplySettings(ctx, loggen.Settings); err != nil {
+		return fmt.Errorf("demo settings: %w", err)
+	}
 	if *exitAfterIngest {
 		fmt.Fprintf(stdout, "\nThe demo data is in schema %q; 'manhattan serve --schema %s' shows it.\n", db.store.Schema(), db.store.Schema())
 		return nil
@@ -128,9 +132,13 @@ func runDemo(ctx context.Context, args []string) error {
 // funnel, then the goals with values.
 var demoGoals = []string{"viewed page", "add to cart", "began checkout", "completed checkout", "order size", "time on site", "newsletter signup"}
 
-// demoRules are the default rollups and the complex goals that suit generated logs.
+// DemoCohort is the cohort rollup of the demo: the results over time of its pages.
+const DemoCohort = "first_day:" + rollups.DefaultZone
+
+// demoRules are the default rollups with a day cohort rollup, and the complex goals
+// that suit generated logs.
 func demoRules() (*visitor.Rules, error) {
-	return visitor.ParseRules(rollups.DefaultSpecs(), loggen.ComplexGoals)
+	return visitor.ParseRules(append(rollups.DefaultSpecs(), DemoCohort), loggen.ComplexGoals)
 }
 
 // ensureDemoLog generates the demo log at base unless it has files already.

@@ -65,6 +65,9 @@ func newHandler(store *persistence.Store, f *serverFlags, m *metrics.Metrics, lo
 	if dash.Logger == nil {
 		dash.Logger = log
 	}
+	if dash.ComplexGoals == nil {
+		dash.ComplexGoals = complexNames(rules)
+	}
 	d, err := newDashboard(store, dash)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,89 @@
+package dashboard_test
+
+import (
+	"html"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/dashboard"
+	"github.com/manhattan-analytics/manhattan/internal/pgtest"
+	"github.com/manhattan-analytics/manhattan/loggen"
+	"github.com/manhattan-analytics/manhattan/query"
+	"github.com/manhattan-analytics/manhattan/rollups"
+	"github.com/manhattan-analytics/manhattan/visitor"
+)
+
+// demoCohort is the cohort rollup the demo counts (cmd/manhattan's DemoCohort).
+const demoCohort = "first_day:" + rollups.DefaultZone
+
+// demoServer serves the dashboard over what the demo shows: a generated shop log of
+// records lines ingested with the default rollups, a day cohort rollup and the complex
+// goals, and the tests' settings (loggen.Settings).
+func demoServer(t *testing.T, records int) (*httptest.Server, *query.Service) {
+	t.Helper()
+	base := filepath.Join(t.TempDir(), "manhattan.log")
+	_, err := loggen.Write(base, loggen.Options{Seed: 1, Records: records})
+	require.NoError(t, err)
+	rs, err := rollups.ParseList(append(rollups.DefaultSpecs(), demoCohort))
+	require.NoError(t, err)
+	var cs []visitor.ComplexGoal
+	var names []string
+	for _, spec := range loggen.ComplexGoals {
+		c, err := visitor.ParseComplex(spec)
+		require.NoError(t, err)
+		cs = append(cs, c)
+		names = append(names, c.Name)
+	}
+	rules, err := visitor.NewRules(rs, cs)
+	require.NoError(t, err)
+	store := pgtest.NewStore(t)
+	_, err = actors.Run(t.Context(), actors.Config{Store: store, Rules: rules, LogBase: base, Shards: 2, FlushInterval: time.Hour}, actors.Events{})
+	require.NoError(t, err)
+	svc := query.New(store, names...)
+	require.NoError(t, svc.ApplySettings(t.Context(), loggen.Settings))
+	h, err := dashboard.New(store, dashboard.Options{ComplexGoals: names})
+	require.NoError(t, err)
+	return newServer(t, h), svc
+}
+
+// TestDemoPages checks the index, a test page in both views with a breakdown and a
+// date range, and the CSV export, on the demo's data.
+func TestDemoPages(t *testing.T) {
+	srv, _ := demoServer(t, 20000)
+	code, _, body := get(t, srv, "/")
+	require.Equal(t, http.StatusOK, code, body)
+	assert.Contains(t, body, `<span class="badge status-stopped">stopped</span>`, "free shipping threshold is stopped")
+	assert.Regexp(t, `id="freshness">\d{4}-\d\d-\d\d `, body)
+
+	code, _, body = get(t, srv, testPath("red checkout form", "stats=bayesian&breakdown=browser&from=2024-03-04"))
+	require.Equal(t, http.StatusOK, code, body)
+	body = html.UnescapeString(body)
+	assert.Contains(t, body, `Breakdown by browser`)
+	assert.Regexp(t, `<section class="slice" data-bucket="(Chrome|Firefox|Safari)`, body)
+	assert.Contains(t, body, `visitors who arrived from 2024-03-04`)
+	assert.Contains(t, body, `<th scope="col" class="num">Chance to win</th>`)
+
+	code, _, body = get(t, srv, testPath("homepage hero", ""))
+	require.Equal(t, http.StatusOK, code, body)
+	assert.Contains(t, body, `corrected p`, "holm is configured: the corrected p-values are shown")
+	assert.Contains(t, body, `<strong>none</strong>`, "the configured control")
+
+	code, ctype, body := get(t, srv, testPath("free shipping threshold", "")+"/results.csv")
+	require.Equal(t, http.StatusOK, code, body)
+	assert.Contains(t, ctype, "text/csv")
+	assert.Contains(t, body, "test,site,goal,role,")
+	assert.Contains(t, body, "free shipping threshold,,completed checkout,primary,false,")
+	assert.Contains(t, body, ",50,true,", "the control is the configured 50, not the first by name")
+
+	code, _, _ = get(t, srv, testPath("red checkout form", "from=2024-13-01"))
+	assert.Equal(t, http.StatusBadRequest, code)
+	code, _, _ = get(t, srv, testPath("red checkout form", "stats=maybe"))
+	assert.Equal(t, http.StatusBadRequest, code)
+}

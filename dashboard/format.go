@@ -4,7 +4,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -13,11 +12,6 @@ import (
 
 // minus is the typographic minus sign used in displayed numbers.
 const minus = "\u2212"
-
-// formatTime shows a Unix timestamp as a UTC date and time.
-func formatTime(ts int64) string {
-	return time.Unix(ts, 0).UTC().Format("2006-01-02 15:04:05 UTC")
-}
 
 // formatCount shows an integer with thousands separators.
 func formatCount(n int64) string {
@@ -144,17 +138,5 @@ func valueTypeLabel(valueType string) string {
 		return "average per converting visitor"
 	default: // I, R and any other type are divided by page-viewing visitors
 		return "per visitor"
-	}
-}
-
-// valueFormatLabel names a goal's value format.
-func valueFormatLabel(format string) string {
-	switch format {
-	case messages.FormatCurrency:
-		return "currency"
-	case messages.FormatPercentage:
-		return "percentage"
-	default:
-		return "number"
 	}
 }

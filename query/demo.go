@@ -2,12 +2,14 @@ package query
 
 import (
 	"context"
+	"errors"
 
 	"github.com/manhattan-analytics/manhattan/loggen"
 )
 
 // ApplySettings stores the settings of generated logs' tests (loggen.Settings) for
-// the tests the store knows, replacing their configuration.
+// the tests the store knows, replacing their configuration. A setting the store cannot
+// take (it names a goal or population a short log never produced) is left out.
 func (s *Service) ApplySettings(ctx context.Context, settings []loggen.Setting) error {
 	tests, err := s.store.Tests(ctx)
 	if err != nil {
@@ -27,7 +29,7 @@ func (s *Service) ApplySettings(ctx context.Context, settings []loggen.Setting) 
 		}
 		change := ConfigChange{Control: &st.Control, Primary: &st.Primary, Secondary: &st.Secondary, Guardrails: &guards,
 			Correction: &st.Correction, Status: &st.Status}
-		if _, err := s.SetTestConfig(ctx, st.Test, change, true); err != nil {
+		if _, err := s.SetTestConfig(ctx, st.Test, change, true); err != nil && !errors.Is(err, ErrInvalid) {
 			return err
 		}
 	}

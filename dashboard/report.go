@@ -36,20 +36,23 @@ type report struct {
 // cohortRollup returns the first day cohort rollup of rollups, or of the week when
 // there is none, with its zone; "" and UTC without one.
 func cohortRollup(rollups []string) (string, *time.Location) {
-	for _, pre := range query.CohortPrefixes {
+	for _, pre := range cohortKeyPrefixes {
 		for _, r := range rollups {
-			if !strings.HasPrefix(r, pre) {
+			zone, ok := strings.CutPrefix(r, pre)
+			if !ok {
 				continue
 			}
-			zone := strings.TrimLeft(strings.TrimPrefix(r, pre), "_:")
 			if loc, err := time.LoadLocation(zone); err == nil && zone != "" {
 				return r, loc
 			}
-			return r, time.UTC
 		}
 	}
 	return "", time.UTC
 }
+
+// cohortKeyPrefixes begin the keys rollups.Parse gives cohort rollups by default
+// ("first_day_America/Los_Angeles"); the rest is their zone.
+var cohortKeyPrefixes = []string{"first_day_", "first_week_"}
 
 // loadReport reads the answers of test for v from svc.
 func loadReport(ctx context.Context, svc *query.Service, store query.Store, test persistence.TestInfo, v view) (*report, error) {
@@ -63,7 +66,7 @@ func loadReport(ctx context.Context, svc *query.Service, store query.Store, test
 	}
 	r.Cohort, r.Zone = cohortRollup(cat.Rollups)
 	for _, k := range cat.Rollups {
-		if k != persistence.DefaultRollup && !slices.ContainsFunc(query.CohortPrefixes, func(p string) bool { return strings.HasPrefix(k, p) }) {
+		if k != persistence.DefaultRollup && !slices.ContainsFunc(cohortKeyPrefixes, func(p string) bool { return strings.HasPrefix(k, p) }) {
 			r.Rollups = append(r.Rollups, k)
 		}
 	}
@@ -85,7 +88,7 @@ func loadReport(ctx context.Context, svc *query.Service, store query.Store, test
 		}
 	}
 	if from != nil || to != nil {
-		main.Query.Rollup, main.From, main.To = r.Cohort, from, to
+		main.Query.Rollup, main.From, main.To, main.Cohort = r.Cohort, from, to, true
 	}
 	if r.Main, err = svc.Analysis(ctx, main); err != nil {
 		if errors.Is(err, query.ErrNotFound) && main.From != nil {

@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"slices"
 
 	"github.com/manhattan-analytics/manhattan/analysis"
 	"github.com/manhattan-analytics/manhattan/persistence"
@@ -14,16 +15,20 @@ import (
 // and the last segment is the analysis of every visitor of the range (of all time
 // without From and To).
 func (s *Service) OverTime(ctx context.Context, r Request) (AnalysisAnswer, error) {
-	if !isCohort(r.Query.Rollup) {
-		return AnalysisAnswer{}, invalid("rollup %q is not a cohort rollup (first_day:ZONE or first_week:ZONE)", Clip(r.Query.Rollup))
-	}
-	r.Breakdown = false
 	tc, cfg, goals, err := s.testCounts(ctx, Request{Query: r.Query, Goals: r.Goals, Breakdown: true, From: r.From, To: r.To}, true)
 	if err != nil {
 		return AnalysisAnswer{}, err
 	}
+	if len(tc.Impressions) == 0 {
+		return AnalysisAnswer{}, notFound("test %q has no counts in rollup %q%s", Clip(r.Query.Test), Clip(r.Query.Rollup), rangeText(r))
+	}
+	if !slices.ContainsFunc(tc.Conversions, func(c persistence.VariantCount) bool { return c.SquaresKnown }) {
+		// Only per-visitor rollups keep value squares; the days of activity of another
+		// would count a visitor once per day.
+		return AnalysisAnswer{}, invalid("rollup %q is not a cohort rollup (first_day:ZONE, first_week:ZONE): its buckets cannot be summed", Clip(r.Query.Rollup))
+	}
 	a := AnalysisAnswer{
-		Test: r.Query.Test, Site: r.Query.Site, Rollup: rollupOf(r.Query), Breakdown: true,
+		Test: r.Query.Test, Site: r.Query.Site, Rollup: rollupOf(r.Query), Breakdown: true, Cohort: true,
 		From: r.From, To: r.To, Config: cfg, Goals: goals,
 	}
 	buckets := bucketsOf(tc)
@@ -56,14 +61,4 @@ func moveBucket[T any](src []T, dst *[]T, b string, bucket func(T) string) []T {
 		}
 	}
 	return rest
-}
-
-// isCohort reports whether rollup is named as a cohort rollup.
-func isCohort(rollup string) bool {
-	for _, pre := range CohortPrefixes {
-		if len(rollup) >= len(pre) && rollup[:len(pre)] == pre {
-			return true
-		}
-	}
-	return false
 }

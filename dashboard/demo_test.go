@@ -13,6 +13,7 @@ import (
 
 	"github.com/manhattan-analytics/manhattan/actors"
 	"github.com/manhattan-analytics/manhattan/dashboard"
+	"github.com/manhattan-analytics/manhattan/ingest"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/loggen"
 	"github.com/manhattan-analytics/manhattan/query"
@@ -44,7 +45,7 @@ func demoServer(t *testing.T, records int) (*httptest.Server, *query.Service) {
 	rules, err := visitor.NewRules(rs, cs)
 	require.NoError(t, err)
 	store := pgtest.NewStore(t)
-	_, err = actors.Run(t.Context(), actors.Config{Store: store, Rules: rules, LogBase: base, Shards: 2, FlushInterval: time.Hour}, actors.Events{})
+	_, err = actors.Run(t.Context(), actors.Config{Store: store, Rules: rules, LogBase: base, Shards: 2, FlushInterval: time.Hour}, ingest.Events{})
 	require.NoError(t, err)
 	svc := query.New(store, names...)
 	require.NoError(t, svc.ApplySettings(t.Context(), loggen.Settings))

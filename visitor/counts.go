@@ -25,6 +25,9 @@ type Counts struct {
 	variants   []Variant
 	slotIDs    map[slot]uint32
 	slots      []slot
+	// agents interns the user agents histories keep: a few distinct ones are shared by
+	// many visitors, and a history then holds the shard's copy instead of its own.
+	agents map[string]string
 
 	// Counters, in first-use order; the maps give their positions.
 	convAt  map[convID]int32
@@ -100,6 +103,7 @@ func (c *Counts) init() {
 	c.goalIDs = map[string]uint32{}
 	c.variantIDs = map[Variant]uint32{}
 	c.slotIDs = map[slot]uint32{}
+	c.agents = map[string]string{}
 	c.convAt = map[convID]int32{}
 	c.vconvAt = map[vconvID]int32{}
 	c.impAt = map[impID]int32{}
@@ -124,15 +128,28 @@ func (c *Counts) goalID(name string) uint32 {
 	return id
 }
 
+// variantID returns the number of v. A new variant is copied, so that the copy, which
+// histories share, keeps no log line alive.
 func (c *Counts) variantID(v Variant) uint32 {
 	if id, ok := c.variantIDs[v]; ok {
 		return id
 	}
 	id := uint32(len(c.variants))
+	v = Variant{Test: strings.Clone(v.Test), Population: strings.Clone(v.Population)}
 	c.variants = append(c.variants, v)
 	c.testMeta = append(c.testMeta, testMeta{})
 	c.variantIDs[v] = id
 	return id
+}
+
+// agent returns the shard's copy of user agent ua.
+func (c *Counts) agent(ua string) string {
+	if s, ok := c.agents[ua]; ok {
+		return s
+	}
+	s := strings.Clone(ua)
+	c.agents[s] = s
+	return s
 }
 
 func (c *Counts) slotID(s *slot) uint32 {
@@ -246,7 +263,7 @@ func (c *Counts) reset() {
 	c.conv, c.vconv, c.imp = c.conv[:0], c.vconv[:0], c.imp[:0]
 	c.metaUsed, c.testUsed = c.metaUsed[:0], c.testUsed[:0]
 	c.touched = false
-	if c.goalIDs == nil || len(c.goals)+len(c.variants)+len(c.slots) > maxInterned {
+	if c.goalIDs == nil || len(c.goals)+len(c.variants)+len(c.slots)+len(c.agents) > maxInterned {
 		c.init()
 		return
 	}

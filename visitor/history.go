@@ -183,8 +183,8 @@ func (h *History) IPs() []string { return append([]string(nil), h.ips.items...) 
 // UserAgents returns the visitor's user agents in first-seen order.
 func (h *History) UserAgents() []string { return append([]string(nil), h.agents.items...) }
 
-// hold queues a record, keeping only the newest MaxQueue.
-func (h *History) hold(r *messages.Record) { h.queue.push(r) }
+// hold queues a record, keeping only the newest MaxQueue; c shares its user agent.
+func (h *History) hold(r *messages.Record, c *Counts) { h.queue.push(r, c) }
 
 // takeQueue returns the held records in log order and empties the queue.
 func (h *History) takeQueue() []queued { return h.queue.take() }

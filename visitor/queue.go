@@ -32,9 +32,13 @@ const maxHeldStrings = 4 * MaxQueue
 
 func (q *heldQueue) len() int { return q.n }
 
-// push appends r, dropping the oldest record first when the queue is full.
-func (q *heldQueue) push(r *messages.Record) {
+// push appends r, dropping the oldest record first when the queue is full. A page
+// record's user agent is c's shared copy when c is not nil (robots' agents repeat).
+func (q *heldQueue) push(r *messages.Record, c *Counts) {
 	ev := queueRecord(r)
+	if c != nil && r.Kind == messages.KindPage {
+		ev.str[1] = c.agent(r.UserAgent)
+	}
 	q.pushQueued(&ev)
 }
 
@@ -55,8 +59,9 @@ func (q *heldQueue) pushQueued(ev *queued) {
 	q.buf = binary.AppendVarint(q.buf, ev.ptr.File)
 	q.buf = binary.AppendVarint(q.buf, ev.ptr.Offset)
 	q.buf = binary.AppendUvarint(q.buf, uint64(ev.ptr.Check))
+	shared := ev.kind == messages.KindPage // its user agent may be a shared copy
 	for i := range stringsOf(ev.kind) {
-		q.buf = binary.AppendUvarint(q.buf, uint64(q.index(ev.str[i])))
+		q.buf = binary.AppendUvarint(q.buf, uint64(q.index(ev.str[i], shared && i == 1)))
 	}
 	if ev.kind == messages.KindGoal {
 		if ev.value.Sign() == 0 {
@@ -64,7 +69,7 @@ func (q *heldQueue) pushQueued(ev *queued) {
 		} else {
 			q.buf = append(q.buf, 1)
 			q.buf = binary.AppendVarint(q.buf, int64(ev.value.Exponent()))
-			q.buf = binary.AppendUvarint(q.buf, uint64(q.index(ev.value.Coefficient().String())))
+			q.buf = binary.AppendUvarint(q.buf, uint64(q.index(ev.value.Coefficient().String(), true)))
 		}
 	}
 	// At most 1 + 5×10 + 5 + 3×2 + 1 + 5 + 2 = 70 bytes (varints of 64-bit values, string
@@ -84,12 +89,16 @@ func stringsOf(kind messages.Kind) int {
 	return 0
 }
 
-// index returns the index of s in the table, adding a copy of s when new.
-func (q *heldQueue) index(s string) int {
+// index returns the index of s in the table, adding s when new: as it is when owned (it
+// keeps no log line alive), as a copy otherwise.
+func (q *heldQueue) index(s string, owned bool) int {
 	if i := q.strs.find(s); i >= 0 {
 		return i
 	}
-	q.strs.push(strings.Clone(s)) // a record's string would keep its whole line alive
+	if !owned {
+		s = strings.Clone(s) // a record's string would keep its whole line alive
+	}
+	q.strs.push(s)
 	return q.strs.len() - 1
 }
 

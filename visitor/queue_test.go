@@ -32,7 +32,7 @@ func TestHeldQueueKeepsTheNewestRecordsExactly(t *testing.T) {
 			r.Timestamp, r.Site = math.MinInt64, math.MaxInt64
 			r.Ptr = messages.Pointer{Partition: math.MaxInt32, File: math.MaxInt64, Offset: math.MinInt64, Check: math.MaxUint32}
 		}
-		q.push(&r)
+		q.push(&r, nil)
 		all = append(all, queueRecord(&r))
 		require.LessOrEqual(t, q.strs.len(), maxHeldStrings)
 		want := all[max(0, len(all)-MaxQueue):]

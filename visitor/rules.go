@@ -148,7 +148,8 @@ func (r *Rules) ApplyCounts(h *History, rec *messages.Record, c *Counts) {
 		}
 	case messages.KindPage, messages.KindGoal, messages.KindSplit:
 		if !h.human {
-			h.hold(rec)
+			c.ready()
+			h.hold(rec, c)
 			return
 		}
 		ev := queueRecord(rec)
@@ -177,7 +178,7 @@ func (r *Rules) humanPath(h *History, ev *queued, c *Counts) {
 			h.ips.push(strings.Clone(ev.ip()))
 		}
 		if !h.agents.has(ev.userAgent()) {
-			h.agents.push(strings.Clone(ev.userAgent()))
+			h.agents.push(c.agent(ev.userAgent()))
 		}
 		r.fillSlots(slots, ev, h)
 		r.convert(h, c, ev, messages.ViewedPage, decimal.Decimal{}, "", "", slots)
@@ -222,7 +223,7 @@ func (r *Rules) convert(h *History, c *Counts, ev *queued, goal string, v decima
 
 	gi := h.goals.find(goal)
 	if gi < 0 {
-		h.goals.push(strings.Clone(goal))
+		h.goals.push(c.goals[g]) // the shard's copy of the name, shared by its visitors
 		gi = h.goals.len() - 1
 		r.evaluateComplex(h, c, goal, slots)
 	}
@@ -363,12 +364,12 @@ func (h *History) onlyExcluded(exclude []string, goal string) bool {
 // impress records an impression of a test population (DESIGN §3, "Recording an impression").
 func (r *Rules) impress(h *History, c *Counts, ev *queued, slots []uint32) {
 	test, pop := ev.test(), ev.population()
+	vid := c.variantID(Variant{Test: test, Population: pop})
 	vi := h.variants.find(Variant{Test: test, Population: pop})
 	if vi < 0 {
-		h.variants.push(Variant{Test: strings.Clone(test), Population: strings.Clone(pop)})
+		h.variants.push(c.variants[vid]) // the shard's copy, shared by its visitors
 		vi = h.variants.len() - 1
 	}
-	vid := c.variantID(h.variants.items[vi])
 	c.seeTest(vid, ev.ts)
 
 	for _, si := range slots {

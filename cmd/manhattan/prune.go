@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/manhattan-analytics/manhattan/eventlog"
+	"github.com/manhattan-analytics/manhattan/persistence"
 	"github.com/manhattan-analytics/manhattan/visitor"
 )
 
@@ -35,6 +36,7 @@ func runPrune(ctx context.Context, args []string) error {
 	olderThan := fs.String("older-than", "", "logs, dead-letters: age to keep, e.g. 30d, 12h (default 30d for logs, 90d for dead letters)")
 	idle := fs.String("robots-idle", "30d", "histories: remove robots idle for longer than this, e.g. 30d")
 	apply := fs.Bool("apply", false, "really remove; without it, only report what would be removed")
+	source := fs.String("source", "", "logs: only this source's committed pointer guards the files (default: every source of the schema, the safe choice; name the file source when the schema also has stream sources, whose positions are no log files)")
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fs.Usage()
 		if len(args) == 0 {
@@ -77,7 +79,7 @@ func runPrune(ctx context.Context, args []string) error {
 	}
 	switch what {
 	case "logs":
-		if err := pruneLogs(ctx, db, *base, cutoff, *apply, verb); err != nil {
+		if err := pruneLogs(ctx, db, *base, *source, cutoff, *apply, verb); err != nil {
 			return err
 		}
 	case "dead-letters":
@@ -116,18 +118,28 @@ func runPrune(ctx context.Context, args []string) error {
 }
 
 // pruneLogs removes the files of base that lie before every source's committed pointer.
-func pruneLogs(ctx context.Context, db *database, base string, cutoff time.Time, apply bool, verb string) error {
+func pruneLogs(ctx context.Context, db *database, base, source string, cutoff time.Time, apply bool, verb string) error {
 	st, err := db.store.Status(ctx)
 	if err != nil {
 		return err
 	}
-	if len(st.Pointers) == 0 {
+	var guards []persistence.PointerStatus
+	for _, p := range st.Pointers {
+		if source == "" || p.Source == source {
+			guards = append(guards, p)
+		}
+	}
+	if len(guards) == 0 {
+		if source != "" {
+			return fmt.Errorf("source %q has committed no pointer in schema %q: nothing is known to be read, nothing pruned", source, st.Schema)
+		}
 		return fmt.Errorf("no source has committed a pointer in schema %q yet: nothing is known to be read, nothing pruned", st.Schema)
 	}
-	keepFrom := st.Pointers[0].Pointer.File
-	for _, p := range st.Pointers {
+	keepFrom := guards[0].Pointer.File
+	for _, p := range guards {
 		keepFrom = min(keepFrom, p.Pointer.File)
 	}
+	st.Pointers = guards
 	res, err := eventlog.Prune(base, keepFrom, cutoff, apply)
 	if err != nil {
 		return err

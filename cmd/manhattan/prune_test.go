@@ -73,6 +73,14 @@ func TestPruneLogsKeepsEveryFileASourceStillNeeds(t *testing.T) {
 	assert.Contains(t, out, "removed 0 files")
 	assert.FileExists(t, eventlog.Path(base, old1))
 
+	// Naming the source whose pointer guards this log leaves the other one out.
+	code, out, errOut = cli(t, append([]string{"prune", "logs", "--log", base, "--source", "shop"}, db2...)...)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "would remove 2 files")
+	code, _, errOut = cli(t, append([]string{"prune", "logs", "--log", base, "--source", "nobody"}, db2...)...)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, `source "nobody" has committed no pointer`)
+
 	code, out, errOut = cli(t, append([]string{"prune", "logs", "--log", base, "--older-than", "45d", "--apply"}, db...)...)
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, out, "removed 1 files")

@@ -1,4 +1,4 @@
-// Package actors is Manhattan's ingest pipeline on protoactor-go (DESIGN §4):
+// Package actors is Manhattan's ingest pipeline on protoactor-go (docs/architecture.md):
 //
 //	source ──► router ──hash(vid)──► shard 1..N ──deltas──► aggregator ──► committer ──► PostgreSQL
 //

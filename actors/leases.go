@@ -13,7 +13,7 @@ import (
 	"github.com/manhattan-analytics/manhattan/ownership"
 )
 
-// Leases is what a pipeline needs of the store to own the partitions it reads (DESIGN §5;
+// Leases is what a pipeline needs of the store to own the partitions it reads (docs/ownership.md;
 // persistence.Store implements it). When the Store implements it, the pipeline claims its
 // partitions before reading them, renews the leases while it runs, releases them when it
 // ends, and every epoch carries the claims so that a commit on a partition the process

@@ -41,7 +41,7 @@ func genLog(t testing.TB, records int) string {
 }
 
 // sequential applies every line of the (clean) log in order with one set of histories:
-// the reference result of DESIGN §3.
+// the reference result of docs/semantics.md.
 func sequential(t testing.TB, rules *visitor.Rules, base string) *messages.Deltas {
 	t.Helper()
 	recs, err := reference.ReadLog(t.Context(), base, messages.Pointer{})

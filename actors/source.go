@@ -149,7 +149,7 @@ func (s *source) open() {
 		Follow: cfg.Follow, PollInterval: cfg.PollInterval, SkipMissing: cfg.SkipMissing,
 	})
 	if errors.Is(err, logsource.ErrPointerNotInLog) {
-		// Reading again cannot help: the operator has to choose (DESIGN §2).
+		// Reading again cannot help: the operator has to choose (docs/log-format.md).
 		panic(fatalError{fmt.Errorf("source %q: the committed pointers %v do not fit %s: %w; "+
 			"if this is another log than the one source %q was reading, give it a source of its own (--source, or --schema for separate counts); "+
 			"if it is the same log and the data is gone, set SkipMissing (--skip-missing) to continue at its next file",

@@ -297,7 +297,7 @@ func (s *supervisor) tryPointer(ctx actor.Context) {
 		return
 	}
 	if isNotOwner(err) {
-		// Another process owns the source: waiting would race it (DESIGN §5).
+		// Another process owns the source: waiting would race it (docs/ownership.md).
 		s.finish(ctx, fmt.Errorf("pipeline: %w (another process ingests this source; take it over with Takeover, --takeover, or wait until its lease ends)", err))
 		return
 	}

@@ -14,7 +14,7 @@
 // units: exposed visitors (S goals: revenue per exposed visitor), converting visitors
 // (A goals) or visitors who viewed a page (I and R goals); its per-unit variance is
 // the sample variance (u·Σx² − (Σx)²)/(u(u − 1)) from the sum of the per-visitor value
-// squares Σx² (DESIGN §3), the numerator computed exactly in decimals.
+// squares Σx² (docs/semantics.md), the numerator computed exactly in decimals.
 //
 // Frequentist test. With standard errors se_A, se_B of the two means and
 // s = √(se_A² + se_B²), the difference d = m_B − m_A has the unpooled Wald statistic

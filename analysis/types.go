@@ -2,7 +2,7 @@ package analysis
 
 import "github.com/shopspring/decimal"
 
-// ValueType says how a goal's values add up (DESIGN §2, §3) and so which mean is
+// ValueType says how a goal's values add up (docs/log-format.md, §3) and so which mean is
 // analysed.
 type ValueType string
 
@@ -101,7 +101,7 @@ type Goal struct {
 	Counts []Counts `json:"counts"`
 }
 
-// Counts are the committed counts of one goal in one population (DESIGN §3): exact
+// Counts are the committed counts of one goal in one population (docs/semantics.md): exact
 // decimals as the store gives them.
 type Counts struct {
 	// Conversions is the number of exposed visitors who converted after their

@@ -1,5 +1,5 @@
 // Package api is Manhattan's HTTP server: a versioned JSON API over the committed state
-// in PostgreSQL (the queries of DESIGN §3 and the store's status), /healthz, /metrics,
+// in PostgreSQL (the queries of docs/semantics.md and the store's status), /healthz, /metrics,
 // and the experiment dashboard mounted at "/". Each endpoint is a query of package
 // query, which checks the parameters and answers with the documents it defines; this
 // package routes, authenticates, bounds and encodes.

@@ -51,7 +51,7 @@ type Options struct {
 	Now func() time.Time
 }
 
-// DefaultGrace is the grace window of Options.Grace (DESIGN §2).
+// DefaultGrace is the grace window of Options.Grace (docs/log-format.md).
 const DefaultGrace = 10 * time.Second
 
 // ErrWouldWait is returned by Next with Options.NoWait where it would otherwise wait for
@@ -74,7 +74,7 @@ type Line struct {
 // to go on if the log has grown. An incomplete last line is left unread until its "\n" is
 // written.
 //
-// Leaving an hour (DESIGN §2). A Reader leaves a file for the next newer one only when the
+// Leaving an hour (docs/log-format.md). A Reader leaves a file for the next newer one only when the
 // file has no unread complete line and a newer file exists, checked last while holding a
 // shared flock of the file, so that no Writer is in the middle of an append to it; a
 // Writer in turn appends to the newest file once a newer one exists. Between the two no

@@ -28,7 +28,7 @@ var ErrIncompleteLine = errors.New("eventlog: data to append must be one or more
 // ahead): holding the lock of its file it checks for the next hour's file and, if there
 // is one, writes to the newest file instead. A Reader leaves a file only after it saw a
 // newer one and then took the file's lock, so no line of a Writer is lost at the
-// rollover (DESIGN §2). The check covers clocks less than an hour apart: the newest file
+// rollover (docs/log-format.md). The check covers clocks less than an hour apart: the newest file
 // is looked up when a Writer opens a file, and the next hour's file at every Append.
 type Writer struct {
 	base string

@@ -38,7 +38,7 @@ type Stats struct {
 	StoreDownSince, StoreGivesUpAt time.Time
 }
 
-// Gap is log data the source passed over and will not read (DESIGN §2): lines appended to
+// Gap is log data the source passed over and will not read (docs/log-format.md): lines appended to
 // a file after the source left it, a file of an older hour that appeared after the source
 // passed it, or what a SkipMissing source skipped.
 type Gap struct {

@@ -44,7 +44,7 @@ func generate(t testing.TB, n int, seed uint64) string {
 }
 
 // sequentialResult applies every well-formed line of the log, in order, with one set of
-// histories (DESIGN §3 done the simplest way), and returns the canonical result and the
+// histories (docs/semantics.md done the simplest way), and returns the canonical result and the
 // number of malformed lines it skipped.
 func sequentialResult(t testing.TB, rules *visitor.Rules, base string) ([]string, int) {
 	t.Helper()

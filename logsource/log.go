@@ -112,7 +112,7 @@ func (e *GapError) Unwrap() error { return e.Err }
 var ErrNotLog = errors.New("not a readable log")
 
 // ErrPointerNotInLog is wrapped by the errors of Open (or Next) for a pointer the log
-// cannot resume at: reading again cannot help, the operator has to choose (DESIGN §2).
+// cannot resume at: reading again cannot help, the operator has to choose (docs/log-format.md).
 var ErrPointerNotInLog = errors.New("pointer does not fit the log")
 
 // BadLineError reports a part of a partition that is not a readable line. Reading goes on

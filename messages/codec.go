@@ -232,7 +232,7 @@ func parseTimestamp(s string) (int64, string, string) {
 }
 
 // MaxTimestamp is the last second of the year 9999 (UTC): later timestamps are malformed
-// (DESIGN §2), so that every bucket of every rollup is a real date.
+// (docs/log-format.md), so that every bucket of every rollup is a real date.
 const MaxTimestamp = 253402300799
 
 // parseSite parses an optionally negative decimal integer.

@@ -150,7 +150,7 @@ func TestParseLineRawUTF8AndEscapes(t *testing.T) {
 }
 
 func TestParseLineEndsAtTheCRBeforeTheLineEnd(t *testing.T) {
-	// A "\r\n" line end (DESIGN §2): the line ends at the CR; fields never hold a raw CR.
+	// A "\r\n" line end (docs/log-format.md): the line ends at the CR; fields never hold a raw CR.
 	r, err := ParseLine([]byte("1\tsplit\t5\tv\t1\tt\tA\r"))
 	require.NoError(t, err)
 	assert.Equal(t, "A", r.Population)

@@ -31,7 +31,7 @@ type VariantConversionKey struct {
 
 // Counter is an additive count and value. Count may be negative (complex goals subtract).
 // Squares is the sum over visitors of the square of each visitor's running total of the
-// counter's values (DESIGN §3, "Per-visitor value squares"). It is kept (Valid) for the
+// counter's values (docs/semantics.md, "Value squares"). It is kept (Valid) for the
 // counters of per-visitor rollups (all time, cohorts) only: elsewhere a visitor's total
 // is not one number, and Squares is not valid. All three add up across visitors, so
 // merging is a plain sum; a counter has squares when either part has (the zero Counter

@@ -39,7 +39,7 @@ type Epoch struct {
 	// line of that partition in the epoch: one per partition, in partition order.
 	Advances []Advance
 	// Claims are the committing process's claims on the partitions of Pointers. The store
-	// refuses the commit unless every claim is current (DESIGN §5, fencing).
+	// refuses the commit unless every claim is current (docs/ownership.md, fencing).
 	Claims      []Claim
 	Records     int64
 	Deltas      *Deltas

@@ -1,6 +1,6 @@
 package messages
 
-// The messages the pipeline's actors exchange (DESIGN §4). Each carries Gen, the
+// The messages the pipeline's actors exchange (docs/architecture.md). Each carries Gen, the
 // incarnation of the pipeline that produced it: after a rewind a new generation starts and
 // messages of an older one are ignored wherever they still arrive.
 

@@ -128,7 +128,7 @@ type Record struct {
 // types I and R are divided by its count.
 const ViewedPage = "viewed page"
 
-// Value types of a goal (DESIGN §2).
+// Value types of a goal (docs/log-format.md).
 const (
 	ValueNone       = ""
 	ValueSum        = "S"

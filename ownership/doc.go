@@ -1,5 +1,5 @@
 // Package ownership holds the rules by which ingest processes own the partitions of a
-// log source (DESIGN §5, §10), apart from the store that enforces them and the pipeline
+// log source (docs/ownership.md, docs/scale-out.md), apart from the store that enforces them and the pipeline
 // that follows them.
 //
 // Every partition of a source has one pointer row, which names its owner, the fencing

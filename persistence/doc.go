@@ -1,6 +1,6 @@
 // Package persistence is Manhattan's PostgreSQL store: the schema and its migrations, the
 // atomic commit of an epoch, the loading of visitor histories and pointers, and the
-// queries of DESIGN §3 (count, goal value, tests, results, per-bucket series), and the
+// queries of docs/semantics.md (count, goal value, tests, results, per-bucket series), and the
 // moments that inference on a test's goals needs (ConversionMoments, TestMoments,
 // Exposures: counts, value sums and value squares per goal and population).
 //

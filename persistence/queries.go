@@ -48,7 +48,7 @@ type TestInfo struct {
 }
 
 // GoalInfo describes a goal: its value type ("", S, A, I, R) and format ("", N, C, P).
-// A complex goal (DESIGN §3) has neither, and no counts within test variants.
+// A complex goal (docs/semantics.md) has neither, and no counts within test variants.
 type GoalInfo struct {
 	Name, ValueType, ValueFormat string
 	Complex                      bool
@@ -163,7 +163,7 @@ func (s *Store) GoalValue(ctx context.Context, q Query) (decimal.Decimal, error)
 	return GoalValueOf(valueType, n, total, views), nil
 }
 
-// GoalValueOf applies DESIGN §3's goal_value rule to a goal's count and sum of values
+// GoalValueOf applies docs/semantics.md's goal_value rule to a goal's count and sum of values
 // and the count of page views of the same selection. valueType is nil for an unknown
 // goal.
 func GoalValueOf(valueType *string, count int64, sum decimal.Decimal, views int64) decimal.Decimal {

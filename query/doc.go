@@ -1,4 +1,4 @@
-// Package query answers Manhattan's queries (DESIGN §3: count, goal value, tests, goals,
+// Package query answers Manhattan's queries (docs/semantics.md: count, goal value, tests, goals,
 // results, series; dead letters and the store's status) for every front end: the HTTP
 // API, the command line and the dashboard. It reads through Store, which
 // *persistence.Store implements and querytest.Store fakes in memory.

@@ -125,7 +125,7 @@ func (s *Service) Results(ctx context.Context, r Request) (ResultsAnswer, error)
 }
 
 // variantGoals checks goals asked for within a test's variants against the known ones:
-// each must exist (a complex goal is counted 0 within variants, as DESIGN §3 has it).
+// each must exist (a complex goal is counted 0 within variants, as docs/semantics.md has it).
 // No goals means every goal that is not complex.
 func variantGoals(goals []string, known []persistence.GoalInfo) ([]string, error) {
 	if len(goals) == 0 {

@@ -6,7 +6,7 @@ import "time"
 // site into one bucket, whatever the record's time: the all-time rollup and the cohort
 // rollups. For their counters, a visitor's running total of a goal's values is the same
 // in every record's bucket, so the counters can keep the sum of the squares of those
-// totals over visitors (DESIGN §3, "Per-visitor value squares").
+// totals over visitors (docs/semantics.md, "Value squares").
 type PerVisitor interface {
 	Rollup
 	// PerVisitor marks the rollup; it does nothing.

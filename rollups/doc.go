@@ -1,5 +1,5 @@
 // Package rollups maps a record's time and its visitor to the bucket of each rollup the
-// counters are kept under (DESIGN §3): all time, local day, local week (from Sunday) and
+// counters are kept under (docs/semantics.md): all time, local day, local week (from Sunday) and
 // local month in any IANA time zone, and the visitor's browser.
 //
 // A Rollup has a key (the name stored with every counter, e.g. "pst_day") and a Bucket

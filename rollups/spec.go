@@ -15,7 +15,7 @@ const DefaultZone = "America/Los_Angeles"
 // maxKeyLen bounds a rollup key (it is stored with every counter).
 const maxKeyLen = 64
 
-// DefaultSpecs returns the specs of the four default rollups (DESIGN §3): "all",
+// DefaultSpecs returns the specs of the four default rollups (docs/semantics.md): "all",
 // "pst_day" and "pst_week" (local day and week in DefaultZone) and "browser".
 func DefaultSpecs() []string {
 	return []string{"all", "pst_day=day:" + DefaultZone, "pst_week=week:" + DefaultZone, "browser"}

@@ -1,5 +1,5 @@
 // Package ship forwards a local hourly event log into Manhattan's JetStream stream
-// (DESIGN §10): it follows the log's files, splits the lines by partition, and publishes
+// (docs/scale-out.md): it follows the log's files, splits the lines by partition, and publishes
 // batches with dedupe ids and a bound on the data in flight.
 //
 // Invariants kept here:

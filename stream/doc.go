@@ -1,5 +1,5 @@
 // Package stream defines Manhattan's partitioned event log on a NATS JetStream stream
-// (DESIGN §10): how the stream is created and recognised, how lines are assigned to
+// (docs/scale-out.md): how the stream is created and recognised, how lines are assigned to
 // partitions, and how a batch of lines becomes a message.
 //
 // Invariants kept here:

@@ -50,7 +50,7 @@ func (v *Visitor) ID() string { return v.id }
 // Site returns the site id of the visitor's request.
 func (v *Visitor) Site() int64 { return v.site }
 
-// ValueType says how the values of a goal add up (DESIGN §2).
+// ValueType says how the values of a goal add up (docs/log-format.md).
 type ValueType string
 
 // The value types of a goal.

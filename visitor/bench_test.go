@@ -13,7 +13,7 @@ import (
 	"github.com/manhattan-analytics/manhattan/visitor"
 )
 
-// benchRecords is a slice of the standard synthetic workload (DESIGN §7): 200,000
+// benchRecords is a slice of the standard synthetic workload (docs/benchmarks.md): 200,000
 // records of 20,000 visitors, 30 % robots, three sites, three split tests, a week.
 var benchRecords = sync.OnceValue(func() []messages.Record {
 	recs := loggen.Records(loggen.Options{Seed: 7, Records: 200_000})

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// ComplexGoal is a goal derived from others (DESIGN §3): a visitor converts on it once
+// ComplexGoal is a goal derived from others (docs/semantics.md): a visitor converts on it once
 // it has converted on every goal of Include, and the conversion is taken back when the
 // visitor then converts on a goal of Exclude.
 type ComplexGoal struct {

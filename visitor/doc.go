@@ -1,4 +1,4 @@
-// Package visitor holds a visitor's history and the counting rules of DESIGN §3: the
+// Package visitor holds a visitor's history and the counting rules of docs/semantics.md: the
 // function that applies one record of the event log to its visitor's history and adds
 // the resulting counter deltas (conversions, values, impressions, variant conversions and
 // values, complex goals, and for per-visitor rollups the squares of each visitor's

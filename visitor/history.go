@@ -31,7 +31,7 @@ type slot struct {
 // Dedupe keys. A conversion key is goal<<32 | slot; an impression key is
 // variant<<32 | slot. The variant conversion keys (goal, variant, slot) are kept with
 // the conversion key (goal, slot) they extend: a visitor's variant conversion is only
-// counted together with its conversion (DESIGN §3, step 3), so one lookup serves both.
+// counted together with its conversion (docs/semantics.md, step 3), so one lookup serves both.
 type (
 	conversionKey uint64
 	impressionKey uint64
@@ -99,7 +99,7 @@ func queueRecord(r *messages.Record) queued {
 	return q
 }
 
-// History is what is known of one visitor (DESIGN §3): whether it is human, the records
+// History is what is known of one visitor (docs/semantics.md): whether it is human, the records
 // held until it is, its goals, variants, IP addresses and user agents (each in first-seen
 // order), the counters it was already counted in, and the conversions each complex goal
 // last added for it. The zero History, like NewHistory(), is a visitor never seen before.

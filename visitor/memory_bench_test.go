@@ -11,7 +11,7 @@ import (
 )
 
 // BenchmarkLiveHeapPerVisitor measures the live heap the histories of the standard
-// workload hold (DESIGN §7: at most 1 KB per cached visitor): 1,000,000 records of 100,000
+// workload hold (docs/benchmarks.md: at most 1 KB per cached visitor): 1,000,000 records of 100,000
 // visitors, formatted into log lines and parsed back as the pipeline's source does (so
 // that strings are substrings of their lines), applied as a shard applies them, each line
 // dropped once applied. It reports the heap that stays live after a collection, per

@@ -116,7 +116,7 @@ func (r *Rules) String() string {
 }
 
 // Apply applies one record to its visitor's history h and adds what it counts to d
-// (DESIGN §3). Records of a visitor must be applied in log order. A pixel makes the
+// (docs/semantics.md). Records of a visitor must be applied in log order. A pixel makes the
 // visitor human and replays its queued records (only the first pixel does); other
 // records are processed at once for a human visitor and queued otherwise. Records of an
 // unknown kind are ignored. Apply keeps no reference to rec, only to its strings. Nil
@@ -216,7 +216,7 @@ func (r *Rules) fillSlots(slots []uint32, ev *queued, h *History) {
 	}
 }
 
-// convert records a conversion of goal with value v (DESIGN §3, "Recording a conversion").
+// convert records a conversion of goal with value v (docs/semantics.md, "A conversion").
 func (r *Rules) convert(h *History, c *Counts, ev *queued, goal string, v decimal.Decimal, valueType, valueFormat string, slots []uint32) {
 	g := c.goalID(goal)
 	c.seeGoal(g, messages.GoalMeta{ValueType: valueType, ValueFormat: valueFormat, At: ev.ptr})
@@ -307,7 +307,7 @@ func (r *Rules) isPerVisitor(key string) bool {
 }
 
 // evaluateComplex runs the complex goals goal takes part in, just after the visitor's
-// first conversion on it (DESIGN §3, "Complex goals").
+// first conversion on it (docs/semantics.md, "Complex goals").
 func (r *Rules) evaluateComplex(h *History, c *Counts, goal string, slots []uint32) {
 	for _, use := range r.byGoal[goal] {
 		cg := &r.Complex[use.index]
@@ -361,7 +361,7 @@ func (h *History) onlyExcluded(exclude []string, goal string) bool {
 	return true
 }
 
-// impress records an impression of a test population (DESIGN §3, "Recording an impression").
+// impress records an impression of a test population (docs/semantics.md, "An impression").
 func (r *Rules) impress(h *History, c *Counts, ev *queued, slots []uint32) {
 	test, pop := ev.test(), ev.population()
 	vid := c.variantID(Variant{Test: test, Population: pop})

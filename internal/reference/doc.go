@@ -1,5 +1,5 @@
 // Package reference is a test oracle, not a product feature: the simplest faithful
-// implementation of DESIGN §3 that tests compare the real system against.
+// implementation of docs/semantics.md that tests compare the real system against.
 //
 // It reads an event log, applies every record with the visitor rules (package visitor)
 // into in-memory deltas (an Accumulator, one history per visitor, sequentially or with

@@ -13,7 +13,7 @@ import (
 // goal value) is rounded to.
 const QuotientPlaces = 20
 
-// Query selects counters as the queries of DESIGN §3 do. Goal and Test/Population may be
+// Query selects counters as the queries of docs/semantics.md do. Goal and Test/Population may be
 // combined (a variant conversion), or given alone (a conversion; an impression). An empty
 // Rollup means "all" and an empty Bucket "0". A nil Site sums over all sites.
 type Query struct {
@@ -162,7 +162,7 @@ func Results(d *messages.Deltas, test string, goals []string, site *int64) (map[
 	return out, nil
 }
 
-// Answerer answers the queries of DESIGN §3. The in-memory deltas (NewAnswerer), the
+// Answerer answers the queries of docs/semantics.md. The in-memory deltas (NewAnswerer), the
 // PostgreSQL store and the HTTP API can all be checked against expected answers through it.
 type Answerer interface {
 	Count(Query) (int64, error)

@@ -1,7 +1,7 @@
 // Package querytest is an in-memory query.Store for unit tests of the query front ends
 // (the API, the command line, the dashboard): it answers from counter deltas, such as
 // those of internal/reference.Accumulate over a fixture log, with the reference
-// semantics of DESIGN §3, so tests need no database.
+// semantics of docs/semantics.md, so tests need no database.
 //
 // Invariants: the counters are read-only after New and test configurations are guarded
 // by a mutex (safe for concurrent use); its

@@ -103,9 +103,10 @@ func loadReport(ctx context.Context, svc *query.Service, store query.Store, test
 	for i, g := range r.Main.Goals {
 		goals[i] = g.Name
 	}
-	if r.Cohort != "" {
+	if gi := chartGoalIndex(r.Main.Goals, v.Chart); r.Cohort != "" && gi >= 0 {
+		// Only the chart's goal: a cumulative analysis per day costs a full one.
 		over := main
-		over.Query.Rollup, over.From, over.To, over.Goals = r.Cohort, from, to, goals
+		over.Query.Rollup, over.From, over.To, over.Goals = r.Cohort, from, to, goals[gi:gi+1]
 		if a, err := svc.OverTime(ctx, over); err == nil {
 			r.Over = &a
 		} else if isQueryErr(err) {

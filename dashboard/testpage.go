@@ -355,7 +355,8 @@ func (h *handler) isComplex(goal string) bool {
 func seriesCSS(i int) string { return "s" + strconv.Itoa(i%seriesClass) }
 
 // overTimeCharts lays out the cumulative mean per population and the cumulative lift
-// of each variant, by day of arrival, of goal gi.
+// of each variant, by day of arrival, of goal gi of the main analysis (the one goal
+// of rep.Over).
 func overTimeCharts(rep *report, gi int, bayesian bool) (*svgChart, *svgChart) {
 	var buckets, labels []string
 	var means, lifts []chartSeries
@@ -365,10 +366,10 @@ func overTimeCharts(rep *report, gi int, bayesian bool) (*svgChart, *svgChart) {
 		buckets = append(buckets, seg.Bucket)
 		short, long := dayLabel(seg.Bucket, rep.Zone)
 		labels = append(labels, short)
-		if seg.Analysis == nil || gi >= len(seg.Analysis.Goals) {
+		if seg.Analysis == nil || len(seg.Analysis.Goals) != 1 {
 			continue
 		}
-		gr := seg.Analysis.Goals[gi]
+		gr := seg.Analysis.Goals[0] // the over-time analysis has the chart's goal only
 		metric = gr.Metric
 		for pi, p := range gr.Populations {
 			if len(means) <= pi {

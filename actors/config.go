@@ -101,8 +101,12 @@ type Config struct {
 
 // Hooks lets tests inject faults. Nil hooks do nothing.
 type Hooks struct {
-	// Record runs inside a shard's per-record protection: a panic here dead-letters the record.
+	// Record runs inside a shard's per-record protection, before the rules: a panic here
+	// dead-letters the record.
 	Record func(shard int, r *messages.Record)
+	// AfterApply runs inside the per-record protection after the rules applied the record:
+	// a panic here stands for one inside the rules, after they changed counts.
+	AfterApply func(shard int, r *messages.Record)
 	// ShardBatch runs when a shard starts a batch, outside per-record protection: a panic
 	// here is a shard failure and rewinds the pipeline.
 	ShardBatch func(shard int, gen, seq int64)

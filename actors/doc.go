@@ -18,7 +18,9 @@
 //     pointers is in it.
 //   - A history changed in an uncommitted epoch is pinned in its shard's cache: it is never
 //     evicted, so a reload from PostgreSQL never reads a state older than the shard's.
-//   - A record that panics in a shard is dead-lettered and ingest goes on. Any other failure
+//   - A record that panics in a shard is dead-lettered and ingest goes on; one that panics
+//     inside the counting rules (which may have changed counts already) first rewinds the
+//     pipeline, and every later generation dead-letters it unapplied. Any other failure
 //     (a shard, the aggregator, the committer, PostgreSQL) rewinds the whole pipeline: the
 //     supervisor stops every actor, waits until all have stopped (so no commit of the old
 //     generation can land later), reads the committed pointer back and starts a new

@@ -25,6 +25,7 @@ type env struct {
 	events ingest.Events   // read-only; called by the supervisor (Committed, Restarted) and the shards (Loaded)
 	ctx    context.Context // cancelled by Kill: aborts store calls
 	pools  *recordPools    // safe for concurrent use; see the ownership rule of record slices
+	poison poisonList      // records that panicked in the rules: written by the supervisor, read by shards
 
 	stats struct {
 		startedAt time.Time    // read-only once Start returns

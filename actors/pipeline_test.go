@@ -507,3 +507,46 @@ func TestSummaryCountsACommitThatLandedDespiteAnError(t *testing.T) {
 	assert.Equal(t, int64(4000), sum.Records, "the epoch that landed is counted")
 	assert.Equal(t, store.epoch, sum.Epochs)
 }
+
+// A record that panics inside the counting rules, after they changed counts, must not leave
+// half of it counted: the pipeline rewinds and dead-letters the record from then on, so the
+// results are those of the log without it.
+func TestARecordPanickingInsideTheRulesCountsNothing(t *testing.T) {
+	rules := testRules(t)
+	base := genLog(t, 6000)
+	recs, err := reference.ReadLog(t.Context(), base, messages.Pointer{})
+	require.NoError(t, err)
+	poison := map[messages.Pointer]bool{}
+	var kept []messages.Record
+	for i, r := range recs {
+		if (i == 700 || i == 3100 || i == 5900) || (r.Kind == messages.KindGoal && i%997 == 0) {
+			poison[r.Ptr.At()] = true
+			continue
+		}
+		kept = append(kept, r)
+	}
+	want := canon(reference.Accumulate(rules, kept))
+
+	store := newMemStore()
+	cfg := config(store, rules, base)
+	cfg.FlushEvery = 1500
+	cfg.Hooks.AfterApply = func(_ int, r *messages.Record) {
+		if poison[r.Ptr.At()] {
+			panic("counting bug")
+		}
+	}
+	var restarts atomic.Int32
+	sum, err := Run(t.Context(), cfg, ingest.Events{Restarted: func(error) { restarts.Add(1) }})
+	require.NoError(t, err)
+	assert.Equal(t, want, canon(store.totals), "the panicking records count nothing, everything else counts once")
+	assert.Equal(t, int32(len(poison)), restarts.Load(), "one rewind per panicking record")
+	var panicked int
+	for _, d := range store.dead {
+		if strings.Contains(d.Reason, "panic while applying record: counting bug") {
+			panicked++
+			assert.True(t, poison[d.Ptr.At()], "dead letter at %v", d.Ptr)
+		}
+	}
+	assert.Equal(t, len(poison), panicked, "each is dead-lettered once")
+	assert.Equal(t, int64(len(kept)), sum.Records)
+}

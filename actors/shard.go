@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -69,6 +70,10 @@ func (s *shard) apply(ctx actor.Context, b *messages.ShardBatch) {
 			s.changed = append(s.changed, e)
 		}
 		wasHuman, queued := e.h.Human(), e.h.QueueLen()
+		if reason, bad := s.env.poison.reason(rec.Ptr); bad {
+			s.dead = append(s.dead, messages.DeadLetter{Raw: messages.FormatLine(rec), Ptr: rec.Ptr, Reason: reason})
+			continue
+		}
 		if err := s.applyOne(rules, e.h, rec); err != nil {
 			s.dead = append(s.dead, messages.DeadLetter{Raw: messages.FormatLine(rec), Ptr: rec.Ptr, Reason: err.Error()})
 			continue
@@ -90,18 +95,31 @@ func (s *shard) apply(ctx actor.Context, b *messages.ShardBatch) {
 	}
 }
 
-// applyOne applies one record, turning a panic into an error so that one bad record is
-// dead-lettered instead of failing the shard.
+// applyOne applies one record. A panic before the rules touched anything (the Record hook)
+// is returned as an error, and the record is dead-lettered in place. A panic inside the
+// rules may have left the history and the epoch's counts half changed: the shard fails
+// with a poisonedRecord, the supervisor rewinds (dropping everything uncommitted) and from
+// then on every shard dead-letters that record instead of applying it, so the results are
+// those of a pass over the log without it.
 func (s *shard) applyOne(rules *visitor.Rules, h *visitor.History, rec *messages.Record) (err error) {
+	applying := false
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("panic while applying record: %v", p)
+			reason := fmt.Sprintf("panic while applying record: %v", p)
+			if applying {
+				panic(poisonedRecord{ptr: rec.Ptr, reason: reason})
+			}
+			err = errors.New(reason)
 		}
 	}()
 	if hook := s.env.cfg.Hooks.Record; hook != nil {
 		hook(s.id, rec)
 	}
+	applying = true
 	rules.ApplyCounts(h, rec, &s.counts)
+	if hook := s.env.cfg.Hooks.AfterApply; hook != nil {
+		hook(s.id, rec)
+	}
 	return nil
 }
 

@@ -163,6 +163,16 @@ func (s *supervisor) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, c
 	if f := s.env.events.Restarted; f != nil {
 		f(err)
 	}
+	var pr poisonedRecord
+	if errors.As(err, &pr) && s.env.poison.add(pr) {
+		// Progress, not a repeated failure: the next generation skips the record.
+		s.env.cfg.Logger.Warn("a record panicked in the counting rules; rewinding to drop its partial counts, it is dead-lettered from now on",
+			slog.String("pointer", pr.ptr.String()), slog.String("reason", pr.reason))
+		s.state = rewinding
+		s.backoff = 0
+		sup.StopChildren(sup.Children()...)
+		return
+	}
 	if s.committedEpoch == s.failEpoch && s.failures > 0 {
 		s.failures++
 	} else {

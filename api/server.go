@@ -41,6 +41,12 @@ type Options struct {
 	ComplexGoals []string
 	// QueryTimeout bounds the database work of one request; default 30s.
 	QueryTimeout time.Duration
+	// Cache configures the cache of answers per committed epoch (query.NewCached); the
+	// zero value keeps query.DefaultCacheEntries answers and reads the store's commit
+	// mark for every request, so no answer is older than the last commit.
+	Cache query.CacheOptions
+	// NoCache reads the store for every request.
+	NoCache bool
 }
 
 // Server answers the HTTP API. It is an http.Handler; use Serve to run it.
@@ -69,8 +75,12 @@ func New(store query.Store, opts Options) *Server {
 	if opts.QueryTimeout <= 0 {
 		opts.QueryTimeout = 30 * time.Second
 	}
+	queries := query.NewCached(store, opts.Cache, opts.ComplexGoals...)
+	if opts.NoCache {
+		queries = query.New(store, opts.ComplexGoals...)
+	}
 	s := &Server{
-		queries: query.New(store, opts.ComplexGoals...), parser: query.Parser{Naming: query.Params, MaxGoals: opts.MaxGoals},
+		queries: queries, parser: query.Parser{Naming: query.Params, MaxGoals: opts.MaxGoals},
 		opts: opts, tokenHash: sha256.Sum256([]byte(opts.Token)),
 	}
 	m := opts.Metrics

@@ -133,6 +133,11 @@ func cohortBound(s, cohort string, _ bool) (int64, error) {
 
 // Analysis answers an analysis request.
 func (s *Service) Analysis(ctx context.Context, r Request) (AnalysisAnswer, error) {
+	return cached(ctx, s, "analysis", r, func(ctx context.Context) (AnalysisAnswer, error) { return s.analysis(ctx, r) })
+}
+
+// analysis is Analysis without the cache.
+func (s *Service) analysis(ctx context.Context, r Request) (AnalysisAnswer, error) {
 	tc, cfg, goals, err := s.testCounts(ctx, r, true)
 	if err != nil {
 		return AnalysisAnswer{}, err

@@ -110,6 +110,11 @@ func cutLast(s, sep string) (before, after string, ok bool) {
 
 // TestConfig answers the configuration of test; an unknown test is ErrNotFound.
 func (s *Service) TestConfig(ctx context.Context, test string) (ConfigAnswer, error) {
+	return cached(ctx, s, "testConfig", test, func(ctx context.Context) (ConfigAnswer, error) { return s.testConfig(ctx, test) })
+}
+
+// testConfig is TestConfig without the cache.
+func (s *Service) testConfig(ctx context.Context, test string) (ConfigAnswer, error) {
 	info, err := s.findTest(ctx, test)
 	if err != nil {
 		return ConfigAnswer{}, err
@@ -141,6 +146,9 @@ func (s *Service) SetTestConfig(ctx context.Context, test string, change ConfigC
 		applyChange(c, change)
 		return checkConfig(c, info, goals)
 	})
+	if s.cache != nil {
+		s.cache.invalidate()
+	}
 	if err != nil {
 		return ConfigAnswer{}, err
 	}

@@ -19,6 +19,8 @@ type Service struct {
 	// complexGoals are the complex goals of the counting rules: known goals even
 	// before anyone converts on them.
 	complexGoals []string
+	// cache keeps answers per commit mark; nil reads the store for every request.
+	cache *answerCache
 }
 
 // New returns a service reading store. complexGoals names the complex goals of the
@@ -26,6 +28,18 @@ type Service struct {
 // leaves no trace in the store): they are listed by Goals and answer 0, not "unknown".
 func New(store Store, complexGoals ...string) *Service {
 	return &Service{store: store, complexGoals: slices.Clone(complexGoals)}
+}
+
+// NewCached is New with an answer cache: answers are kept per commit mark of the store
+// (see Marker and CacheOptions) and computed once for concurrent identical requests. A
+// store that is not a Marker is read without the cache. The live ingest of Status and
+// Ping are never cached.
+func NewCached(store Store, opts CacheOptions, complexGoals ...string) *Service {
+	s := New(store, complexGoals...)
+	if m, ok := store.(Marker); ok {
+		s.cache = newAnswerCache(m, opts)
+	}
+	return s
 }
 
 // withComplex returns the store's goals with the configured complex goals it has not seen.
@@ -48,6 +62,11 @@ func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
 
 // Count answers a count request.
 func (s *Service) Count(ctx context.Context, r Request) (CountAnswer, error) {
+	return cached(ctx, s, "count", r, func(ctx context.Context) (CountAnswer, error) { return s.count(ctx, r) })
+}
+
+// count is Count without the cache.
+func (s *Service) count(ctx context.Context, r Request) (CountAnswer, error) {
 	n, err := s.store.Count(ctx, r.Query)
 	if err == nil {
 		err = s.zeroErr(ctx, n == 0, r.Query, true)
@@ -60,6 +79,11 @@ func (s *Service) Count(ctx context.Context, r Request) (CountAnswer, error) {
 
 // Value answers a value request.
 func (s *Service) Value(ctx context.Context, r Request) (ValueAnswer, error) {
+	return cached(ctx, s, "value", r, func(ctx context.Context) (ValueAnswer, error) { return s.value(ctx, r) })
+}
+
+// value is Value without the cache.
+func (s *Service) value(ctx context.Context, r Request) (ValueAnswer, error) {
 	d, err := s.store.GoalValue(ctx, r.Query)
 	if err == nil {
 		err = s.zeroErr(ctx, d.IsZero(), r.Query, true)
@@ -72,6 +96,11 @@ func (s *Service) Value(ctx context.Context, r Request) (ValueAnswer, error) {
 
 // Tests answers the list of tests.
 func (s *Service) Tests(ctx context.Context) (TestsAnswer, error) {
+	return cached(ctx, s, "tests", nil, s.tests)
+}
+
+// tests is Tests without the cache.
+func (s *Service) tests(ctx context.Context) (TestsAnswer, error) {
 	tests, err := s.store.Tests(ctx)
 	if err != nil {
 		return TestsAnswer{}, err
@@ -81,6 +110,11 @@ func (s *Service) Tests(ctx context.Context) (TestsAnswer, error) {
 
 // Goals answers the list of goals.
 func (s *Service) Goals(ctx context.Context) (GoalsAnswer, error) {
+	return cached(ctx, s, "goals", nil, s.goals)
+}
+
+// goals is Goals without the cache.
+func (s *Service) goals(ctx context.Context) (GoalsAnswer, error) {
 	goals, err := s.store.Goals(ctx)
 	if err != nil {
 		return GoalsAnswer{}, err
@@ -93,6 +127,11 @@ func (s *Service) Goals(ctx context.Context) (GoalsAnswer, error) {
 // except the complex ones, which have no counts within variants. A test or goal the
 // store has never seen is ErrNotFound, a complex goal ErrInvalid.
 func (s *Service) Results(ctx context.Context, r Request) (ResultsAnswer, error) {
+	return cached(ctx, s, "results", r, func(ctx context.Context) (ResultsAnswer, error) { return s.results(ctx, r) })
+}
+
+// results is Results without the cache.
+func (s *Service) results(ctx context.Context, r Request) (ResultsAnswer, error) {
 	tc, cfg, goals, err := s.testCounts(ctx, r, false)
 	if err != nil {
 		return ResultsAnswer{}, err
@@ -175,6 +214,11 @@ func unknownTestError(name string, tests []persistence.TestInfo) error {
 
 // Series answers a series request.
 func (s *Service) Series(ctx context.Context, r Request) (SeriesAnswer, error) {
+	return cached(ctx, s, "series", r, func(ctx context.Context) (SeriesAnswer, error) { return s.series(ctx, r) })
+}
+
+// series is Series without the cache.
+func (s *Service) series(ctx context.Context, r Request) (SeriesAnswer, error) {
 	points, err := s.store.Series(ctx, r.Query)
 	if err == nil {
 		err = s.zeroErr(ctx, len(points) == 0, r.Query, false)
@@ -187,6 +231,11 @@ func (s *Service) Series(ctx context.Context, r Request) (SeriesAnswer, error) {
 
 // DeadLetters answers a dead-letters request.
 func (s *Service) DeadLetters(ctx context.Context, r Request) (DeadLettersAnswer, error) {
+	return cached(ctx, s, "deadLetters", r, func(ctx context.Context) (DeadLettersAnswer, error) { return s.deadLetters(ctx, r) })
+}
+
+// deadLetters is DeadLetters without the cache.
+func (s *Service) deadLetters(ctx context.Context, r Request) (DeadLettersAnswer, error) {
 	dls, err := s.store.DeadLetters(ctx, r.Source, r.Limit)
 	if err != nil {
 		return DeadLettersAnswer{}, err

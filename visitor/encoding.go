@@ -289,6 +289,28 @@ func (h *History) UnmarshalBinary(data []byte) error {
 		d.off += l
 	}
 
+	decodeKeys(&d, &n)
+	if version > 1 {
+		decodeTotals(&d, &n)
+	} else if n.human && len(n.goals.items)+len(n.variants.items)+len(n.ips.items) > 0 {
+		// The visitor took the human path (a page adds an address, a goal a goal, a
+		// split a variant) before its first human timestamp was kept.
+		n.firstHumanLost = true
+	}
+	decodeQueue(&d, &n)
+	if d.err == nil && d.off != len(d.s) {
+		d.fail("%d trailing bytes", len(d.s)-d.off)
+	}
+	if d.err != nil {
+		return d.err
+	}
+	*h = n
+	return nil
+}
+
+// decodeKeys reads the goals, variants, addresses, agents and slots of n and the counter
+// keys it was counted in.
+func decodeKeys(d *decoder, n *History) {
 	for range d.count(1) {
 		g := d.str()
 		if d.err == nil && !addNew(&n.goals, g) {
@@ -346,13 +368,10 @@ func (h *History) UnmarshalBinary(data []byte) error {
 		}
 		n.complex = append(n.complex, complexKeys{name: name, slots: slots})
 	}
-	if version > 1 {
-		decodeTotals(&d, &n)
-	} else if n.human && len(n.goals.items)+len(n.variants.items)+len(n.ips.items) > 0 {
-		// The visitor took the human path (a page adds an address, a goal a goal, a
-		// split a variant) before its first human timestamp was kept.
-		n.firstHumanLost = true
-	}
+}
+
+// decodeQueue reads the records queued for n, which must not be human.
+func decodeQueue(d *decoder, n *History) {
 	queueLen := d.count(6)
 	if d.err == nil && queueLen > MaxQueue {
 		d.fail("%d queued records, at most %d allowed", queueLen, MaxQueue)
@@ -369,14 +388,6 @@ func (h *History) UnmarshalBinary(data []byte) error {
 			n.queue.pushQueued(&q)
 		}
 	}
-	if d.err == nil && d.off != len(d.s) {
-		d.fail("%d trailing bytes", len(d.s)-d.off)
-	}
-	if d.err != nil {
-		return d.err
-	}
-	*h = n
-	return nil
 }
 
 // decodeTotals reads the running value totals into n.

@@ -7,6 +7,7 @@ import (
 	"html"
 	"image"
 	"image/png"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -162,4 +163,47 @@ func countColours(img image.Image) int {
 		}
 	}
 	return len(colours)
+}
+
+// TestBrowserBreakdownAndSettings loads a breakdown by browser in headless Chromium,
+// then changes the test's settings the way the page's settings form does (a PATCH of
+// the API's config endpoint with the form's fields) and checks the page shows them.
+func TestBrowserBreakdownAndSettings(t *testing.T) {
+	bin := chromium(t)
+	srv, _ := demoServer(t, 20000)
+	page := srv.URL + testPath("red checkout form", "breakdown=browser")
+	dom := html.UnescapeString(runChromium(t, bin, "--window-size=1400,2400", "--dump-dom", page))
+	require.Contains(t, dom, "Breakdown by browser")
+	slices := regexp.MustCompile(`<section class="slice" data-bucket="([^"]+)">`).FindAllStringSubmatch(dom, -1)
+	require.GreaterOrEqual(t, len(slices), 2, "a slice per browser")
+	var names []string
+	for _, s := range slices {
+		names = append(names, s[1])
+	}
+	assert.Contains(t, names, "Chrome", "the generated log's user agents include Chrome")
+	assert.Contains(t, names, "Firefox")
+	slice := dom[strings.Index(dom, `data-bucket="`+slices[0][1]+`"`):]
+	assert.Contains(t, slice[:strings.Index(slice, "</section>")], `data-role="primary"`, "each slice has the same table")
+
+	// The form's fields: the settings form sends exactly this body.
+	form := regexp.MustCompile(`<form id="settings-form" data-api="([^"]+)">`).FindStringSubmatch(dom)
+	require.NotNil(t, form, "the settings form names the API endpoint")
+	body := `{"control":"true","primary_goal":"began checkout","secondary_goals":[],"guardrail_goals":[{"goal":"payment failed","lower_is_better":true}],` +
+		`"weights":{},"correction":"bh","status":"shipped","sequential":true,"notes":"shipped on Monday"}`
+	req, err := http.NewRequest(http.MethodPatch, srv.URL+form[1], strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	dom = html.UnescapeString(runChromium(t, bin, "--window-size=1400,2400", "--dump-dom", srv.URL+testPath("red checkout form", "")))
+	assert.Contains(t, dom, `class="badge status-shipped" id="status">shipped<`)
+	assert.Contains(t, dom, "Control <strong>true</strong> (configured)")
+	assert.Regexp(t, `id="verdict-headline">[^<]*on began checkout`, dom)
+	assert.Contains(t, dom, "No guardrail worse (1 checked)")
+	assert.Contains(t, dom, "shipped on Monday")
+	assert.Contains(t, dom, `<th scope="col" class="num">corrected p</th>`)
+	assert.Contains(t, dom, "always-valid, sequential")
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/manhattan-analytics/manhattan/actors"
+	"github.com/manhattan-analytics/manhattan/api"
 	"github.com/manhattan-analytics/manhattan/dashboard"
 	"github.com/manhattan-analytics/manhattan/ingest"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
@@ -51,7 +52,8 @@ func demoServer(t *testing.T, records int) (*httptest.Server, *query.Service) {
 	require.NoError(t, svc.ApplySettings(t.Context(), loggen.Settings))
 	h, err := dashboard.New(store, dashboard.Options{ComplexGoals: names})
 	require.NoError(t, err)
-	return newServer(t, h), svc
+	// Mounted in the API as the commands serve it: the settings form writes through it.
+	return newServer(t, api.New(store, api.Options{Dashboard: h, ComplexGoals: names})), svc
 }
 
 // TestDemoPages checks the index, a test page in both views with a breakdown and a

@@ -198,12 +198,29 @@ func (s *Server) jsonEndpoint(kind string, h handlerFunc) http.Handler {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), s.opts.QueryTimeout)
 		defer cancel()
-		answer, err := h(ctx, req)
+		if kind == query.KindStatus { // live: never cached
+			answer, err := h(ctx, req)
+			if err != nil {
+				s.writeFailure(w, r, err)
+				return
+			}
+			writeJSON(w, http.StatusOK, answer)
+			return
+		}
+		// The encoded answer is kept with the answers, per commit mark.
+		encoded, err := s.queries.Memo(ctx, "api "+kind, req, func(ctx context.Context) (any, error) {
+			answer, err := h(ctx, req)
+			if err != nil {
+				return nil, err
+			}
+			return json.Marshal(answer)
+		})
 		if err != nil {
 			s.writeFailure(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, answer)
+		b, _ := encoded.([]byte)
+		writeEncoded(w, http.StatusOK, b)
 	})
 }
 
@@ -257,9 +274,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		status = http.StatusInternalServerError
 		b, _ = json.Marshal(query.ErrorAnswer{Error: "encode answer: " + err.Error()})
 	}
+	writeEncoded(w, status, b)
+}
+
+// writeEncoded writes an answer encoded as JSON (b is not modified: it may be shared).
+func writeEncoded(w http.ResponseWriter, status int, b []byte) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = w.Write(b)
+	_, _ = w.Write([]byte{'\n'})
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {

@@ -178,3 +178,11 @@ func cached[T any](ctx context.Context, s *Service, name string, args any, fn fu
 	t, _ := v.(T)
 	return t, err
 }
+
+// Memo returns fn's result for name and args (a value encoded as JSON for the key) kept
+// like the answers: per commit mark, computed once for concurrent callers, with
+// ErrInvalid and ErrNotFound kept too. A front end keeps its encoding of an answer with
+// it. Without a cache it calls fn. fn must read only committed state.
+func (s *Service) Memo(ctx context.Context, name string, args any, fn func(context.Context) (any, error)) (any, error) {
+	return cached(ctx, s, "memo "+name, args, fn)
+}

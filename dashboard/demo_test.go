@@ -17,6 +17,7 @@ import (
 	"github.com/manhattan-analytics/manhattan/ingest"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/loggen"
+	"github.com/manhattan-analytics/manhattan/persistence"
 	"github.com/manhattan-analytics/manhattan/query"
 	"github.com/manhattan-analytics/manhattan/rollups"
 	"github.com/manhattan-analytics/manhattan/visitor"
@@ -89,4 +90,46 @@ func TestDemoPages(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, code)
 	code, _, _ = get(t, srv, testPath("red checkout form", "stats=maybe"))
 	assert.Equal(t, http.StatusBadRequest, code)
+}
+
+// TestOverTimeEndsAtAllTime checks the cumulative analysis by day of arrival: the
+// exposures and conversions never fall from one day to the next, and the last day's
+// figures are exactly those of the analysis of all time.
+func TestOverTimeEndsAtAllTime(t *testing.T) {
+	_, svc := demoServer(t, 20000)
+	key := "first_day_" + rollups.DefaultZone
+	for _, test := range loggen.Tests {
+		q := persistence.Query{Test: test.Name}
+		all, err := svc.Analysis(t.Context(), query.Request{Kind: query.KindAnalysis, Query: q})
+		require.NoError(t, err)
+		q.Rollup = key
+		over, err := svc.OverTime(t.Context(), query.Request{Kind: query.KindAnalysis, Query: q})
+		require.NoError(t, err)
+		require.NotEmpty(t, over.Segments)
+		want := all.Segments[0].Analysis
+		for i, seg := range over.Segments {
+			require.NotNil(t, seg.Analysis, seg.Error)
+			for gi, g := range seg.Analysis.Goals {
+				for pi, p := range g.Populations {
+					assert.LessOrEqual(t, p.Counts.Conversions, p.Exposures)
+					if i > 0 {
+						prev := over.Segments[i-1].Analysis.Goals[gi].Populations[pi]
+						assert.GreaterOrEqual(t, p.Exposures, prev.Exposures)
+						assert.GreaterOrEqual(t, p.Counts.Conversions, prev.Counts.Conversions)
+					}
+				}
+			}
+		}
+		last := over.Segments[len(over.Segments)-1].Analysis
+		require.Len(t, last.Goals, len(want.Goals), test.Name)
+		for gi := range want.Goals {
+			for pi, p := range want.Goals[gi].Populations {
+				got := last.Goals[gi].Populations[pi]
+				assert.Equal(t, p.Exposures, got.Exposures, "%s %s %s", test.Name, want.Goals[gi].Goal, p.Population)
+				assert.Equal(t, p.Counts.Conversions, got.Counts.Conversions)
+				assert.True(t, p.Counts.Sum.Equal(got.Counts.Sum), "%s: %s vs %s", want.Goals[gi].Goal, p.Counts.Sum, got.Counts.Sum)
+				assert.Equal(t, p.Mean, got.Mean)
+			}
+		}
+	}
 }

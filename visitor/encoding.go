@@ -79,35 +79,36 @@ var encoders = sync.Pool{New: func() any { return new(encoder) }}
 func (h *History) AppendBinary(b []byte) ([]byte, error) {
 	e := encoders.Get().(*encoder)
 	defer e.release()
-	e.uvarint(uint64(len(h.goals.items)))
-	for _, g := range h.goals.items {
+	hc := h.counts()
+	e.uvarint(uint64(len(hc.goals.items)))
+	for _, g := range hc.goals.items {
 		e.str(g)
 	}
-	e.uvarint(uint64(len(h.variants.items)))
-	for _, v := range h.variants.items {
+	e.uvarint(uint64(len(hc.variants.items)))
+	for _, v := range hc.variants.items {
 		e.str(v.Test)
 		e.str(v.Population)
 	}
-	e.uvarint(uint64(len(h.ips.items)))
-	for _, s := range h.ips.items {
+	e.uvarint(uint64(len(hc.ips.items)))
+	for _, s := range hc.ips.items {
 		e.str(s)
 	}
-	e.uvarint(uint64(len(h.agents.items)))
-	for _, s := range h.agents.items {
+	e.uvarint(uint64(len(hc.agents.items)))
+	for _, s := range hc.agents.items {
 		e.str(s)
 	}
-	e.uvarint(uint64(len(h.slots.items)))
-	for _, sl := range h.slots.items {
+	e.uvarint(uint64(len(hc.slots.items)))
+	for _, sl := range hc.slots.items {
 		e.str(sl.rollup)
 		e.str(sl.bucket)
 		e.varint(sl.site)
 	}
-	e.uvarint(uint64(len(h.conversions.items)))
-	for i, k := range h.conversions.items {
+	e.uvarint(uint64(len(hc.conversions.items)))
+	for i, k := range hc.conversions.items {
 		goal, sl := k.parts()
 		e.uvarint(uint64(goal))
 		e.uvarint(uint64(sl))
-		low, high := h.convVariants[i], h.convVariantsHigh[i]
+		low, high := hc.convVariants[i], hc.convVariantsHigh[i]
 		e.uvarint(uint64(mathbits.OnesCount64(low) + len(high)))
 		for ; low != 0; low &= low - 1 {
 			e.uvarint(uint64(mathbits.TrailingZeros64(low)))
@@ -116,26 +117,26 @@ func (h *History) AppendBinary(b []byte) ([]byte, error) {
 			e.uvarint(uint64(v))
 		}
 	}
-	e.uvarint(uint64(len(h.impressions.items)))
-	for _, k := range h.impressions.items {
+	e.uvarint(uint64(len(hc.impressions.items)))
+	for _, k := range hc.impressions.items {
 		variant, sl := k.parts()
 		e.uvarint(uint64(variant))
 		e.uvarint(uint64(sl))
 	}
-	e.uvarint(uint64(len(h.complex)))
-	for _, c := range h.complex {
+	e.uvarint(uint64(len(hc.complex)))
+	for _, c := range hc.complex {
 		e.str(c.name)
 		e.uvarint(uint64(len(c.slots)))
 		for _, sl := range c.slots {
 			e.uvarint(uint64(sl))
 		}
 	}
-	e.uvarint(uint64(len(h.totalKeys.items)))
-	for i, k := range h.totalKeys.items {
+	e.uvarint(uint64(len(hc.totalKeys.items)))
+	for i, k := range hc.totalKeys.items {
 		e.uvarint(uint64(k.goal))
 		e.uvarint(uint64(k.variant))
 		e.varint(k.site)
-		e.sum(&h.totals[i])
+		e.sum(&hc.totals[i])
 	}
 	e.uvarint(uint64(h.queue.len()))
 	h.queue.each(e.queued)
@@ -258,7 +259,7 @@ func (h *History) UnmarshalBinary(data []byte) error {
 		return fmt.Errorf("%w: unknown encoding version %d (want 1 or %d)", ErrCorrupt, version, EncodingVersion)
 	}
 	d := decoder{s: string(data[1:])}
-	var n History
+	n := History{counted: new(counted)}
 
 	flags := d.uvarint()
 	known := uint64(knownFlags)
@@ -303,6 +304,9 @@ func (h *History) UnmarshalBinary(data []byte) error {
 	}
 	if d.err != nil {
 		return d.err
+	}
+	if n.counted.empty() {
+		n.counted = nil
 	}
 	*h = n
 	return nil
@@ -380,6 +384,7 @@ func decodeQueue(d *decoder, n *History) {
 		d.fail("a human visitor with queued records")
 	}
 	if d.err == nil && queueLen > 0 {
+		n.queue = new(heldQueue)
 		for range queueLen {
 			q := d.queued()
 			if d.err != nil {

@@ -103,6 +103,10 @@ func queueRecord(r *messages.Record) queued {
 // held until it is, its goals, variants, IP addresses and user agents (each in first-seen
 // order), the counters it was already counted in, and the conversions each complex goal
 // last added for it. The zero History, like NewHistory(), is a visitor never seen before.
+//
+// A history is kept small for the many visitors that never take the human path (robots):
+// its held records and what the human path counts are each behind a pointer, nil while
+// empty, so that a robot's history is a few words and its queue.
 type History struct {
 	human bool
 
@@ -113,9 +117,15 @@ type History struct {
 	hasFirstHuman  bool
 	firstHumanLost bool
 
-	// queue holds the records of a visitor not yet known to be human.
-	queue heldQueue
+	// queue holds the records of a visitor not yet known to be human; nil when none.
+	queue *heldQueue
 
+	// counted is what the human path recorded; nil until it recorded something.
+	*counted
+}
+
+// counted is what a visitor's records on the human path left in its history.
+type counted struct {
 	goals    orderedSet[string]
 	variants orderedSet[Variant]
 	ips      orderedSet[string]
@@ -142,6 +152,23 @@ type History struct {
 	slotHint []uint32
 }
 
+// noCounts is the empty counted part, read in place of a nil one.
+var noCounts counted
+
+// counts returns the counted part for reading: the empty one when there is none.
+func (h *History) counts() *counted {
+	if h.counted == nil {
+		return &noCounts
+	}
+	return h.counted
+}
+
+// empty reports whether nothing was counted (the slot hint aside).
+func (c *counted) empty() bool {
+	return c.goals.len()+c.variants.len()+c.ips.len()+c.agents.len()+c.slots.len()+
+		c.conversions.len()+c.impressions.len()+len(c.complex)+c.totalKeys.len() == 0
+}
+
 // NewHistory returns the history of a visitor never seen before.
 func NewHistory() *History { return &History{} }
 
@@ -150,7 +177,7 @@ func (h *History) Human() bool { return h.human }
 
 // FirstUserAgent returns the first user agent the visitor was seen with (as a human).
 func (h *History) FirstUserAgent() (string, bool) {
-	if len(h.agents.items) == 0 {
+	if h.counted == nil || len(h.agents.items) == 0 {
 		return "", false
 	}
 	return h.agents.items[0], true
@@ -172,22 +199,31 @@ func (h *History) noteHuman(ts int64) {
 func (h *History) QueueLen() int { return h.queue.len() }
 
 // Goals returns the goals the visitor converted on, in first-conversion order.
-func (h *History) Goals() []string { return append([]string(nil), h.goals.items...) }
+func (h *History) Goals() []string { return append([]string(nil), h.counts().goals.items...) }
 
 // Variants returns the test populations the visitor was shown, in first-seen order.
-func (h *History) Variants() []Variant { return append([]Variant(nil), h.variants.items...) }
+func (h *History) Variants() []Variant { return append([]Variant(nil), h.counts().variants.items...) }
 
 // IPs returns the visitor's IP addresses in first-seen order.
-func (h *History) IPs() []string { return append([]string(nil), h.ips.items...) }
+func (h *History) IPs() []string { return append([]string(nil), h.counts().ips.items...) }
 
 // UserAgents returns the visitor's user agents in first-seen order.
-func (h *History) UserAgents() []string { return append([]string(nil), h.agents.items...) }
+func (h *History) UserAgents() []string { return append([]string(nil), h.counts().agents.items...) }
 
 // hold queues a record, keeping only the newest MaxQueue; c shares its user agent.
-func (h *History) hold(r *messages.Record, c *Counts) { h.queue.push(r, c) }
+func (h *History) hold(r *messages.Record, c *Counts) {
+	if h.queue == nil {
+		h.queue = new(heldQueue)
+	}
+	h.queue.push(r, c)
+}
 
 // takeQueue returns the held records in log order and empties the queue.
-func (h *History) takeQueue() []queued { return h.queue.take() }
+func (h *History) takeQueue() []queued {
+	q := h.queue.records()
+	h.queue = nil
+	return q
+}
 
 // complexFor returns the remembered keys of complex goal name, or nil.
 func (h *History) complexFor(name string) *complexKeys {

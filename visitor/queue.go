@@ -30,7 +30,14 @@ type heldQueue struct {
 // maxHeldStrings bounds the string table before it is rebuilt from the held records.
 const maxHeldStrings = 4 * MaxQueue
 
-func (q *heldQueue) len() int { return q.n }
+// len returns the number of records held; a nil queue holds none, as do its each and
+// records.
+func (q *heldQueue) len() int {
+	if q == nil {
+		return 0
+	}
+	return q.n
+}
 
 // push appends r, dropping the oldest record first when the queue is full. A page
 // record's user agent is c's shared copy when c is not nil (robots' agents repeat).
@@ -125,6 +132,9 @@ func (q *heldQueue) rebuild() {
 
 // each calls fn with every held record, oldest first.
 func (q *heldQueue) each(fn func(ev *queued)) {
+	if q == nil {
+		return
+	}
 	for off := q.start; off < len(q.buf); {
 		size := int(q.buf[off])
 		ev := q.decode(q.buf[off+1 : off+1+size])
@@ -135,15 +145,11 @@ func (q *heldQueue) each(fn func(ev *queued)) {
 
 // records returns the held records, oldest first.
 func (q *heldQueue) records() []queued {
+	if q == nil {
+		return nil
+	}
 	out := make([]queued, 0, q.n)
 	q.each(func(ev *queued) { out = append(out, *ev) })
-	return out
-}
-
-// take returns the held records, oldest first, and empties the queue.
-func (q *heldQueue) take() []queued {
-	out := q.records()
-	*q = heldQueue{}
 	return out
 }
 

@@ -163,6 +163,9 @@ func (r *Rules) ApplyCounts(h *History, rec *messages.Record, c *Counts) {
 func (r *Rules) humanPath(h *History, ev *queued, c *Counts) {
 	c.ready()
 	c.touched = true
+	if h.counted == nil {
+		h.counted = new(counted)
+	}
 	h.noteHuman(ev.ts)
 	var stack [maxStackRollups]uint32
 	var slots []uint32
@@ -175,10 +178,10 @@ func (r *Rules) humanPath(h *History, ev *queued, c *Counts) {
 	switch ev.kind {
 	case messages.KindPage:
 		if !h.ips.has(ev.ip()) {
-			h.ips.push(strings.Clone(ev.ip()))
+			h.ips.pushFirst(strings.Clone(ev.ip()), 1)
 		}
 		if !h.agents.has(ev.userAgent()) {
-			h.agents.push(c.agent(ev.userAgent()))
+			h.agents.pushFirst(c.agent(ev.userAgent()), 1)
 		}
 		r.fillSlots(slots, ev, h)
 		r.convert(h, c, ev, messages.ViewedPage, decimal.Decimal{}, "", "", slots)

@@ -1,8 +1,9 @@
 package visitor
 
 // indexAt is the size from which an ordered set keeps a map index; below it, a linear
-// scan of the items is faster than hashing.
-const indexAt = 32
+// scan of the items is about as fast as hashing, and a map of a few dozen entries would
+// cost a busy visitor's history more than a kilobyte.
+const indexAt = 64
 
 // orderedSet is a set that remembers insertion order, so that a history encodes
 // deterministically and lists (user agents, variants) keep their first-seen order.
@@ -40,9 +41,13 @@ func (s *orderedSet[K]) add(k K) (int, bool) {
 const minCap = 4
 
 // push appends k, which the caller knows is not in the set.
-func (s *orderedSet[K]) push(k K) {
+func (s *orderedSet[K]) push(k K) { s.pushFirst(k, minCap) }
+
+// pushFirst is push for a set that usually holds fewer items than minCap: its first
+// allocation holds first items (a visitor's addresses and user agents: one each, most often).
+func (s *orderedSet[K]) pushFirst(k K, first int) {
 	if s.items == nil {
-		s.items = make([]K, 0, minCap)
+		s.items = make([]K, 0, first)
 	}
 	s.items = append(s.items, k)
 	switch {

@@ -25,9 +25,10 @@ type Counts struct {
 	variants   []Variant
 	slotIDs    map[slot]uint32
 	slots      []slot
-	// agents interns the user agents histories keep: a few distinct ones are shared by
-	// many visitors, and a history then holds the shard's copy instead of its own.
-	agents map[string]string
+	// names interns the user agents, goal names, tests and populations that histories
+	// keep: a few distinct ones are shared by many visitors, and a history then holds
+	// the shard's copy instead of its own.
+	names map[string]string
 
 	// Counters, in first-use order; the maps give their positions.
 	convAt  map[convID]int32
@@ -103,7 +104,7 @@ func (c *Counts) init() {
 	c.goalIDs = map[string]uint32{}
 	c.variantIDs = map[Variant]uint32{}
 	c.slotIDs = map[slot]uint32{}
-	c.agents = map[string]string{}
+	c.names = map[string]string{}
 	c.convAt = map[convID]int32{}
 	c.vconvAt = map[vconvID]int32{}
 	c.impAt = map[impID]int32{}
@@ -142,14 +143,14 @@ func (c *Counts) variantID(v Variant) uint32 {
 	return id
 }
 
-// agent returns the shard's copy of user agent ua.
-func (c *Counts) agent(ua string) string {
-	if s, ok := c.agents[ua]; ok {
-		return s
+// shared returns the shard's copy of s.
+func (c *Counts) shared(s string) string {
+	if n, ok := c.names[s]; ok {
+		return n
 	}
-	s := strings.Clone(ua)
-	c.agents[s] = s
-	return s
+	n := strings.Clone(s)
+	c.names[n] = n
+	return n
 }
 
 func (c *Counts) slotID(s *slot) uint32 {
@@ -263,7 +264,7 @@ func (c *Counts) reset() {
 	c.conv, c.vconv, c.imp = c.conv[:0], c.vconv[:0], c.imp[:0]
 	c.metaUsed, c.testUsed = c.metaUsed[:0], c.testUsed[:0]
 	c.touched = false
-	if c.goalIDs == nil || len(c.goals)+len(c.variants)+len(c.slots)+len(c.agents) > maxInterned {
+	if c.goalIDs == nil || len(c.goals)+len(c.variants)+len(c.slots)+len(c.names) > maxInterned {
 		c.init()
 		return
 	}
@@ -302,9 +303,11 @@ func (c *Counts) ready() {
 type valueSum struct {
 	coef int64
 	exp  int32
-	wide bool            // the sum is in big
-	big  decimal.Decimal // when wide
+	big  *decimal.Decimal // the sum, once it no longer fits (the sum is wide)
 }
+
+// wide reports whether the sum is kept as a decimal.
+func (s *valueSum) wide() bool { return s.big != nil }
 
 // smallValue is a decimal's coefficient and exponent, when the coefficient has at most
 // 18 digits.
@@ -332,7 +335,7 @@ func (s *valueSum) add(v decimal.Decimal, sv smallValue) {
 // addSmall adds sv in int64 arithmetic and reports whether it could (the sum is not wide,
 // and the result fits).
 func (s *valueSum) addSmall(sv smallValue) bool {
-	if !s.wide {
+	if !s.wide() {
 		if s.coef == 0 {
 			s.coef, s.exp = sv.coef, sv.exp
 			return true
@@ -357,17 +360,19 @@ func (s *valueSum) addSmall(sv smallValue) bool {
 
 // addWide adds v as a decimal, switching the sum to one.
 func (s *valueSum) addWide(v decimal.Decimal) {
-	if !s.wide {
-		s.wide = true
-		s.big = s.decimalOfCoef()
+	var sum decimal.Decimal
+	if s.wide() {
+		sum = addValue(*s.big, v)
+	} else {
+		sum = addValue(s.decimalOfCoef(), v)
 	}
-	s.big = addValue(s.big, v)
+	s.big = &sum // a new one: copies of s share the old
 }
 
 // decimal returns the sum; zero when nothing non-zero was added.
 func (s *valueSum) decimal() decimal.Decimal {
-	if s.wide {
-		return s.big
+	if s.wide() {
+		return *s.big
 	}
 	return s.decimalOfCoef()
 }

@@ -108,7 +108,7 @@ func (h *History) AppendBinary(b []byte) ([]byte, error) {
 		goal, sl := k.parts()
 		e.uvarint(uint64(goal))
 		e.uvarint(uint64(sl))
-		low, high := hc.convVariants[i], hc.convVariantsHigh[i]
+		low, high := hc.convVariants[i], hc.highOf(i)
 		e.uvarint(uint64(mathbits.OnesCount64(low) + len(high)))
 		for ; low != 0; low &= low - 1 {
 			e.uvarint(uint64(mathbits.TrailingZeros64(low)))
@@ -123,8 +123,8 @@ func (h *History) AppendBinary(b []byte) ([]byte, error) {
 		e.uvarint(uint64(variant))
 		e.uvarint(uint64(sl))
 	}
-	e.uvarint(uint64(len(hc.complex)))
-	for _, c := range hc.complex {
+	e.uvarint(uint64(len(hc.complexes())))
+	for _, c := range hc.complexes() {
 		e.str(c.name)
 		e.uvarint(uint64(len(c.slots)))
 		for _, sl := range c.slots {
@@ -223,7 +223,7 @@ func (e *encoder) queued(q *queued) {
 // sum writes s as decimal writes s.decimal(), without a big integer while s fits in an
 // int64.
 func (e *encoder) sum(s *valueSum) {
-	if s.wide || s.coef == 0 {
+	if s.wide() || s.coef == 0 {
 		e.decimal(s.decimal())
 		return
 	}
@@ -370,7 +370,8 @@ func decodeKeys(d *decoder, n *History) {
 		if d.err == nil && n.complexFor(name) != nil {
 			d.fail("complex goal %q listed twice", name)
 		}
-		n.complex = append(n.complex, complexKeys{name: name, slots: slots})
+		r := n.rareOnes()
+		r.complex = append(r.complex, complexKeys{name: name, slots: slots})
 	}
 }
 
@@ -390,7 +391,7 @@ func decodeQueue(d *decoder, n *History) {
 			if d.err != nil {
 				break
 			}
-			n.queue.pushQueued(&q)
+			n.queue.pushQueued(&q, nil)
 		}
 	}
 }

@@ -219,7 +219,7 @@ func requireSameHistory(t *testing.T, want, got *History, msg string) {
 	for i := range want.convVariants {
 		require.Equal(t, want.variantsOf(i), got.variantsOf(i), "%s: variants of conversion key %d", msg, i)
 	}
-	require.Equal(t, want.complex, got.complex, msg)
+	require.Equal(t, want.complexes(), got.complexes(), msg)
 	requireSameTotals(t, want, got, msg)
 	require.Equal(t, wantHuman.hasFirstHuman, gotHuman.hasFirstHuman, msg)
 	require.Equal(t, wantHuman.firstHuman, gotHuman.firstHuman, msg)

@@ -134,12 +134,12 @@ type counted struct {
 
 	conversions orderedSet[conversionKey]
 	// convVariants[i] has bit v set when variant v (< 64) was counted with conversion
-	// key i; convVariantsHigh holds the variants from 64 on, by conversion key position.
-	convVariants     []uint64
-	convVariantsHigh map[int][]uint32
-	impressions      orderedSet[impressionKey]
+	// key i; the variants from 64 on are in rare.
+	convVariants []uint64
+	impressions  orderedSet[impressionKey]
 
-	complex []complexKeys
+	// rare holds what few histories need; nil when empty.
+	rare *rareCounts
 
 	// totals[i] is the visitor's running total of the values of totalKeys.items[i]: the
 	// sum of the values of its conversions on that goal and site (credited to that
@@ -147,9 +147,46 @@ type counted struct {
 	totalKeys orderedSet[valueKey]
 	totals    []valueSum
 
-	// slotHint remembers, per rollup position of the last Rules applied, the slot last
-	// used; it only speeds up finding slots and is not encoded.
-	slotHint []uint32
+	// slotHint remembers, per rollup position of the last Rules applied (the first
+	// maxHints), the slot last used plus one (0: none); it only speeds up finding slots
+	// and is not encoded.
+	slotHint [maxHints]uint8
+}
+
+// maxHints is the number of rollups whose last slot a history remembers.
+const maxHints = 8
+
+// rareCounts is the part of what the human path counted that few visitors have.
+type rareCounts struct {
+	// convVariantsHigh holds the variants from 64 on counted with each conversion key,
+	// by the key's position.
+	convVariantsHigh map[int][]uint32
+	// complex are the slots each complex goal last counted the visitor in.
+	complex []complexKeys
+}
+
+// rareOnes returns the rare part, adding it if there is none.
+func (c *counted) rareOnes() *rareCounts {
+	if c.rare == nil {
+		c.rare = new(rareCounts)
+	}
+	return c.rare
+}
+
+// complexes returns the slots remembered for complex goals.
+func (c *counted) complexes() []complexKeys {
+	if c.rare == nil {
+		return nil
+	}
+	return c.rare.complex
+}
+
+// highOf returns the variants from 64 on counted with conversion key i.
+func (c *counted) highOf(i int) []uint32 {
+	if c.rare == nil {
+		return nil
+	}
+	return c.rare.convVariantsHigh[i]
 }
 
 // noCounts is the empty counted part, read in place of a nil one.
@@ -166,7 +203,7 @@ func (h *History) counts() *counted {
 // empty reports whether nothing was counted (the slot hint aside).
 func (c *counted) empty() bool {
 	return c.goals.len()+c.variants.len()+c.ips.len()+c.agents.len()+c.slots.len()+
-		c.conversions.len()+c.impressions.len()+len(c.complex)+c.totalKeys.len() == 0
+		c.conversions.len()+c.impressions.len()+len(c.complexes())+c.totalKeys.len() == 0
 }
 
 // NewHistory returns the history of a visitor never seen before.
@@ -227,9 +264,10 @@ func (h *History) takeQueue() []queued {
 
 // complexFor returns the remembered keys of complex goal name, or nil.
 func (h *History) complexFor(name string) *complexKeys {
-	for i := range h.complex {
-		if h.complex[i].name == name {
-			return &h.complex[i]
+	cs := h.complexes()
+	for i := range cs {
+		if cs[i].name == name {
+			return &cs[i]
 		}
 	}
 	return nil
@@ -241,16 +279,16 @@ func (h *History) rememberComplex(name string, slots []uint32) {
 		c.slots = slots
 		return
 	}
-	h.complex = append(h.complex, complexKeys{name: name, slots: slots})
+	r := h.rareOnes()
+	r.complex = append(r.complex, complexKeys{name: name, slots: slots})
 }
 
 // forgetComplex removes and returns the slots remembered for complex goal name.
 func (h *History) forgetComplex(name string) []uint32 {
-	for i := range h.complex {
-		if h.complex[i].name == name {
-			slots := h.complex[i].slots
-			h.complex = append(h.complex[:i], h.complex[i+1:]...)
-			return slots
+	for i, c := range h.complexes() {
+		if c.name == name {
+			h.rare.complex = append(h.rare.complex[:i], h.rare.complex[i+1:]...)
+			return c.slots
 		}
 	}
 	return nil
@@ -277,13 +315,14 @@ func (h *History) markVariant(i, v int) bool {
 		h.convVariants[i] |= bit
 		return true
 	}
-	if slices.Contains(h.convVariantsHigh[i], uint32(v)) {
+	if slices.Contains(h.highOf(i), uint32(v)) {
 		return false
 	}
-	if h.convVariantsHigh == nil {
-		h.convVariantsHigh = map[int][]uint32{}
+	r := h.rareOnes()
+	if r.convVariantsHigh == nil {
+		r.convVariantsHigh = map[int][]uint32{}
 	}
-	h.convVariantsHigh[i] = append(h.convVariantsHigh[i], uint32(v))
+	r.convVariantsHigh[i] = append(r.convVariantsHigh[i], uint32(v))
 	return true
 }
 
@@ -294,23 +333,22 @@ func (h *History) variantsOf(i int) []uint32 {
 	for bits := h.convVariants[i]; bits != 0; bits &= bits - 1 {
 		out = append(out, uint32(mathbits.TrailingZeros64(bits)))
 	}
-	return append(out, h.convVariantsHigh[i]...)
+	return append(out, h.highOf(i)...)
 }
 
 // slotOf returns the position of the slot (rollup, bucket, site), adding it if new; i is
 // the rollup's position in the rules, for the hint.
 func (h *History) slotOf(i int, rollup, bucket string, site int64) int {
-	if i < len(h.slotHint) {
-		if j := h.slotHint[i]; int(j) < len(h.slots.items) {
+	if i < maxHints {
+		if j := int(h.slotHint[i]) - 1; j >= 0 && j < len(h.slots.items) {
 			if s := &h.slots.items[j]; s.site == site && s.bucket == bucket && s.rollup == rollup {
-				return int(j)
+				return j
 			}
 		}
 	}
 	j, _ := h.slots.add(slot{rollup: rollup, bucket: bucket, site: site})
-	for len(h.slotHint) <= i {
-		h.slotHint = append(h.slotHint, 0)
+	if i < maxHints && j < 255 {
+		h.slotHint[i] = uint8(j + 1)
 	}
-	h.slotHint[i] = uint32(j)
 	return j
 }

@@ -39,18 +39,17 @@ func (q *heldQueue) len() int {
 	return q.n
 }
 
-// push appends r, dropping the oldest record first when the queue is full. A page
-// record's user agent is c's shared copy when c is not nil (robots' agents repeat).
+// push appends r, dropping the oldest record first when the queue is full. Its strings
+// but the address are c's shared copies when c is not nil: robots' user agents, goal
+// names, tests and populations repeat across visitors.
 func (q *heldQueue) push(r *messages.Record, c *Counts) {
 	ev := queueRecord(r)
-	if c != nil && r.Kind == messages.KindPage {
-		ev.str[1] = c.agent(r.UserAgent)
-	}
-	q.pushQueued(&ev)
+	q.pushQueued(&ev, c)
 }
 
-// pushQueued appends ev, dropping the oldest record first when the queue is full.
-func (q *heldQueue) pushQueued(ev *queued) {
+// pushQueued appends ev, dropping the oldest record first when the queue is full; c, when
+// not nil, shares strings as for push.
+func (q *heldQueue) pushQueued(ev *queued, c *Counts) {
 	if q.n >= MaxQueue {
 		q.dropOldest()
 	}
@@ -66,9 +65,9 @@ func (q *heldQueue) pushQueued(ev *queued) {
 	q.buf = binary.AppendVarint(q.buf, ev.ptr.File)
 	q.buf = binary.AppendVarint(q.buf, ev.ptr.Offset)
 	q.buf = binary.AppendUvarint(q.buf, uint64(ev.ptr.Check))
-	shared := ev.kind == messages.KindPage // its user agent may be a shared copy
 	for i := range stringsOf(ev.kind) {
-		q.buf = binary.AppendUvarint(q.buf, uint64(q.index(ev.str[i], shared && i == 1)))
+		share := c != nil && (ev.kind != messages.KindPage || i != 0) // addresses rarely repeat
+		q.buf = binary.AppendUvarint(q.buf, uint64(q.index(ev.str[i], c, share)))
 	}
 	if ev.kind == messages.KindGoal {
 		if ev.value.Sign() == 0 {
@@ -76,7 +75,7 @@ func (q *heldQueue) pushQueued(ev *queued) {
 		} else {
 			q.buf = append(q.buf, 1)
 			q.buf = binary.AppendVarint(q.buf, int64(ev.value.Exponent()))
-			q.buf = binary.AppendUvarint(q.buf, uint64(q.index(ev.value.Coefficient().String(), true)))
+			q.buf = binary.AppendUvarint(q.buf, uint64(q.index(ev.value.Coefficient().String(), nil, true)))
 		}
 	}
 	// At most 1 + 5×10 + 5 + 3×2 + 1 + 5 + 2 = 70 bytes (varints of 64-bit values, string
@@ -96,14 +95,18 @@ func stringsOf(kind messages.Kind) int {
 	return 0
 }
 
-// index returns the index of s in the table, adding s when new: as it is when owned (it
-// keeps no log line alive), as a copy otherwise.
-func (q *heldQueue) index(s string, owned bool) int {
+// index returns the index of s in the table, adding s when new: c's shared copy when
+// share is set (s as it is when c is nil: a string of its own), a copy of s otherwise (a
+// record's string would keep its whole log line alive).
+func (q *heldQueue) index(s string, c *Counts, share bool) int {
 	if i := q.strs.find(s); i >= 0 {
 		return i
 	}
-	if !owned {
-		s = strings.Clone(s) // a record's string would keep its whole line alive
+	switch {
+	case share && c != nil:
+		s = c.shared(s)
+	case !share:
+		s = strings.Clone(s)
 	}
 	q.strs.push(s)
 	return q.strs.len() - 1
@@ -126,7 +129,7 @@ func (q *heldQueue) rebuild() {
 	held := q.records()
 	*q = heldQueue{}
 	for i := range held {
-		q.pushQueued(&held[i])
+		q.pushQueued(&held[i], nil)
 	}
 }
 

@@ -181,7 +181,7 @@ func (r *Rules) humanPath(h *History, ev *queued, c *Counts) {
 			h.ips.pushFirst(strings.Clone(ev.ip()), 1)
 		}
 		if !h.agents.has(ev.userAgent()) {
-			h.agents.pushFirst(c.agent(ev.userAgent()), 1)
+			h.agents.pushFirst(c.shared(ev.userAgent()), 1)
 		}
 		r.fillSlots(slots, ev, h)
 		r.convert(h, c, ev, messages.ViewedPage, decimal.Decimal{}, "", "", slots)

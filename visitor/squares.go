@@ -46,7 +46,7 @@ func (h *History) addToTotal(goal, variant int, site int64, v decimal.Decimal, s
 
 // squareGrowth returns v·(2x + v) exactly, x being the total before v is added.
 func squareGrowth(x *valueSum, v decimal.Decimal, sv smallValue) growth {
-	if !x.wide && sv.ok {
+	if !x.wide() && sv.ok {
 		if p, exp, ok := smallGrowth(x.coef, x.exp, sv.coef, sv.exp); ok {
 			return growth{small: smallValue{coef: p, exp: exp, ok: true}}
 		}

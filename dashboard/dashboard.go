@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -74,7 +75,7 @@ func newHandler(store query.Store, opts Options) (*handler, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	h := &handler{store: store, svc: query.New(store, opts.ComplexGoals...), opts: opts, log: opts.Logger, pages: map[string]*template.Template{}}
+	h := &handler{store: store, svc: query.NewCached(store, query.CacheOptions{}, opts.ComplexGoals...), opts: opts, log: opts.Logger, pages: map[string]*template.Template{}}
 	for _, page := range []string{"index", "test", "error"} {
 		t, err := template.New("layout.html").Funcs(template.FuncMap{"tableOf": tableOf}).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
@@ -88,8 +89,8 @@ func newHandler(store query.Store, opts Options) (*handler, error) {
 	}
 	h.mux = http.NewServeMux()
 	h.mux.HandleFunc("GET /{$}", h.index)
-	h.mux.HandleFunc("GET /tests/{name}", h.test)
-	h.mux.HandleFunc("GET /tests/{name}/results.csv", h.csv)
+	h.mux.HandleFunc("GET /tests/{name}", h.memo(h.test))
+	h.mux.HandleFunc("GET /tests/{name}/results.csv", h.memo(h.csv))
 	h.mux.Handle("GET /assets/", http.StripPrefix("/assets/", assetHandler(http.FileServerFS(assets))))
 	h.mux.HandleFunc("GET /", h.notFound)
 	return h, nil
@@ -297,4 +298,39 @@ type tableData struct {
 
 func tableOf(groups []groupView, bayesian bool, correction string) tableData {
 	return tableData{Groups: groups, Bayesian: bayesian, Corrected: correction != "" && correction != "none"}
+}
+
+// errUncached marks an answer that is not kept: not a 200.
+var errUncached = errors.New("dashboard: answer not kept")
+
+// memoAnswer is a rendered answer kept by the service's cache.
+type memoAnswer struct {
+	header http.Header
+	body   []byte
+}
+
+// memo serves next's answers through the service's cache: a page is rendered once per
+// URL and commit mark of the store (a committed epoch or a settings change renders it
+// again). Answers other than 200 are not kept.
+func (h *handler) memo(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := h.svc.Memo(r.Context(), "dashboard", r.URL.RequestURI(), func(context.Context) (any, error) {
+			rec := httptest.NewRecorder()
+			next(rec, r)
+			if rec.Code != http.StatusOK {
+				return nil, errUncached
+			}
+			return memoAnswer{header: rec.Header().Clone(), body: rec.Body.Bytes()}, nil
+		})
+		a, ok := v.(memoAnswer)
+		if err != nil || !ok {
+			next(w, r)
+			return
+		}
+		for k, vs := range a.header {
+			w.Header()[k] = vs
+		}
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(a.body)
+	}
 }

@@ -7,7 +7,8 @@
 // rules below and returns a Request, without touching the store, so a front end can
 // reject bad input before it connects anywhere. A Service then answers the Request from
 // its store with the JSON documents of this package, which the API serves and
-// `manhattan query --json` prints.
+// `manhattan query --json` prints. NewCached adds a cache of answers per commit mark
+// of the store (cache.go states its invariants and its freshness bound).
 //
 // Rules, written here only:
 //   - A query of counters names a goal, a variant (test and population), or both; a

@@ -3,6 +3,7 @@ package integration
 import (
 	"bytes"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -26,8 +27,12 @@ func TestPausedIngestCannotCommitAfterLosingItsLease(t *testing.T) {
 	base := generate(t, 200_000, 15)
 	want, _ := sequentialResult(t, rules, base)
 	store := pgtest.NewStore(t)
+	// If the pause catches the process inside a commit, its open transaction holds the
+	// pointer row's lock: the server aborts it after the idle-in-transaction timeout, which
+	// here is shorter than the store's default so that the test does not wait a minute.
+	db := withParam(pgtest.URL(t), "idle_in_transaction_session_timeout", "2s")
 	args := func(owner, lease string) []string {
-		a := []string{"ingest", "--db", pgtest.URL(t), "--schema", store.Schema(), "--log", base,
+		a := []string{"ingest", "--db", db, "--schema", store.Schema(), "--log", base,
 			"--shards", "2", "--flush-every", "5000", "--progress=false", "--owner", owner, "--lease", lease}
 		for _, c := range loggen.ComplexGoals {
 			a = append(a, "--complex", c)
@@ -75,4 +80,16 @@ func TestPausedIngestCannotCommitAfterLosingItsLease(t *testing.T) {
 	after, _, err := store.LoadPointer(t.Context(), "default")
 	require.NoError(t, err)
 	assert.Equal(t, end, after)
+}
+
+// withParam adds a run-time parameter to a PostgreSQL URL or keyword/value string.
+func withParam(db, key, value string) string {
+	switch {
+	case !strings.Contains(db, "://"):
+		return db + " " + key + "=" + value
+	case strings.Contains(db, "?"):
+		return db + "&" + key + "=" + value
+	default:
+		return db + "?" + key + "=" + value
+	}
 }

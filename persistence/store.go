@@ -10,6 +10,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// DefaultIdleInTransaction is how long PostgreSQL lets a connection of the store sit idle
+// inside a transaction before it aborts it (idle_in_transaction_session_timeout); a
+// database URL may set another value.
+const DefaultIdleInTransaction = "60s"
+
 // DefaultSchema is the schema used when Open is given none.
 const DefaultSchema = "manhattan"
 
@@ -89,6 +94,14 @@ func Open(ctx context.Context, url, schema string) (*Store, error) {
 	// Epoch commits stage their rows in temporary tables; give them room in memory.
 	if _, ok := cfg.ConnConfig.RuntimeParams["temp_buffers"]; !ok {
 		cfg.ConnConfig.RuntimeParams["temp_buffers"] = "64MB"
+	}
+	// A process frozen inside a transaction (SIGSTOP, a stalled VM) must not hold the
+	// pointer rows' locks for ever: its successor could never take the source over, and
+	// fencing would wait on it. The server aborts such a transaction after this long; the
+	// frozen process's commit then fails, and its fencing token is stale anyway. Every
+	// transaction of the store sends its statements back to back, so none idles this long.
+	if _, ok := cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !ok {
+		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = DefaultIdleInTransaction
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -68,7 +68,7 @@ type client struct {
 }
 
 func newClient(t testing.TB, h http.Handler) *client {
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(validating(t, h))
 	t.Cleanup(srv.Close)
 	return &client{t: t, base: srv.URL}
 }

@@ -55,6 +55,9 @@ func (s *Server) apiIndex(w http.ResponseWriter, r *http.Request) {
 	out.Endpoints = append(out.Endpoints, EndpointInfo{
 		Path: Prefix + "tests/{test}/config", Methods: []string{http.MethodGet, http.MethodPut, http.MethodPatch},
 		Description: "a test's analysis configuration (PUT or PATCH with JSON)",
+	}, EndpointInfo{
+		Path: Prefix + "openapi.json", Methods: []string{http.MethodGet},
+		Description: "the OpenAPI 3.1 description of this API",
 	})
 	writeJSON(w, http.StatusOK, out)
 }

@@ -59,6 +59,7 @@ type Server struct {
 	health    http.Handler
 	configH   http.Handler
 	indexH    http.Handler
+	openAPIH  http.Handler
 	metricsH  http.Handler
 	dashboard http.Handler
 	notFound  http.Handler
@@ -91,6 +92,7 @@ func New(store query.Store, opts Options) *Server {
 	s.health = m.Instrument("healthz", http.HandlerFunc(s.healthz))
 	s.configH = m.Instrument("test-config", http.HandlerFunc(s.config))
 	s.indexH = m.Instrument("index", http.HandlerFunc(s.apiIndex))
+	s.openAPIH = m.Instrument("openapi", http.HandlerFunc(openAPI))
 	s.metricsH = m.Instrument("metrics", m.Handler())
 	dash := opts.Dashboard
 	if dash == nil {
@@ -131,6 +133,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if path == Prefix || path+"/" == Prefix || path == "/api" || path == "/api/" {
 			s.indexH.ServeHTTP(w, r)
+			return
+		}
+		if path == Prefix+"openapi.json" {
+			s.openAPIH.ServeHTTP(w, r)
 			return
 		}
 		h, ok := s.endpoints[strings.TrimPrefix(path, Prefix)]

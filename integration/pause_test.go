@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -11,13 +12,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/manhattan-analytics/manhattan/eventlog"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/loggen"
 )
 
 // A process paused (SIGSTOP) beyond its lease loses the source to another process; when it
-// resumes (SIGCONT) it cannot commit: its fencing token is no longer current, so it stops
-// with an error saying its claim is not current, and the results are those of one sequential pass.
+// resumes (SIGCONT) it cannot commit: its fencing token is no longer current and the other
+// holds the lease, so it stops with an error naming the owner, and the results are those of
+// one sequential pass.
 func TestPausedIngestCannotCommitAfterLosingItsLease(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the command and pauses it")
@@ -57,13 +60,28 @@ func TestPausedIngestCannotCommitAfterLosingItsLease(t *testing.T) {
 	require.NoError(t, err)
 	time.Sleep(2 * time.Second) // beyond its lease
 
-	out, err := exec.Command(bin, args("successor", "30s")...).CombinedOutput()
-	require.NoError(t, err, "the successor takes the source over once the lease has ended: %s", out)
+	// The successor follows the log (so it keeps the lease) and commits all of it.
+	successor := exec.Command(bin, append(args("successor", "30s"), "--follow")...)
+	var successorOut bytes.Buffer
+	successor.Stdout, successor.Stderr = &successorOut, &successorOut
+	require.NoError(t, successor.Start())
+	defer func() { _ = successor.Process.Kill() }()
+	hours, err := eventlog.Files(base)
+	require.NoError(t, err)
+	last := hours[len(hours)-1]
+	fi, err := os.Stat(eventlog.Path(base, last))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		p, _, err := store.LoadPointer(t.Context(), "default")
+		return err == nil && p.File == last && p.Offset == fi.Size()
+	}, 2*time.Minute, 20*time.Millisecond, "the successor takes the source over once the lease has ended and commits it all: %s", &successorOut)
 	assert.Equal(t, want, canonical(dump(t, store)), "the successor's run gives the sequential results")
-	end, _, err := store.LoadPointer(t.Context(), "default")
+	end, endEpoch, err := store.LoadPointer(t.Context(), "default")
 	require.NoError(t, err)
 	assert.NotEqual(t, before, end)
 
+	// Resumed, the paused process cannot commit: its claim is not current, and the
+	// successor holds the lease.
 	require.NoError(t, paused.Process.Signal(syscall.SIGCONT))
 	done := make(chan error, 1)
 	go func() { done <- paused.Wait() }()
@@ -72,14 +90,16 @@ func TestPausedIngestCannotCommitAfterLosingItsLease(t *testing.T) {
 	case <-time.After(2 * time.Minute):
 		t.Fatal("the resumed process neither stopped nor finished")
 	}
-	require.Error(t, err, "the resumed process must not finish as if it still owned the source: %s", pausedErr.String())
-	// The successor has finished and released the source by now: the refusal says the
-	// paused process's claim is not current.
-	assert.Regexp(t, `the claim of paused with token [0-9]+ is not current`, pausedErr.String())
-	assert.Equal(t, want, canonical(dump(t, store)), "nothing the paused process did after losing its lease counted")
-	after, _, err := store.LoadPointer(t.Context(), "default")
+	require.Error(t, err, "the resumed process must not go on as if it still owned the source: %s", pausedErr.String())
+	assert.Contains(t, pausedErr.String(), "owned by successor")
+	after, afterEpoch, err := store.LoadPointer(t.Context(), "default")
 	require.NoError(t, err)
 	assert.Equal(t, end, after)
+	assert.Equal(t, endEpoch, afterEpoch, "the paused process committed nothing")
+
+	require.NoError(t, successor.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, successor.Wait(), "%s", &successorOut)
+	assert.Equal(t, want, canonical(dump(t, store)), "nothing the paused process did after losing its lease counted")
 }
 
 // withParam adds a run-time parameter to a PostgreSQL URL or keyword/value string.

@@ -37,9 +37,10 @@ func FieldCount(k Kind) int {
 	return 0
 }
 
-// ParseLine parses one event-log line, given without its terminating "\n". Any other byte,
-// a trailing "\r" included, belongs to the line's last field. The returned record's Ptr is
-// left zero: the caller, who knows where the line came from, sets it.
+// ParseLine parses one event-log line, given without its terminating "\n". A "\r" before
+// that "\n" ends the line too (a field never holds a raw CR: the writer escapes it), and
+// NUL bytes before the line (a crashed writer's zero-filled tail) are not part of it. The
+// returned record's Ptr is left zero: the caller, who knows where the line came from, sets it.
 //
 // Every field is unescaped (see escape.go) unless it holds no backslash, in which case it
 // is taken as it stands; raw UTF-8 is accepted. On a malformed line ParseLine returns a

@@ -64,6 +64,20 @@ func openDatabase(ctx context.Context, f *dbFlags, log *slog.Logger) (*database,
 	return db, nil
 }
 
+// openLogged builds the logger of the log flags and opens the database with it, as
+// openDatabase does. The caller closes the database.
+func openLogged(ctx context.Context, lf *logFlags, dbf *dbFlags) (*database, *slog.Logger, error) {
+	log, err := lf.logger()
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := openDatabase(ctx, dbf, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return db, log, nil
+}
+
 // openConfiguredDatabase is openDatabase without following a switch: its store is the
 // schema of --schema.
 func openConfiguredDatabase(ctx context.Context, f *dbFlags, log *slog.Logger) (*database, error) {

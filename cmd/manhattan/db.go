@@ -33,15 +33,8 @@ func runDB(ctx context.Context, args []string) error {
 	to := fs.String("to", "", "switch: the schema that serves in place of --schema")
 	back := fs.Bool("back", false, "switch: --schema serves itself again")
 	force := fs.Bool("force", false, "switch: even to a schema that has committed nothing")
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fs.Usage()
-		if len(args) == 0 {
-			return usagef("which one: migrate, status or reset?")
-		}
-		return nil
-	}
-	action := args[0]
-	if err := parse(fs, args[1:]); err != nil {
+	action, err := parseAction(fs, args, "which one: migrate, status, reset, switch or stop?")
+	if err != nil {
 		return err
 	}
 	log, err := lf.logger()

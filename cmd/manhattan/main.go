@@ -135,6 +135,24 @@ func newFlags(name, usage string) *flag.FlagSet {
 	return fs
 }
 
+// parseAction parses the arguments of a command whose first argument names what it does
+// (db, prune): it returns that action, having parsed the flags after it. Without
+// arguments it shows the usage and returns a usage error saying missing; for -h or
+// --help it shows the usage and returns flag.ErrHelp.
+func parseAction(fs *flag.FlagSet, args []string, missing string) (string, error) {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fs.Usage()
+		if len(args) == 0 {
+			return "", usagef("%s", missing)
+		}
+		return "", flag.ErrHelp
+	}
+	if err := parse(fs, args[1:]); err != nil {
+		return "", err
+	}
+	return args[0], nil
+}
+
 // parse parses flags, turning a parse failure into a usage error.
 func parse(fs *flag.FlagSet, args []string) error {
 	fs.SetOutput(io.Discard)

@@ -14,32 +14,44 @@ import (
 // much of the log is still ahead of the committed pointer, and an estimate of the time
 // left. It returns a function that stops it and ends the line.
 func showProgress(p *actors.Pipeline) (stop func()) {
+	var lastRead int64
+	lastAt := time.Now()
+	var lastBehind int64 = -1
+	return progressLine(func(now time.Time) string {
+		st := p.Stats()
+		rate := float64(st.Read-lastRead) / now.Sub(lastAt).Seconds()
+		lastRead, lastAt = st.Read, now
+		behind, unit := lagOf(p)
+		eta := "-"
+		if lastBehind >= 0 && behind < lastBehind {
+			eta = time.Duration(float64(behind) / float64(lastBehind-behind) * float64(progressEvery)).Round(time.Second).String()
+		}
+		lastBehind = behind
+		return fmt.Sprintf("%d read, %d committed, %.0f records/s, %s behind, ETA %s",
+			st.Read, st.Committed.Records, rate, formatBehind(behind, unit), eta)
+	})
+}
+
+// progressEvery is how often a progress line is rewritten.
+const progressEvery = 500 * time.Millisecond
+
+// progressLine rewrites one line of standard error with line(now) every progressEvery,
+// from a goroutine of its own (line needs no lock for the state it keeps between calls).
+// It returns a function that stops it and clears the line.
+func progressLine(line func(now time.Time) string) (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		t := time.NewTicker(500 * time.Millisecond)
+		t := time.NewTicker(progressEvery)
 		defer t.Stop()
-		var lastRead int64
-		lastAt := time.Now()
-		var lastBehind int64 = -1
 		for {
 			select {
 			case <-done:
 				fmt.Fprint(os.Stderr, "\r\033[K")
 				return
 			case now := <-t.C:
-				st := p.Stats()
-				rate := float64(st.Read-lastRead) / now.Sub(lastAt).Seconds()
-				lastRead, lastAt = st.Read, now
-				behind, unit := lagOf(p)
-				eta := "-"
-				if lastBehind >= 0 && behind < lastBehind {
-					eta = (time.Duration(float64(behind) / float64(lastBehind-behind) * 0.5 * float64(time.Second))).Round(time.Second).String()
-				}
-				lastBehind = behind
-				fmt.Fprintf(os.Stderr, "\r\033[K%d read, %d committed, %.0f records/s, %s behind, ETA %s",
-					st.Read, st.Committed.Records, rate, formatBehind(behind, unit), eta)
+				fmt.Fprint(os.Stderr, "\r\033[K"+line(now))
 			}
 		}
 	}()

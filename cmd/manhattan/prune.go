@@ -37,15 +37,8 @@ func runPrune(ctx context.Context, args []string) error {
 	idle := fs.String("robots-idle", "30d", "histories: remove robots idle for longer than this, e.g. 30d")
 	apply := fs.Bool("apply", false, "really remove; without it, only report what would be removed")
 	source := fs.String("source", "", "logs: only this source's committed pointer guards the files (default: every source of the schema, the safe choice; name the file source when the schema also has stream sources, whose positions are no log files)")
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fs.Usage()
-		if len(args) == 0 {
-			return usagef("what to prune: logs, histories or dead-letters?")
-		}
-		return nil
-	}
-	what := args[0]
-	if err := parse(fs, args[1:]); err != nil {
+	what, err := parseAction(fs, args, "what to prune: logs, histories or dead-letters?")
+	if err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -63,11 +56,7 @@ func runPrune(ctx context.Context, args []string) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	log, err := lf.logger()
-	if err != nil {
-		return err
-	}
-	db, err := openDatabase(ctx, dbf, log)
+	db, _, err := openLogged(ctx, lf, dbf)
 	if err != nil {
 		return err
 	}

@@ -83,11 +83,7 @@ func runQuery(ctx context.Context, args []string) error {
 	for _, c := range cs {
 		complexNames = append(complexNames, c.Name)
 	}
-	log, err := lf.logger()
-	if err != nil {
-		return err
-	}
-	db, err := openDatabase(ctx, dbf, log)
+	db, _, err := openLogged(ctx, lf, dbf)
 	if err != nil {
 		return err
 	}

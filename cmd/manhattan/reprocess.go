@@ -45,15 +45,11 @@ func runReprocess(ctx context.Context, args []string) error {
 	if err := persistence.ValidateSchema(*into); err != nil {
 		return usagef("--into: %v", err)
 	}
-	log, err := lf.logger()
-	if err != nil {
-		return err
-	}
 	cfg, err := pf.config()
 	if err != nil {
 		return err
 	}
-	db, err := openDatabase(ctx, dbf, log)
+	db, log, err := openLogged(ctx, lf, dbf)
 	if err != nil {
 		return err
 	}

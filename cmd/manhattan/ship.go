@@ -115,29 +115,16 @@ func serveShipMetrics(addr string, st *ship.Stats) (stop func(), err error) {
 
 // showShipProgress prints lines/s, lag and the acknowledged pointer twice a second.
 func showShipProgress(st *ship.Stats) (stop func()) {
-	done, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(500 * time.Millisecond)
-		defer t.Stop()
-		last, lastAt := st.Lines.Load(), time.Now()
-		for {
-			select {
-			case <-done:
-				fmt.Fprint(os.Stderr, "\r\033[K")
-				return
-			case now := <-t.C:
-				n := st.Lines.Load()
-				rate := float64(n-last) / now.Sub(lastAt).Seconds()
-				last, lastAt = n, now
-				state := "connected"
-				if !st.Connected.Load() {
-					state = "WAITING FOR THE BROKER"
-				}
-				fmt.Fprintf(os.Stderr, "\r\033[K%d lines shipped, %.0f lines/s, %.1f MB behind, at %v, %d in flight, %s",
-					n, rate, float64(st.LagBytes.Load())/1e6, st.Acked(), st.InFlight.Load(), state)
-			}
+	last, lastAt := st.Lines.Load(), time.Now()
+	return progressLine(func(now time.Time) string {
+		n := st.Lines.Load()
+		rate := float64(n-last) / now.Sub(lastAt).Seconds()
+		last, lastAt = n, now
+		state := "connected"
+		if !st.Connected.Load() {
+			state = "WAITING FOR THE BROKER"
 		}
-	}()
-	return func() { close(done); <-finished }
+		return fmt.Sprintf("%d lines shipped, %.0f lines/s, %.1f MB behind, at %v, %d in flight, %s",
+			n, rate, float64(st.LagBytes.Load())/1e6, st.Acked(), st.InFlight.Load(), state)
+	})
 }

@@ -91,11 +91,7 @@ func runTest(ctx context.Context, args []string) error {
 	if action == "set" && !changed {
 		return usagef("set: give at least one field to change (see manhattan test --help)")
 	}
-	log, err := lf.logger()
-	if err != nil {
-		return err
-	}
-	db, err := openDatabase(ctx, dbf, log)
+	db, _, err := openLogged(ctx, lf, dbf)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -315,12 +314,12 @@ type memoAnswer struct {
 func (h *handler) memo(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		v, err := h.svc.Memo(r.Context(), "dashboard", r.URL.RequestURI(), func(context.Context) (any, error) {
-			rec := httptest.NewRecorder()
-			next(rec, r)
-			if rec.Code != http.StatusOK {
+			buf := newAnswerBuffer()
+			next(buf, r)
+			if buf.status != http.StatusOK {
 				return nil, errUncached
 			}
-			return memoAnswer{header: rec.Header().Clone(), body: rec.Body.Bytes()}, nil
+			return memoAnswer{header: buf.sent, body: buf.body.Bytes()}, nil
 		})
 		a, ok := v.(memoAnswer)
 		if err != nil || !ok {
@@ -333,4 +332,29 @@ func (h *handler) memo(next http.HandlerFunc) http.HandlerFunc {
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(a.body)
 	}
+}
+
+// answerBuffer is an http.ResponseWriter that keeps the answer (header, status, body)
+// in memory, to be kept and served again.
+type answerBuffer struct {
+	header http.Header
+	sent   http.Header // header as it was when the status was written
+	status int         // 0 until the status is written
+	body   bytes.Buffer
+}
+
+func newAnswerBuffer() *answerBuffer { return &answerBuffer{header: http.Header{}} }
+
+func (b *answerBuffer) Header() http.Header { return b.header }
+
+// WriteHeader keeps the first status, as a server does.
+func (b *answerBuffer) WriteHeader(status int) {
+	if b.status == 0 {
+		b.status, b.sent = status, b.header.Clone()
+	}
+}
+
+func (b *answerBuffer) Write(p []byte) (int, error) {
+	b.WriteHeader(http.StatusOK)
+	return b.body.Write(p)
 }

@@ -50,7 +50,7 @@ func demoServer(t *testing.T, records int) (*httptest.Server, *query.Service) {
 	_, err = actors.Run(t.Context(), actors.Config{Store: store, Rules: rules, LogBase: base, Shards: 2, FlushInterval: time.Hour}, ingest.Events{})
 	require.NoError(t, err)
 	svc := query.New(store, names...)
-	require.NoError(t, svc.ApplySettings(t.Context(), loggen.Settings))
+	require.NoError(t, svc.ApplySettings(t.Context(), demoSettings()))
 	h, err := dashboard.New(store, dashboard.Options{ComplexGoals: names})
 	require.NoError(t, err)
 	// Mounted in the API as the commands serve it: the settings form writes through it.

@@ -3,14 +3,22 @@ package query
 import (
 	"context"
 	"errors"
-
-	"github.com/manhattan-analytics/manhattan/loggen"
 )
 
-// ApplySettings stores the settings of generated logs' tests (loggen.Settings) for
-// the tests the store knows, replacing their configuration. A setting the store cannot
-// take (it names a goal or population a short log never produced) is left out.
-func (s *Service) ApplySettings(ctx context.Context, settings []loggen.Setting) error {
+// Setting is the configuration of one test as a generated demo log suggests it: its
+// control, its goals by role (a guardrail "GOAL:lower-is-better" is good when it goes
+// down), its correction and status. (Package loggen has the same fields, so its
+// settings convert: query.Setting(s).)
+type Setting struct {
+	Test, Control, Primary string
+	Secondary, Guardrails  []string
+	Correction, Status     string
+}
+
+// ApplySettings stores settings for the tests the store knows, replacing their
+// configuration. A setting the store cannot take (it names a goal or population a
+// short log never produced) is left out.
+func (s *Service) ApplySettings(ctx context.Context, settings []Setting) error {
 	tests, err := s.store.Tests(ctx)
 	if err != nil {
 		return err

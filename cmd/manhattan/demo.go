@@ -103,7 +103,7 @@ func runDemo(ctx context.Context, args []string) error {
 	if ctx.Err() != nil {
 		return nil
 	}
-	if err := query.New(db.store, complexNames(rules)...).ApplySettings(ctx, loggen.Settings); err != nil {
+	if err := query.New(db.store, complexNames(rules)...).ApplySettings(ctx, demoSettings()); err != nil {
 		return fmt.Errorf("demo settings: %w", err)
 	}
 	if *exitAfterIngest {
@@ -126,6 +126,15 @@ func runDemo(ctx context.Context, args []string) error {
 	printExamples(stdout, baseURL(ln), *sf.token != "")
 	fmt.Fprintln(stdout, "\nPress Ctrl-C to stop.")
 	return api.Serve(ctx, ln, h, log)
+}
+
+// demoSettings are the settings of the generated log's tests (loggen.Settings).
+func demoSettings() []query.Setting {
+	out := make([]query.Setting, len(loggen.Settings))
+	for i, s := range loggen.Settings {
+		out[i] = query.Setting(s)
+	}
+	return out
 }
 
 // demoGoals are the goals a test page of the demo dashboard shows first: the shop's

@@ -575,46 +575,7 @@ func (r *Reader) wait(ctx context.Context) error {
 	}
 }
 
-// Pending returns the number of bytes of the log after the Reader's position: the rest of
-// the current file and all newer files. It is meant for progress reports; the log may grow
-// meanwhile.
-func (r *Reader) Pending() (int64, error) {
-	if r.closed {
-		return 0, ErrClosed
-	}
-	hours, err := Files(r.base)
-	if err != nil {
-		return 0, err
-	}
-	var total int64
-	for _, h := range hours {
-		switch {
-		case h < r.hour:
-			continue
-		case h == r.hour:
-			if r.f == nil {
-				continue
-			}
-			fi, err := r.f.Stat()
-			if err != nil {
-				return 0, fmt.Errorf("eventlog: stat %s: %w", Path(r.base, h), err)
-			}
-			total += max(fi.Size()-r.ptr.Offset, 0)
-		default:
-			fi, err := os.Stat(Path(r.base, h))
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
-			if err != nil {
-				return 0, fmt.Errorf("eventlog: stat %s: %w", Path(r.base, h), err)
-			}
-			total += fi.Size()
-		}
-	}
-	return total, nil
-}
-
-// Close releases the Reader's file. Next and Pending fail with ErrClosed afterwards.
+// Close releases the Reader's file. Next fails with ErrClosed afterwards.
 func (r *Reader) Close() error {
 	if r.closed {
 		return nil

@@ -133,11 +133,10 @@ func TestReaderBatchContinuesAfterGrowthAndNewFiles(t *testing.T) {
 }
 
 func TestReaderEmptyLog(t *testing.T) {
-	r := openReader(t, newBase(t), messages.Pointer{}, Options{})
+	base := newBase(t)
+	r := openReader(t, base, messages.Pointer{}, Options{})
 	requireEOF(t, r)
-	pending, err := r.Pending()
-	require.NoError(t, err)
-	assert.Zero(t, pending)
+	assert.Zero(t, BytesAfter(base, r.Pointer()))
 }
 
 func TestReaderTruncatedLineInOlderFile(t *testing.T) {
@@ -340,31 +339,6 @@ func TestAsDeadLetterIgnoresOtherErrors(t *testing.T) {
 	assert.False(t, ok)
 }
 
-func TestReaderPending(t *testing.T) {
-	base := newBase(t)
-	appendFile(t, base, h999, "a\nbb\n")
-	appendFile(t, base, h1000, "c\n")
-	r := openReader(t, base, messages.Pointer{}, Options{})
-	pending, err := r.Pending()
-	require.NoError(t, err)
-	assert.Equal(t, int64(7), pending)
-
-	requireLine(t, r, got{"a", messages.Pointer{File: h999, Offset: 2}})
-	pending, err = r.Pending()
-	require.NoError(t, err)
-	assert.Equal(t, int64(5), pending)
-
-	readAll(t, r)
-	pending, err = r.Pending()
-	require.NoError(t, err)
-	assert.Zero(t, pending)
-
-	appendFile(t, base, h1000, "dd")
-	pending, err = r.Pending()
-	require.NoError(t, err)
-	assert.Equal(t, int64(2), pending)
-}
-
 func TestReaderClose(t *testing.T) {
 	base := newBase(t)
 	appendFile(t, base, h999, "a\n")
@@ -374,8 +348,6 @@ func TestReaderClose(t *testing.T) {
 	require.NoError(t, r.Close())
 	require.NoError(t, r.Close())
 	_, err = r.Next(context.Background())
-	require.ErrorIs(t, err, ErrClosed)
-	_, err = r.Pending()
 	require.ErrorIs(t, err, ErrClosed)
 }
 

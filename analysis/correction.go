@@ -3,6 +3,7 @@ package analysis
 import (
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // Adjust returns the p-values ps adjusted by the correction (in the same order):
@@ -23,7 +24,7 @@ func Adjust(ps []float64, c Correction) ([]float64, error) {
 		return out, nil
 	case Holm, BenjaminiHochberg:
 	default:
-		return nil, fmt.Errorf("correction %q is not one of none, holm, bh", c)
+		return nil, fmt.Errorf("correction %q is not one of %s", c, strings.Join(CorrectionNames(), ", "))
 	}
 	order := make([]int, m)
 	for i := range order {

@@ -26,6 +26,19 @@ const (
 	BenjaminiHochberg Correction = "bh"   // false discovery rate (Benjamini & Hochberg 1995)
 )
 
+// Corrections lists every correction, NoCorrection (the default) first: the one list
+// the API, the command line and the dashboard offer.
+var Corrections = []Correction{NoCorrection, Holm, BenjaminiHochberg}
+
+// CorrectionNames returns the names of Corrections, in order.
+func CorrectionNames() []string {
+	out := make([]string, len(Corrections))
+	for i, c := range Corrections {
+		out[i] = string(c)
+	}
+	return out
+}
+
 // Defaults of a Config's zero fields.
 const (
 	DefaultAlpha            = 0.05

@@ -10,12 +10,14 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/manhattan-analytics/manhattan/analysis"
 	"github.com/manhattan-analytics/manhattan/persistence"
 )
 
-// The values of a test's correction and status.
+// The values of a test's correction (those of package analysis, the default first) and
+// status.
 var (
-	Corrections = []string{"none", "holm", "bh"}
+	Corrections = analysis.CorrectionNames()
 	Statuses    = []string{"running", "stopped", "shipped"}
 )
 

@@ -56,7 +56,7 @@ func runTest(ctx context.Context, args []string) error {
 	var guardrails guardrailFlags
 	fs.Var(&guardrails, "guardrail", "set: a guardrail goal, GOAL or GOAL:lower-is-better (repeatable)")
 	fs.String("weights", "", "set: expected shares, POP=SHARE,… (empty: equal)")
-	fs.String("correction", "", "set: multiple-comparison correction, holm, bh or none")
+	fs.String("correction", "", "set: multiple-comparison correction, one of "+strings.Join(query.Corrections, ", "))
 	fs.Bool("sequential", false, "set: always-valid (sequential) intervals and p-values")
 	fs.String("status", "", "set: running, stopped or shipped")
 	fs.String("note", "", "set: the test's notes")

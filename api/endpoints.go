@@ -38,6 +38,12 @@ func (s *Server) apiIndex(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, "the index of the API answers GET")
 		return
 	}
+	writeJSON(w, http.StatusOK, s.index())
+}
+
+// index lists the endpoints: the JSON index at Prefix and the HTML page at "/" without
+// a dashboard both show it.
+func (s *Server) index() Index {
 	out := Index{API: Prefix}
 	names := make([]string, 0, len(s.endpoints))
 	for name := range s.endpoints {
@@ -59,5 +65,5 @@ func (s *Server) apiIndex(w http.ResponseWriter, r *http.Request) {
 		Path: Prefix + "openapi.json", Methods: []string{http.MethodGet},
 		Description: "the OpenAPI 3.1 description of this API",
 	})
-	writeJSON(w, http.StatusOK, out)
+	return out
 }

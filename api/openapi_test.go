@@ -364,3 +364,77 @@ func TestEveryRouteIsDocumentedAndAnswers(t *testing.T) {
 		assert.NotEqual(t, http.StatusNotFound, status, "GET %s: %s", target, body)
 	}
 }
+
+// failures records what the validating wrapper reports, instead of failing the test.
+type failures struct {
+	testing.TB
+	mu   sync.Mutex
+	errs []string
+}
+
+func (f *failures) Errorf(format string, args ...any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.errs = append(f.errs, fmt.Sprintf(format, args...))
+}
+
+func (f *failures) reported() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.errs)
+}
+
+// The wrapper that checks every answer of these tests does reject answers that the
+// description does not allow: a count as a string, a missing field, a field it does not
+// name, an error document without its message, an undocumented status.
+func TestValidatingRejectsAnswersOffTheDescription(t *testing.T) {
+	for _, tc := range []struct {
+		name, path string
+		status     int
+		body       string
+		ok         bool
+	}{
+		{"the real shape", "/api/v1/count", 200, `{"goal":"g","test":"","population":"","rollup":"all","bucket":"0","site":null,"count":3}`, true},
+		{"count as a string", "/api/v1/count", 200, `{"goal":"g","test":"","population":"","rollup":"all","bucket":"0","site":null,"count":"3"}`, false},
+		{"count missing", "/api/v1/count", 200, `{"goal":"g","test":"","population":"","rollup":"all","bucket":"0","site":null}`, false},
+		{"a field not described", "/api/v1/count", 200, `{"goal":"g","test":"","population":"","rollup":"all","bucket":"0","site":null,"count":3,"extra":1}`, false},
+		{"a decimal value", "/api/v1/value", 200, `{"goal":"g","test":"","population":"","rollup":"all","bucket":"0","site":null,"value":"1.5"}`, true},
+		{"a value that is not a decimal string", "/api/v1/value", 200, `{"goal":"g","test":"","population":"","rollup":"all","bucket":"0","site":null,"value":1.5}`, false},
+		{"an error without its message", "/api/v1/count", 400, `{"message":"bad"}`, false},
+		{"a status not described", "/api/v1/count", 418, `{"error":"teapot"}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &failures{TB: t}
+			h := validating(rec, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tc.status)
+				_, _ = io.WriteString(w, tc.body)
+			}))
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, tc.path+"?goal=g", nil))
+			assert.Equal(t, tc.status, w.Code)
+			if tc.ok {
+				assert.Empty(t, rec.reported())
+			} else {
+				assert.NotEmpty(t, rec.reported(), "the wrapper let %s through", tc.body)
+			}
+		})
+	}
+}
+
+// The HTML page at "/" (without a dashboard) lists every endpoint of the JSON index at
+// Prefix, the OpenAPI description among them.
+func TestIndexPageListsEveryEndpoint(t *testing.T) {
+	c := newClient(t, api.New(memoryStore(t, fixtures.Clickstream), api.Options{}))
+	var index api.Index
+	require.NoError(t, c.getJSON(api.Prefix, nil, &index))
+	status, h, body := c.do(http.MethodGet, "/", nil)
+	require.Equal(t, http.StatusOK, status)
+	assert.Contains(t, h.Get("Content-Type"), "text/html")
+	page := string(body)
+	assert.Contains(t, page, `<a href="api/v1/openapi.json">/api/v1/openapi.json</a>`)
+	assert.Contains(t, page, `<a href="api/v1/">/api/v1/</a>`)
+	for _, e := range index.Endpoints {
+		assert.Contains(t, page, e.Path, "the page at / does not list %s", e.Path)
+	}
+}

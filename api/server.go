@@ -96,7 +96,7 @@ func New(store query.Store, opts Options) *Server {
 	s.metricsH = m.Instrument("metrics", m.Handler())
 	dash := opts.Dashboard
 	if dash == nil {
-		dash = http.HandlerFunc(index)
+		dash = http.HandlerFunc(s.htmlIndex)
 	}
 	s.dashboard = m.Instrument("dashboard", dash)
 	s.notFound = m.Instrument("not_found", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/manhattan-analytics/manhattan/analysis"
 	"github.com/manhattan-analytics/manhattan/persistence"
 	"github.com/manhattan-analytics/manhattan/query"
 	"github.com/manhattan-analytics/manhattan/visitor"
@@ -284,11 +285,44 @@ func goalsTable(w io.Writer, a query.GoalsAnswer) {
 	}
 }
 
+// valueColumns name the value column of a value goal by its value type.
+var valueColumns = map[string]string{"S": "sum", "A": "average", "I": "per visitor", "R": "per visitor"}
+
+// resultsTable prints one row per population: its visitors (those with an impression),
+// then for each goal the visitors who converted after it and, for a value goal, the
+// goal's value (sum, average or per visitor) in a column of its own. Without the
+// analysis's counts it prints the goal values alone.
 func resultsTable(w io.Writer, a query.ResultsAnswer) {
 	fmt.Fprintf(w, "test %s, site %s\n", tableCell(a.Test), siteCell(a.Site))
-	tableRow(w, append([]string{"POPULATION"}, a.Goals...)...)
+	if a.Analysis == nil || len(a.Analysis.Goals) != len(a.Goals) {
+		tableRow(w, append([]string{"POPULATION"}, a.Goals...)...)
+		for _, pop := range a.Populations {
+			tableRow(w, append([]string{pop}, a.Results[pop]...)...)
+		}
+		return
+	}
+	header := []string{"POPULATION", "VISITORS"}
+	for _, g := range a.Analysis.Goals {
+		header = append(header, g.Goal)
+		if g.ValueType != "" {
+			header = append(header, g.Goal+" ("+describe(valueColumns, string(g.ValueType))+")")
+		}
+	}
+	tableRow(w, header...)
 	for _, pop := range a.Populations {
-		tableRow(w, append([]string{pop}, a.Results[pop]...)...)
+		row := []string{pop, "-"}
+		for i, g := range a.Analysis.Goals {
+			count := "-"
+			if j := slices.IndexFunc(g.Populations, func(p analysis.PopulationResult) bool { return p.Population == pop }); j >= 0 {
+				row[1] = strconv.FormatInt(g.Populations[j].Exposures, 10)
+				count = strconv.FormatInt(g.Populations[j].Counts.Conversions, 10)
+			}
+			row = append(row, count)
+			if g.ValueType != "" && i < len(a.Results[pop]) {
+				row = append(row, a.Results[pop][i])
+			}
+		}
+		tableRow(w, row...)
 	}
 }
 

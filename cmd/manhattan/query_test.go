@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/manhattan-analytics/manhattan/analysis"
 	"github.com/manhattan-analytics/manhattan/internal/fixtures"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/internal/reference"
@@ -141,28 +142,43 @@ func TestQueryTablesShowTheJSONAnswers(t *testing.T) {
 	db := clickstreamDB(t)
 	a := cliAnswerer{t: t, dbArgs: db}
 
-	// results: one row per population, one column per goal, values exactly as in JSON.
+	// results: one row per population with its visitors, then per goal the visitors who
+	// converted and, for a value goal, its value exactly as in JSON in a column of its own.
 	goals := "viewed page,add to cart,began checkout,completed checkout,margin per session"
 	var res query.ResultsAnswer
 	require.NoError(t, a.query(&res, "results", "--test", "red checkout form", "--goals", goals, "--site", "1"))
+	require.NotNil(t, res.Analysis)
 	code, out, stderr := cli(t, append([]string{"query", "results", "--test", "red checkout form", "--goals", goals, "--site", "1"}, db...)...)
 	require.Equal(t, 0, code, stderr)
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	require.Len(t, lines, 2+len(res.Populations), out)
 	assert.Equal(t, "test red checkout form, site 1", lines[0])
-	assert.Equal(t, append([]string{"POPULATION"}, strings.Split(goals, ",")...), columns(lines[1]))
+	assert.Equal(t, []string{"POPULATION", "VISITORS", "viewed page", "add to cart", "began checkout",
+		"completed checkout", "completed checkout (sum)", "margin per session", "margin per session (per visitor)"}, columns(lines[1]))
 	header := lines[1]
 	for i, pop := range res.Populations {
-		assert.Equal(t, append([]string{pop}, res.Results[pop]...), columns(lines[2+i]))
+		var cells []string
+		for j, g := range res.Analysis.Goals {
+			p := g.Populations[slices.IndexFunc(g.Populations, func(p analysis.PopulationResult) bool { return p.Population == pop })]
+			if j == 0 {
+				cells = []string{pop, strconv.FormatInt(p.Exposures, 10)}
+			}
+			cells = append(cells, strconv.FormatInt(p.Counts.Conversions, 10))
+			if g.ValueType != "" {
+				cells = append(cells, res.Results[pop][j])
+			} else {
+				assert.Equal(t, res.Results[pop][j], strconv.FormatInt(p.Counts.Conversions, 10), "the count of %s", g.Goal)
+			}
+		}
+		assert.Equal(t, cells, columns(lines[2+i]))
 		// Aligned: every cell starts where its column's header does.
 		from := 0
-		for j, g := range res.Goals {
-			at := from + strings.Index(header[from:], g)
-			require.Greater(t, at, 0)
-			assert.True(t, strings.HasPrefix(lines[2+i][at:], res.Results[pop][j]+" ") || lines[2+i][at:] == res.Results[pop][j],
-				"column %q of %q", g, lines[2+i])
-			assert.Equal(t, byte(' '), lines[2+i][at-1])
-			from = at + len(g)
+		for j, h := range columns(header) {
+			at := from + strings.Index(header[from:], h)
+			require.GreaterOrEqual(t, at, 0)
+			assert.True(t, strings.HasPrefix(lines[2+i][at:], cells[j]+" ") || lines[2+i][at:] == cells[j],
+				"column %q of %q", h, lines[2+i])
+			from = at + len(h)
 		}
 	}
 

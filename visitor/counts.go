@@ -19,23 +19,25 @@ import (
 // is dropped when it grows past maxInterned entries. A Counts belongs to one goroutine
 // at a time. The zero Counts is ready to use.
 type Counts struct {
-	goalIDs    map[string]uint32
-	goals      []string // by id
-	variantIDs map[Variant]uint32
-	variants   []Variant
-	slotIDs    map[slot]uint32
-	slots      []slot
+	// num is the numbering of the refs below; goals, variants and slots are numbered
+	// by it, and histories hold their refs.
+	num      *numbering
+	goals    refs[string]
+	variants refs[Variant]
+	slots    refs[slot]
 	// names interns the user agents, goal names, tests and populations that histories
 	// keep: a few distinct ones are shared by many visitors, and a history then holds
 	// the shard's copy instead of its own.
 	names map[string]string
 
-	// Counters, in first-use order; the maps give their positions.
-	convAt  map[convID]int32
+	// Counters, in first-use order; the maps, keyed by numbers packed into an integer,
+	// give their positions. A conversion counter (goal<<32 | slot) is also made, unused,
+	// for a variant conversion (its position<<32 | variant) that needs it.
+	convAt  map[uint64]int32
 	conv    []convCount
-	vconvAt map[vconvID]int32
+	vconvAt map[uint64]int32
 	vconv   []vconvCount
-	impAt   map[impID]int32
+	impAt   map[uint64]int32
 	imp     []impCount
 
 	goalMeta []goalMeta // by goal id
@@ -48,20 +50,16 @@ type Counts struct {
 	touched bool
 }
 
-type (
-	convID  struct{ goal, slot uint32 }
-	vconvID struct{ goal, variant, slot uint32 }
-	impID   struct{ variant, slot uint32 }
-)
-
 type convCount struct {
-	id convID
-	c  counter
+	goal, slot uint32
+	used       bool // counted, rather than made for a variant conversion only
+	c          counter
 }
 
 type vconvCount struct {
-	id vconvID
-	c  counter
+	conv    int32 // the position of its conversion counter, which has goal and slot
+	variant uint32
+	c       counter
 }
 
 // counter is a messages.Counter whose value is summed in an int64 coefficient while
@@ -83,8 +81,8 @@ func (c *counter) message() messages.Counter {
 }
 
 type impCount struct {
-	id impID
-	n  int64
+	variant, slot uint32
+	n             int64
 }
 
 type goalMeta struct {
@@ -101,14 +99,12 @@ type testMeta struct {
 const maxInterned = 1 << 16
 
 func (c *Counts) init() {
-	c.goalIDs = map[string]uint32{}
-	c.variantIDs = map[Variant]uint32{}
-	c.slotIDs = map[slot]uint32{}
+	c.num = new(numbering)
+	c.goals, c.variants, c.slots = refs[string]{}, refs[Variant]{}, refs[slot]{}
 	c.names = map[string]string{}
-	c.convAt = map[convID]int32{}
-	c.vconvAt = map[vconvID]int32{}
-	c.impAt = map[impID]int32{}
-	c.goals, c.variants, c.slots = nil, nil, nil
+	c.convAt = map[uint64]int32{}
+	c.vconvAt = map[uint64]int32{}
+	c.impAt = map[uint64]int32{}
 	c.goalMeta, c.testMeta = nil, nil
 }
 
@@ -117,30 +113,36 @@ func (c *Counts) Empty() bool {
 	return len(c.conv)+len(c.vconv)+len(c.imp)+len(c.metaUsed)+len(c.testUsed) == 0
 }
 
-func (c *Counts) goalID(name string) uint32 {
-	if id, ok := c.goalIDs[name]; ok {
-		return id
+// goal returns the ref of goal name.
+func (c *Counts) goal(name string) *ref[string] {
+	r, isNew := c.goals.get(name, c.num, strings.Clone)
+	if isNew {
+		c.goalMeta = append(c.goalMeta, goalMeta{})
 	}
-	id := uint32(len(c.goals))
-	name = strings.Clone(name) // a record's name would keep its whole log line alive
-	c.goals = append(c.goals, name)
-	c.goalMeta = append(c.goalMeta, goalMeta{})
-	c.goalIDs[name] = id
-	return id
+	return r
 }
 
-// variantID returns the number of v. A new variant is copied, so that the copy, which
-// histories share, keeps no log line alive.
-func (c *Counts) variantID(v Variant) uint32 {
-	if id, ok := c.variantIDs[v]; ok {
-		return id
+// variant returns the ref of v.
+func (c *Counts) variant(v Variant) *ref[Variant] {
+	r, isNew := c.variants.get(v, c.num, cloneVariant)
+	if isNew {
+		c.testMeta = append(c.testMeta, testMeta{})
 	}
-	id := uint32(len(c.variants))
-	v = Variant{Test: strings.Clone(v.Test), Population: strings.Clone(v.Population)}
-	c.variants = append(c.variants, v)
-	c.testMeta = append(c.testMeta, testMeta{})
-	c.variantIDs[v] = id
-	return id
+	return r
+}
+
+// slot returns the ref of s.
+func (c *Counts) slot(s slot) *ref[slot] {
+	r, _ := c.slots.get(s, c.num, cloneSlot)
+	return r
+}
+
+func cloneVariant(v Variant) Variant {
+	return Variant{Test: strings.Clone(v.Test), Population: strings.Clone(v.Population)}
+}
+
+func cloneSlot(s slot) slot {
+	return slot{rollup: strings.Clone(s.rollup), bucket: strings.Clone(s.bucket), site: s.site}
 }
 
 // shared returns the shard's copy of s.
@@ -153,48 +155,46 @@ func (c *Counts) shared(s string) string {
 	return n
 }
 
-func (c *Counts) slotID(s *slot) uint32 {
-	if id, ok := c.slotIDs[*s]; ok {
-		return id
-	}
-	id := uint32(len(c.slots))
-	c.slots = append(c.slots, *s)
-	c.slotIDs[*s] = id
-	return id
-}
-
-// conversion returns the counter of (goal, slot), creating it.
-func (c *Counts) conversion(goal, slot uint32) *counter {
-	id := convID{goal, slot}
-	i, ok := c.convAt[id]
+// convIndex returns the position of the conversion counter of (goal, slot), making it.
+func (c *Counts) convIndex(goal, slot uint32) int32 {
+	k := uint64(goal)<<32 | uint64(slot)
+	i, ok := c.convAt[k]
 	if !ok {
 		i = int32(len(c.conv))
-		c.conv = append(c.conv, convCount{id: id})
-		c.convAt[id] = i
+		c.conv = append(c.conv, convCount{goal: goal, slot: slot})
+		c.convAt[k] = i
 	}
-	return &c.conv[i].c
+	return i
 }
 
-// variantConversion returns the counter of (goal, variant, slot), creating it.
-func (c *Counts) variantConversion(goal, variant, slot uint32) *counter {
-	id := vconvID{goal, variant, slot}
-	i, ok := c.vconvAt[id]
+// conversion returns the conversion counter at position i (convIndex), to count in.
+func (c *Counts) conversion(i int32) *counter {
+	e := &c.conv[i]
+	e.used = true
+	return &e.c
+}
+
+// variantConversion returns the counter of variant's conversions with conversion counter
+// conv (its goal and slot), creating it.
+func (c *Counts) variantConversion(conv int32, variant uint32) *counter {
+	k := uint64(conv)<<32 | uint64(variant)
+	i, ok := c.vconvAt[k]
 	if !ok {
 		i = int32(len(c.vconv))
-		c.vconv = append(c.vconv, vconvCount{id: id})
-		c.vconvAt[id] = i
+		c.vconv = append(c.vconv, vconvCount{conv: conv, variant: variant})
+		c.vconvAt[k] = i
 	}
 	return &c.vconv[i].c
 }
 
 // impression adds one to the impression counter of (variant, slot).
 func (c *Counts) impression(variant, slot uint32) {
-	id := impID{variant, slot}
-	i, ok := c.impAt[id]
+	k := uint64(variant)<<32 | uint64(slot)
+	i, ok := c.impAt[k]
 	if !ok {
 		i = int32(len(c.imp))
-		c.imp = append(c.imp, impCount{id: id})
-		c.impAt[id] = i
+		c.imp = append(c.imp, impCount{variant: variant, slot: slot})
+		c.impAt[k] = i
 	}
 	c.imp[i].n++
 }
@@ -230,28 +230,32 @@ func (c *Counts) Flush(d *messages.Deltas) {
 	}
 	for i := range c.conv {
 		e := &c.conv[i]
-		s := &c.slots[e.id.slot]
-		k := messages.ConversionKey{Goal: c.goals[e.id.goal], Rollup: s.rollup, Bucket: s.bucket, Site: s.site}
+		if !e.used {
+			continue
+		}
+		s := c.slots.value(e.slot)
+		k := messages.ConversionKey{Goal: *c.goals.value(e.goal), Rollup: s.rollup, Bucket: s.bucket, Site: s.site}
 		d.Conversions[k] = addCounter(d.Conversions[k], e.c.message())
 	}
 	for i := range c.vconv {
 		e := &c.vconv[i]
-		s, v := &c.slots[e.id.slot], &c.variants[e.id.variant]
-		k := messages.VariantConversionKey{Goal: c.goals[e.id.goal], Test: v.Test, Population: v.Population,
+		conv := &c.conv[e.conv]
+		s, v := c.slots.value(conv.slot), c.variants.value(e.variant)
+		k := messages.VariantConversionKey{Goal: *c.goals.value(conv.goal), Test: v.Test, Population: v.Population,
 			Rollup: s.rollup, Bucket: s.bucket, Site: s.site}
 		d.VariantConversions[k] = addCounter(d.VariantConversions[k], e.c.message())
 	}
 	for i := range c.imp {
 		e := &c.imp[i]
-		s, v := &c.slots[e.id.slot], &c.variants[e.id.variant]
+		s, v := c.slots.value(e.slot), c.variants.value(e.variant)
 		d.Impressions[messages.ImpressionKey{Test: v.Test, Population: v.Population, Rollup: s.rollup, Bucket: s.bucket, Site: s.site}] += e.n
 	}
 	for _, g := range c.metaUsed {
-		d.SeeGoal(c.goals[g], c.goalMeta[g].m)
+		d.SeeGoal(*c.goals.value(g), c.goalMeta[g].m)
 		c.goalMeta[g] = goalMeta{}
 	}
 	for _, vi := range c.testUsed {
-		t, v := &c.testMeta[vi], &c.variants[vi]
+		t, v := &c.testMeta[vi], c.variants.value(vi)
 		seeTest(d, v.Test, v.Population, t.first)
 		seeTest(d, v.Test, v.Population, t.last)
 		c.testMeta[vi] = testMeta{}
@@ -264,7 +268,7 @@ func (c *Counts) reset() {
 	c.conv, c.vconv, c.imp = c.conv[:0], c.vconv[:0], c.imp[:0]
 	c.metaUsed, c.testUsed = c.metaUsed[:0], c.testUsed[:0]
 	c.touched = false
-	if c.goalIDs == nil || len(c.goals)+len(c.variants)+len(c.slots)+len(c.names) > maxInterned {
+	if c.num == nil || c.goals.len()+c.variants.len()+c.slots.len()+len(c.names) > maxInterned {
 		c.init()
 		return
 	}
@@ -291,7 +295,7 @@ func addCounter(sum, n messages.Counter) messages.Counter {
 
 // ready prepares the zero Counts for use.
 func (c *Counts) ready() {
-	if c.goalIDs == nil {
+	if c.num == nil {
 		c.init()
 	}
 }

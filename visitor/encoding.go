@@ -80,29 +80,18 @@ func (h *History) AppendBinary(b []byte) ([]byte, error) {
 	e := encoders.Get().(*encoder)
 	defer e.release()
 	hc := h.counts()
-	e.uvarint(uint64(len(hc.goals.items)))
-	for _, g := range hc.goals.items {
-		e.str(g)
-	}
-	e.uvarint(uint64(len(hc.variants.items)))
-	for _, v := range hc.variants.items {
-		e.str(v.Test)
-		e.str(v.Population)
-	}
-	e.uvarint(uint64(len(hc.ips.items)))
-	for _, s := range hc.ips.items {
-		e.str(s)
-	}
-	e.uvarint(uint64(len(hc.agents.items)))
-	for _, s := range hc.agents.items {
-		e.str(s)
-	}
-	e.uvarint(uint64(len(hc.slots.items)))
-	for _, sl := range hc.slots.items {
-		e.str(sl.rollup)
-		e.str(sl.bucket)
-		e.varint(sl.site)
-	}
+	putList(e, hc.goals.items, func(g *ref[string]) { e.str(g.v) })
+	putList(e, hc.variants.items, func(v *ref[Variant]) {
+		e.str(v.v.Test)
+		e.str(v.v.Population)
+	})
+	putList(e, hc.ips.items, e.str)
+	putList(e, hc.agents.items, e.str)
+	putList(e, hc.slots.items, func(sl *ref[slot]) {
+		e.str(sl.v.rollup)
+		e.str(sl.v.bucket)
+		e.varint(sl.v.site)
+	})
 	e.uvarint(uint64(len(hc.conversions.items)))
 	for i, k := range hc.conversions.items {
 		goal, sl := k.parts()
@@ -167,6 +156,14 @@ func (h *History) AppendBinary(b []byte) ([]byte, error) {
 		out = append(out, s...)
 	}
 	return append(out, e.body...), nil
+}
+
+// putList writes a list: its length, then each item with put.
+func putList[T any](e *encoder, items []T, put func(T)) {
+	e.uvarint(uint64(len(items)))
+	for _, it := range items {
+		put(it)
+	}
 }
 
 type encoder struct {
@@ -315,17 +312,11 @@ func (h *History) UnmarshalBinary(data []byte) error {
 // decodeKeys reads the goals, variants, addresses, agents and slots of n and the counter
 // keys it was counted in.
 func decodeKeys(d *decoder, n *History) {
-	for range d.count(1) {
-		g := d.str()
-		if d.err == nil && !addNew(&n.goals, g) {
-			d.fail("goal %q listed twice", g)
-		}
+	if g, ok := readRefs(d, &n.goals, 1, d.str); !ok {
+		d.fail("goal %q listed twice", g)
 	}
-	for range d.count(2) {
-		v := Variant{Test: d.str(), Population: d.str()}
-		if d.err == nil && !addNew(&n.variants, v) {
-			d.fail("variant %q/%q listed twice", v.Test, v.Population)
-		}
+	if v, ok := readRefs(d, &n.variants, 2, func() Variant { return Variant{Test: d.str(), Population: d.str()} }); !ok {
+		d.fail("variant %q/%q listed twice", v.Test, v.Population)
 	}
 	for _, set := range []*orderedSet[string]{&n.ips, &n.agents} {
 		for range d.count(1) {
@@ -335,11 +326,8 @@ func decodeKeys(d *decoder, n *History) {
 			}
 		}
 	}
-	for range d.count(3) {
-		sl := slot{rollup: d.str(), bucket: d.str(), site: d.varint()}
-		if d.err == nil && !addNew(&n.slots, sl) {
-			d.fail("slot %q/%q/%d listed twice", sl.rollup, sl.bucket, sl.site)
-		}
+	if sl, ok := readRefs(d, &n.slots, 3, func() slot { return slot{rollup: d.str(), bucket: d.str(), site: d.varint()} }); !ok {
+		d.fail("slot %q/%q/%d listed twice", sl.rollup, sl.bucket, sl.site)
 	}
 	for range d.count(3) {
 		goal, sl := d.index(len(n.goals.items), "goal"), d.index(len(n.slots.items), "slot")
@@ -410,6 +398,32 @@ func decodeTotals(d *decoder, n *History) {
 		}
 		n.totals = append(n.totals, v)
 	}
+}
+
+// readRefs reads a list of values with read into s, as refs of no numbering; ok is false
+// when a value is listed twice (dup).
+func readRefs[T comparable](d *decoder, s *orderedSet[*ref[T]], minSize int, read func() T) (dup T, ok bool) {
+	n := d.count(minSize)
+	var seen map[T]struct{} // for long lists, instead of comparing each value with all
+	if n > indexAt {
+		seen = make(map[T]struct{}, n)
+	}
+	for range n {
+		v := read()
+		if d.err != nil {
+			break
+		}
+		if seen != nil {
+			if _, dup := seen[v]; dup {
+				return v, false
+			}
+			seen[v] = struct{}{}
+		} else if findValue(s.items, v) >= 0 {
+			return v, false
+		}
+		s.push(&ref[T]{v: v})
+	}
+	return dup, true
 }
 
 // addNew adds k to s and reports whether it was new.

@@ -209,8 +209,9 @@ func requireSameHistory(t *testing.T, want, got *History, msg string) {
 	require.Equal(t, want.human, got.human, msg)
 	wantHuman, gotHuman := want, got
 	want, got = &History{counted: want.counts()}, &History{counted: got.counts()}
-	require.Equal(t, want.goals.items, got.goals.items, msg)
-	require.Equal(t, want.variants.items, got.variants.items, msg)
+	require.Equal(t, want.Goals(), got.Goals(), msg)
+	require.Equal(t, want.Variants(), got.Variants(), msg)
+	require.Equal(t, valuesOf(want.slots.items), valuesOf(got.slots.items), msg)
 	require.Equal(t, want.ips.items, got.ips.items, msg)
 	require.Equal(t, want.agents.items, got.agents.items, msg)
 	require.Equal(t, want.conversions.items, got.conversions.items, msg)

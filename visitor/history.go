@@ -108,29 +108,30 @@ func queueRecord(r *messages.Record) queued {
 // its held records and what the human path counts are each behind a pointer, nil while
 // empty, so that a robot's history is a few words and its queue.
 type History struct {
-	human bool
-
 	// firstHuman is the timestamp of the visitor's first record processed on the human
 	// path, when hasFirstHuman; firstHumanLost is set instead for a visitor that took the
 	// human path before histories kept that timestamp (decoded from encoding version 1).
-	firstHuman     int64
-	hasFirstHuman  bool
-	firstHumanLost bool
+	firstHuman int64
 
 	// queue holds the records of a visitor not yet known to be human; nil when none.
 	queue *heldQueue
 
 	// counted is what the human path recorded; nil until it recorded something.
 	*counted
+
+	human          bool
+	hasFirstHuman  bool
+	firstHumanLost bool
 }
 
-// counted is what a visitor's records on the human path left in its history.
+// counted is what a visitor's records on the human path left in its history. Its goals,
+// variants and slots are the shard's refs (see ref for their invariant).
 type counted struct {
-	goals    orderedSet[string]
-	variants orderedSet[Variant]
+	goals    orderedSet[*ref[string]]
+	variants orderedSet[*ref[Variant]]
 	ips      orderedSet[string]
 	agents   orderedSet[string]
-	slots    orderedSet[slot]
+	slots    orderedSet[*ref[slot]]
 
 	conversions orderedSet[conversionKey]
 	// convVariants[i] has bit v set when variant v (< 64) was counted with conversion
@@ -236,10 +237,19 @@ func (h *History) noteHuman(ts int64) {
 func (h *History) QueueLen() int { return h.queue.len() }
 
 // Goals returns the goals the visitor converted on, in first-conversion order.
-func (h *History) Goals() []string { return append([]string(nil), h.counts().goals.items...) }
+func (h *History) Goals() []string { return valuesOf(h.counts().goals.items) }
 
 // Variants returns the test populations the visitor was shown, in first-seen order.
-func (h *History) Variants() []Variant { return append([]Variant(nil), h.counts().variants.items...) }
+func (h *History) Variants() []Variant { return valuesOf(h.counts().variants.items) }
+
+// valuesOf returns the values of refs, in order.
+func valuesOf[T comparable](refs []*ref[T]) []T {
+	var out []T
+	for _, r := range refs {
+		out = append(out, r.v)
+	}
+	return out
+}
 
 // IPs returns the visitor's IP addresses in first-seen order.
 func (h *History) IPs() []string { return append([]string(nil), h.counts().ips.items...) }
@@ -336,19 +346,37 @@ func (h *History) variantsOf(i int) []uint32 {
 	return append(out, h.highOf(i)...)
 }
 
-// slotOf returns the position of the slot (rollup, bucket, site), adding it if new; i is
-// the rollup's position in the rules, for the hint.
-func (h *History) slotOf(i int, rollup, bucket string, site int64) int {
+// slotOf returns the position of the slot (rollup, bucket, site), adding c's ref of it if
+// new; i is the rollup's position in the rules, for the hint.
+func (h *History) slotOf(i int, c *Counts, rollup, bucket string, site int64) int {
 	if i < maxHints {
 		if j := int(h.slotHint[i]) - 1; j >= 0 && j < len(h.slots.items) {
-			if s := &h.slots.items[j]; s.site == site && s.bucket == bucket && s.rollup == rollup {
+			if s := &h.slots.items[j].v; s.site == site && s.bucket == bucket && s.rollup == rollup {
 				return j
 			}
 		}
 	}
-	j, _ := h.slots.add(slot{rollup: rollup, bucket: bucket, site: site})
+	j := h.findSlot(c, rollup, bucket, site)
+	if j < 0 {
+		h.slots.push(c.slot(slot{rollup: rollup, bucket: bucket, site: site}))
+		j = h.slots.len() - 1
+	}
 	if i < maxHints && j < 255 {
 		h.slotHint[i] = uint8(j + 1)
 	}
 	return j
+}
+
+// findSlot returns the position of the slot (rollup, bucket, site), or -1: by comparing
+// the few slots of most visitors, by c's ref and the set's index for the others.
+func (h *History) findSlot(c *Counts, rollup, bucket string, site int64) int {
+	if h.slots.index != nil {
+		return h.slots.find(c.slot(slot{rollup: rollup, bucket: bucket, site: site}))
+	}
+	for j, r := range h.slots.items {
+		if s := &r.v; s.site == site && s.bucket == bucket && s.rollup == rollup {
+			return j
+		}
+	}
+	return -1
 }

@@ -165,6 +165,8 @@ func (r *Rules) humanPath(h *History, ev *queued, c *Counts) {
 	c.touched = true
 	if h.counted == nil {
 		h.counted = new(counted)
+	} else if !h.numberedBy(c.num) {
+		h.renumber(c)
 	}
 	h.noteHuman(ev.ts)
 	var stack [maxStackRollups]uint32
@@ -183,13 +185,13 @@ func (r *Rules) humanPath(h *History, ev *queued, c *Counts) {
 		if !h.agents.has(ev.userAgent()) {
 			h.agents.pushFirst(c.shared(ev.userAgent()), 1)
 		}
-		r.fillSlots(slots, ev, h)
+		r.fillSlots(slots, ev, h, c)
 		r.convert(h, c, ev, messages.ViewedPage, decimal.Decimal{}, "", "", slots)
 	case messages.KindGoal:
-		r.fillSlots(slots, ev, h)
+		r.fillSlots(slots, ev, h, c)
 		r.convert(h, c, ev, ev.goal(), ev.value, ev.valueType(), ev.valueFormat(), slots)
 	case messages.KindSplit:
-		r.fillSlots(slots, ev, h)
+		r.fillSlots(slots, ev, h, c)
 		r.impress(h, c, ev, slots)
 	}
 }
@@ -213,20 +215,21 @@ func allocate(d *messages.Deltas) {
 }
 
 // fillSlots finds the slot of every rollup's bucket for the record.
-func (r *Rules) fillSlots(slots []uint32, ev *queued, h *History) {
+func (r *Rules) fillSlots(slots []uint32, ev *queued, h *History, c *Counts) {
 	for i, ru := range r.Rollups {
-		slots[i] = uint32(h.slotOf(i, r.keys[i], ru.Bucket(ev.ts, h), ev.site))
+		slots[i] = uint32(h.slotOf(i, c, r.keys[i], ru.Bucket(ev.ts, h), ev.site))
 	}
 }
 
 // convert records a conversion of goal with value v (docs/semantics.md, "A conversion").
 func (r *Rules) convert(h *History, c *Counts, ev *queued, goal string, v decimal.Decimal, valueType, valueFormat string, slots []uint32) {
-	g := c.goalID(goal)
+	gr := c.goal(goal)
+	g := gr.id
 	c.seeGoal(g, messages.GoalMeta{ValueType: valueType, ValueFormat: valueFormat, At: ev.ptr})
 
-	gi := h.goals.find(goal)
+	gi := h.goals.find(gr)
 	if gi < 0 {
-		h.goals.push(c.goals[g]) // the shard's copy of the name, shared by its visitors
+		h.goals.push(gr)
 		gi = h.goals.len() - 1
 		r.evaluateComplex(h, c, goal, slots)
 	}
@@ -239,8 +242,8 @@ func (r *Rules) convert(h *History, c *Counts, ev *queued, goal string, v decima
 	// The counters' numbers of the visitor's variants, found once for all slots.
 	var stack [16]uint32
 	variants := stack[:0]
-	for vi := range h.variants.items {
-		variants = append(variants, c.variantID(h.variants.items[vi]))
+	for _, vr := range h.variants.items {
+		variants = append(variants, vr.id)
 	}
 
 	// How the squares of the visitor's running totals grow, for the per-visitor rollups:
@@ -253,11 +256,12 @@ func (r *Rules) convert(h *History, c *Counts, ev *queued, goal string, v decima
 
 	for i, si := range slots {
 		ci, isNew := h.addConversion(gi, int(si))
-		sid := c.slotID(&h.slots.items[si])
+		conv := int32(-1) // the counter's position, found when needed
 		perVisitor := r.perVisitor[i]
 		withSquares := hasValue && perVisitor
 		if isNew || hasValue {
-			n := c.conversion(g, sid)
+			conv = c.convIndex(g, h.slots.items[si].id)
+			n := c.conversion(conv)
 			n.perVisitor = perVisitor
 			if isNew {
 				n.count++
@@ -274,7 +278,10 @@ func (r *Rules) convert(h *History, c *Counts, ev *queued, goal string, v decima
 			if !isNew && !hasValue {
 				continue
 			}
-			n := c.variantConversion(g, vid, sid)
+			if conv < 0 {
+				conv = c.convIndex(g, h.slots.items[si].id)
+			}
+			n := c.variantConversion(conv, vid)
 			n.perVisitor = perVisitor
 			if isNew {
 				n.count++
@@ -315,21 +322,21 @@ func (r *Rules) evaluateComplex(h *History, c *Counts, goal string, slots []uint
 	for _, use := range r.byGoal[goal] {
 		cg := &r.Complex[use.index]
 		if use.inInclude && h.hasAll(cg.Include) {
-			g := c.goalID(cg.Name)
+			g := c.goal(cg.Name).id
 			for i, si := range slots {
-				n := c.conversion(g, c.slotID(&h.slots.items[si]))
+				n := c.conversion(c.convIndex(g, h.slots.items[si].id))
 				n.count++
 				n.perVisitor = r.perVisitor[i]
 			}
 			h.rememberComplex(cg.Name, slices.Clone(slots))
 		}
 		if use.inExclude && h.onlyExcluded(cg.Exclude, goal) {
-			g := c.goalID(cg.Name)
+			g := c.goal(cg.Name).id
 			for _, si := range h.forgetComplex(cg.Name) {
-				sl := &h.slots.items[si]
-				n := c.conversion(g, c.slotID(sl))
+				sl := h.slots.items[si]
+				n := c.conversion(c.convIndex(g, sl.id))
 				n.count--
-				n.perVisitor = r.isPerVisitor(sl.rollup)
+				n.perVisitor = r.isPerVisitor(sl.v.rollup)
 			}
 		}
 	}
@@ -347,7 +354,7 @@ func addValue(sum, v decimal.Decimal) decimal.Decimal {
 // hasAll reports whether the visitor converted on every goal of names.
 func (h *History) hasAll(names []string) bool {
 	for _, n := range names {
-		if !h.goals.has(n) {
+		if findValue(h.goals.items, n) < 0 {
 			return false
 		}
 	}
@@ -357,7 +364,7 @@ func (h *History) hasAll(names []string) bool {
 // onlyExcluded reports whether goal is the only goal of exclude the visitor converted on.
 func (h *History) onlyExcluded(exclude []string, goal string) bool {
 	for _, n := range exclude {
-		if n != goal && h.goals.has(n) {
+		if n != goal && findValue(h.goals.items, n) >= 0 {
 			return false
 		}
 	}
@@ -366,18 +373,17 @@ func (h *History) onlyExcluded(exclude []string, goal string) bool {
 
 // impress records an impression of a test population (docs/semantics.md, "An impression").
 func (r *Rules) impress(h *History, c *Counts, ev *queued, slots []uint32) {
-	test, pop := ev.test(), ev.population()
-	vid := c.variantID(Variant{Test: test, Population: pop})
-	vi := h.variants.find(Variant{Test: test, Population: pop})
+	vr := c.variant(Variant{Test: ev.test(), Population: ev.population()})
+	vi := h.variants.find(vr)
 	if vi < 0 {
-		h.variants.push(c.variants[vid]) // the shard's copy, shared by its visitors
+		h.variants.push(vr)
 		vi = h.variants.len() - 1
 	}
-	c.seeTest(vid, ev.ts)
+	c.seeTest(vr.id, ev.ts)
 
 	for _, si := range slots {
 		if _, isNew := h.impressions.add(newImpressionKey(vi, int(si))); isNew {
-			c.impression(vid, c.slotID(&h.slots.items[si]))
+			c.impression(vr.id, h.slots.items[si].id)
 		}
 	}
 }

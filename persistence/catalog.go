@@ -39,22 +39,10 @@ func (s *Store) Catalog(ctx context.Context, q Query) (Catalog, error) {
 		b := &pgx.Batch{}
 		b.Queue(s.goalsSQL(), DefaultRollup).Query(func(rows pgx.Rows) error {
 			var err error
-			c.Goals, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (GoalInfo, error) {
-				var g GoalInfo
-				err := row.Scan(&g.Name, &g.ValueType, &g.ValueFormat, &g.Complex)
-				return g, err
-			})
+			c.Goals, err = pgx.CollectRows(rows, scanGoal)
 			return err
 		})
-		b.Queue("SELECT populations FROM "+s.t.tests+" WHERE name = $1", q.Test).Query(func(rows pgx.Rows) error {
-			for rows.Next() {
-				c.TestKnown = true
-				if err := rows.Scan(&c.Populations); err != nil {
-					return err
-				}
-			}
-			return rows.Err()
-		})
+		s.queueTest(b, q.Test, &c.TestKnown, &c.Populations)
 		b.Queue("SELECT rollup FROM " + s.t.conversions + " UNION SELECT rollup FROM " + s.t.impressions).Query(func(rows pgx.Rows) error {
 			var err error
 			c.Rollups, err = pgx.CollectRows(rows, pgx.RowTo[string])

@@ -209,15 +209,32 @@ func (s *Store) Goals(ctx context.Context) ([]GoalInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("goals: %w", err)
 	}
-	goals, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (GoalInfo, error) {
-		var g GoalInfo
-		err := row.Scan(&g.Name, &g.ValueType, &g.ValueFormat, &g.Complex)
-		return g, err
-	})
+	goals, err := pgx.CollectRows(rows, scanGoal)
 	if err != nil {
 		return nil, fmt.Errorf("goals: %w", err)
 	}
 	return goals, nil
+}
+
+// scanGoal reads a row of goalsSQL.
+func scanGoal(row pgx.CollectableRow) (GoalInfo, error) {
+	var g GoalInfo
+	err := row.Scan(&g.Name, &g.ValueType, &g.ValueFormat, &g.Complex)
+	return g, err
+}
+
+// queueTest queues the reading of test's populations into *pops; *known is set when
+// the test exists.
+func (s *Store) queueTest(b *pgx.Batch, test string, known *bool, pops *[]string) {
+	b.Queue("SELECT populations FROM "+s.t.tests+" WHERE name = $1", test).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			*known = true
+			if err := rows.Scan(pops); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
 }
 
 // goalsSQL lists the goals for Goals; $1 is DefaultRollup.

@@ -66,47 +66,19 @@ func (s *Store) TestCounts(ctx context.Context, q CountsQuery) (TestCounts, erro
 		goals = append(slices.Clone(q.Goals), messages.ViewedPage)
 	}
 	out := TestCounts{Config: TestConfig{Test: q.Test}}
-	var p params
-	filter := " AND test = " + p.add(q.Test) + " AND rollup = " + p.add(q.Rollup)
-	if q.Bucket != "" {
-		filter += " AND bucket = " + p.add(q.Bucket)
-	}
-	if q.From != nil || q.To != nil {
-		// Only integer buckets; the CASE keeps the cast from ever seeing another.
-		if q.From != nil {
-			filter += " AND (CASE WHEN bucket ~ '^-?[0-9]{1,18}$' THEN bucket::bigint END) >= " + p.add(*q.From)
-		}
-		if q.To != nil {
-			filter += " AND (CASE WHEN bucket ~ '^-?[0-9]{1,18}$' THEN bucket::bigint END) <= " + p.add(*q.To)
-		}
-	}
-	if q.Site != nil {
-		filter += " AND site = " + p.add(*q.Site)
-	}
+	filter, p := countsFilter(q)
+	// The goal filter takes the last parameter, which the impressions do without.
+	impressionParams := p
 	goalFilter := ""
 	if goals != nil {
 		goalFilter = " AND goal = ANY(" + p.add(goals) + ")"
 	}
 	err := s.readTx(ctx, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
-		b.Queue("SELECT populations FROM "+s.t.tests+" WHERE name = $1", q.Test).Query(func(rows pgx.Rows) error {
-			for rows.Next() {
-				out.Known = true
-				if err := rows.Scan(&out.Populations); err != nil {
-					return err
-				}
-			}
-			return rows.Err()
-		})
-		b.Queue(s.goalsSQL(), DefaultRollup).Query(func(rows pgx.Rows) error {
-			for rows.Next() {
-				var g GoalInfo
-				if err := rows.Scan(&g.Name, &g.ValueType, &g.ValueFormat, &g.Complex); err != nil {
-					return err
-				}
-				out.Goals = append(out.Goals, g)
-			}
-			return rows.Err()
+		s.queueTest(b, q.Test, &out.Known, &out.Populations)
+		b.Queue(s.goalsSQL(), DefaultRollup).Query(func(rows pgx.Rows) (err error) {
+			out.Goals, err = pgx.AppendRows(out.Goals, rows, scanGoal)
+			return err
 		})
 		b.Queue(s.testConfigSQL(), q.Test).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
@@ -117,40 +89,15 @@ func (s *Store) TestCounts(ctx context.Context, q CountsQuery) (TestCounts, erro
 			}
 			return rows.Err()
 		})
-		impressionParams := p
-		if goals != nil {
-			impressionParams = p[:len(p)-1]
-		}
 		b.Queue("SELECT population, bucket, sum(count)::bigint FROM "+s.t.impressions+" WHERE true"+filter+
-			" GROUP BY population, bucket", impressionParams...).Query(func(rows pgx.Rows) error {
-			for rows.Next() {
-				var c ImpressionCount
-				if err := rows.Scan(&c.Population, &c.Bucket, &c.Count); err != nil {
-					return err
-				}
-				out.Impressions = append(out.Impressions, c)
-			}
-			return rows.Err()
+			" GROUP BY population, bucket", impressionParams...).Query(func(rows pgx.Rows) (err error) {
+			out.Impressions, err = pgx.AppendRows(out.Impressions, rows, scanImpressionCount)
+			return err
 		})
 		b.Queue("SELECT goal, population, bucket, sum(count)::bigint, sum(value), "+squaresSum+" FROM "+s.t.variantConversions+
-			" WHERE true"+goalFilter+filter+" GROUP BY goal, population, bucket", p...).Query(func(rows pgx.Rows) error {
-			for rows.Next() {
-				var c VariantCount
-				var sum, squares pgtype.Numeric
-				if err := rows.Scan(&c.Goal, &c.Population, &c.Bucket, &c.Count, &sum, &squares); err != nil {
-					return err
-				}
-				var err error
-				if c.Sum, err = fromNumeric(sum); err != nil {
-					return err
-				}
-				c.SquaresKnown = squares.Valid
-				if c.Squares, err = fromNumeric(squares); err != nil {
-					return err
-				}
-				out.Conversions = append(out.Conversions, c)
-			}
-			return rows.Err()
+			" WHERE true"+goalFilter+filter+" GROUP BY goal, population, bucket", p...).Query(func(rows pgx.Rows) (err error) {
+			out.Conversions, err = pgx.AppendRows(out.Conversions, rows, scanVariantCount)
+			return err
 		})
 		return tx.SendBatch(ctx, b).Close()
 	})
@@ -158,4 +105,51 @@ func (s *Store) TestCounts(ctx context.Context, q CountsQuery) (TestCounts, erro
 		return TestCounts{}, fmt.Errorf("counts of test %q: %w", q.Test, err)
 	}
 	return out, nil
+}
+
+// countsFilter returns the conditions (each starting " AND ") selecting q's test,
+// rollup, bucket or range of buckets and site, and their parameters.
+func countsFilter(q CountsQuery) (string, params) {
+	var p params
+	filter := " AND test = " + p.add(q.Test) + " AND rollup = " + p.add(q.Rollup)
+	if q.Bucket != "" {
+		filter += " AND bucket = " + p.add(q.Bucket)
+	}
+	// Only integer buckets are in a range; the CASE keeps the cast from ever seeing another.
+	if q.From != nil {
+		filter += " AND (CASE WHEN bucket ~ '^-?[0-9]{1,18}$' THEN bucket::bigint END) >= " + p.add(*q.From)
+	}
+	if q.To != nil {
+		filter += " AND (CASE WHEN bucket ~ '^-?[0-9]{1,18}$' THEN bucket::bigint END) <= " + p.add(*q.To)
+	}
+	if q.Site != nil {
+		filter += " AND site = " + p.add(*q.Site)
+	}
+	return filter, p
+}
+
+// scanImpressionCount reads a row of population, bucket, count.
+func scanImpressionCount(row pgx.CollectableRow) (ImpressionCount, error) {
+	var c ImpressionCount
+	err := row.Scan(&c.Population, &c.Bucket, &c.Count)
+	return c, err
+}
+
+// scanVariantCount reads a row of goal, population, bucket, count, sum and sum of
+// squares (NULL when not known).
+func scanVariantCount(row pgx.CollectableRow) (VariantCount, error) {
+	var c VariantCount
+	var sum, squares pgtype.Numeric
+	if err := row.Scan(&c.Goal, &c.Population, &c.Bucket, &c.Count, &sum, &squares); err != nil {
+		return VariantCount{}, err
+	}
+	var err error
+	if c.Sum, err = fromNumeric(sum); err != nil {
+		return VariantCount{}, err
+	}
+	c.SquaresKnown = squares.Valid
+	if c.Squares, err = fromNumeric(squares); err != nil {
+		return VariantCount{}, err
+	}
+	return c, nil
 }

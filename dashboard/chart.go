@@ -69,10 +69,23 @@ type svgPoint struct {
 	Title string
 }
 
+// chartFormat shows the values of a chart: tick those of the y axis (ticks step
+// apart), mean those of the legend.
+type chartFormat interface {
+	tick(v, step float64) string
+	mean(v float64) string
+}
+
+// liftFormat shows lifts: signed percentages.
+type liftFormat struct{}
+
+func (liftFormat) tick(v, step float64) string { return formatSignedPercent(v, percentDecimals(step)) }
+func (liftFormat) mean(v float64) string       { return formatSignedPercent(v, 2) }
+
 // layoutChart lays out series over buckets: labels names the buckets on the x axis,
-// format the values on the y axis. With fromZero the y axis starts at 0, otherwise it
+// format the values on the y axis and in the legend. With fromZero the y axis starts at 0, otherwise it
 // spans the values and their intervals, with 0 in view.
-func layoutChart(id, title, xLabel, yLabel string, buckets []string, series []chartSeries, labels []string, format func(float64, int) string, fromZero bool) svgChart {
+func layoutChart(id, title, xLabel, yLabel string, buckets []string, series []chartSeries, labels []string, format chartFormat, fromZero bool) svgChart {
 	c := svgChart{
 		ID: id, Width: chartWidth, Height: chartHeight, Title: title, XLabel: xLabel, YLabel: yLabel,
 		Left: num(chartLeft), Right: num(chartWidth - chartRight),
@@ -100,13 +113,12 @@ func layoutChart(id, title, xLabel, yLabel string, buckets []string, series []ch
 	n := len(buckets)
 	x := func(i int) float64 { return chartLeft + (float64(i)+0.5)*plotW/float64(max(n, 1)) }
 	y := func(v float64) float64 { return chartTop + plotH*(1-(v-bottom)/(top-bottom)) }
-	decimals := percentDecimals(step)
 	for i := 0; ; i++ {
 		v := bottom + float64(i)*step
 		if v > top+step/2 {
 			break
 		}
-		c.YTicks = append(c.YTicks, tick{X: num(chartLeft - 8), Y: num(y(v)), Label: format(v, decimals)})
+		c.YTicks = append(c.YTicks, tick{X: num(chartLeft - 8), Y: num(y(v)), Label: format.tick(v, step)})
 	}
 	if bottom < 0 {
 		c.Zero = num(y(0))
@@ -146,7 +158,7 @@ func layoutChart(id, title, xLabel, yLabel string, buckets []string, series []ch
 				lower.WriteString(" L" + px + " " + num(y(p.Low)) + "|")
 			}
 			line.Points = append(line.Points, svgPoint{X: px, Y: py, Title: p.Title})
-			line.Last = format(p.Value, 2)
+			line.Last = format.mean(p.Value)
 		}
 		if upper.Len() > 0 {
 			lows := strings.Split(strings.TrimSuffix(lower.String(), "|"), "|")

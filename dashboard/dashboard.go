@@ -29,6 +29,9 @@ type Options struct {
 	Goals []string
 	// ComplexGoals names the complex goals of the counting rules (see query.New).
 	ComplexGoals []string
+	// Currency is the symbol shown before the values of currency goals (value format
+	// C; the log does not say which currency); default "$".
+	Currency string
 	// Logger receives server errors; default slog.Default().
 	Logger *slog.Logger
 }
@@ -73,6 +76,9 @@ func newHandler(store query.Store, opts Options) (*handler, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.Currency == "" {
+		opts.Currency = defaultCurrency
 	}
 	h := &handler{store: store, svc: query.NewCached(store, query.CacheOptions{}, opts.ComplexGoals...), opts: opts, log: opts.Logger, pages: map[string]*template.Template{}}
 	for _, page := range []string{"index", "test", "error"} {

@@ -5,11 +5,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/shopspring/decimal"
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/manhattan-analytics/manhattan/analysis"
-	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/query"
 )
 
@@ -161,7 +159,7 @@ func (h *handler) testPage(rep *report) testView {
 	}
 	if rep.Over != nil && chartGoal >= 0 {
 		tv.ChartGoal = rep.Main.Goals[chartGoal].Name
-		tv.Chart, tv.LiftChart = overTimeCharts(rep, chartGoal, tv.Bayesian)
+		tv.Chart, tv.LiftChart = h.overTimeCharts(rep, chartGoal, tv.Bayesian)
 	}
 	if rep.Break != nil {
 		for _, seg := range rep.Break.Segments {
@@ -254,14 +252,15 @@ func (h *handler) goalViewOf(gr analysis.GoalResult, ag query.AnalysisGoal, i in
 	}
 	gv.Complex = h.isComplex(ag.Name)
 	z := distuv.UnitNormal.Quantile(1 - cfg.Alpha/2)
+	mf := h.meanFormatOf(gr.Metric, format)
 	for pi, p := range gr.Populations {
 		row := resultRow{
 			Population: p.Population, Class: seriesCSS(pi), Control: p.Control,
 			Units: formatCount(p.Units), Conversions: formatCount(p.Counts.Conversions),
-			Mean: formatMean(p.Mean, gr.Metric, format),
+			Mean: mf.mean(p.Mean),
 		}
 		if p.Units > 1 && p.StdErr > 0 {
-			row.MeanCI = "[" + formatMean(p.Mean-z*p.StdErr, gr.Metric, format) + ", " + formatMean(p.Mean+z*p.StdErr, gr.Metric, format) + "]"
+			row.MeanCI = "[" + mf.mean(p.Mean-z*p.StdErr) + ", " + mf.mean(p.Mean+z*p.StdErr) + "]"
 		}
 		if p.Units == 0 {
 			row.Mean = "—"
@@ -284,7 +283,7 @@ func (h *handler) goalViewOf(gr analysis.GoalResult, ag query.AnalysisGoal, i in
 			}
 			if c.Bayes.Defined {
 				row.ChanceToWin = formatPercent(c.Bayes.ChanceToWin, 1)
-				row.Risk = formatMean(c.Bayes.Risk, gr.Metric, format)
+				row.Risk = mf.mean(c.Bayes.Risk)
 			}
 		}
 		gv.Rows = append(gv.Rows, row)
@@ -335,14 +334,6 @@ func metricText(m analysis.Metric) string {
 	return "conversion rate"
 }
 
-// formatMean shows a mean: a rate as a percentage, a value by the goal's format.
-func formatMean(f float64, m analysis.Metric, format string) string {
-	if m == analysis.ConversionRate {
-		return formatPercent(f, 2)
-	}
-	return formatValue(decimal.NewFromFloat(f), format)
-}
-
 func (h *handler) isComplex(goal string) bool {
 	for _, c := range h.opts.ComplexGoals {
 		if c == goal {
@@ -357,7 +348,7 @@ func seriesCSS(i int) string { return "s" + strconv.Itoa(i%seriesClass) }
 // overTimeCharts lays out the cumulative mean per population and the cumulative lift
 // of each variant, by day of arrival, of goal gi of the main analysis (the one goal
 // of rep.Over).
-func overTimeCharts(rep *report, gi int, bayesian bool) (*svgChart, *svgChart) {
+func (h *handler) overTimeCharts(rep *report, gi int, bayesian bool) (*svgChart, *svgChart) {
 	var buckets, labels []string
 	var means, lifts []chartSeries
 	metric := analysis.ConversionRate
@@ -371,6 +362,7 @@ func overTimeCharts(rep *report, gi int, bayesian bool) (*svgChart, *svgChart) {
 		}
 		gr := seg.Analysis.Goals[0] // the over-time analysis has the chart's goal only
 		metric = gr.Metric
+		mf := h.meanFormatOf(metric, rep.Formats[goal])
 		for pi, p := range gr.Populations {
 			if len(means) <= pi {
 				means = append(means, chartSeries{Population: p.Population, Class: seriesCSS(pi), Points: make([]chartPoint, len(rep.Over.Segments))})
@@ -378,7 +370,7 @@ func overTimeCharts(rep *report, gi int, bayesian bool) (*svgChart, *svgChart) {
 			}
 			if p.Units > 0 {
 				means[pi].Points[si] = chartPoint{Value: p.Mean, Defined: true,
-					Title: fmt.Sprintf("%s, arrived up to %s: %s (%s of %s)", p.Population, long, formatMean(p.Mean, gr.Metric, messages.FormatNumeric), formatCount(p.Counts.Conversions), formatCount(p.Units))}
+					Title: fmt.Sprintf("%s, arrived up to %s: %s (%s of %s)", p.Population, long, mf.mean(p.Mean), formatCount(p.Counts.Conversions), formatCount(p.Units))}
 			}
 			if c := p.Comparison; c != nil {
 				l := c.Lift
@@ -402,18 +394,23 @@ func overTimeCharts(rep *report, gi int, bayesian bool) (*svgChart, *svgChart) {
 		variants = append(variants, s)
 	}
 	xLabel := "Day of arrival (" + rep.Zone.String() + ")"
+	mf := h.meanFormatOf(metric, rep.Formats[goal])
 	yLabel := "Conversion rate"
-	format := formatPercent
-	if metric != analysis.ConversionRate {
-		yLabel = metricText(metric)
-		format = formatFloat
+	if !mf.rate {
+		yLabel = mf.axisLabel(capitalize(metricText(metric)))
 	}
-	rate := layoutChart("rate-chart", chartTitle(yLabel, goal), xLabel, yLabel, buckets, means, labels, format, true)
-	lift := layoutChart("lift-chart", chartTitle("Lift against the control", goal), xLabel, "Lift", buckets, variants, labels, formatSignedPercentD, false)
+	rate := layoutChart("rate-chart", chartTitle(yLabel, goal), xLabel, yLabel, buckets, means, labels, mf, true)
+	lift := layoutChart("lift-chart", chartTitle("Lift against the control", goal), xLabel, "Lift", buckets, variants, labels, liftFormat{}, false)
 	return &rate, &lift
 }
 
-func formatSignedPercentD(f float64, d int) string { return formatSignedPercent(f, d) }
+// capitalize puts the first letter of s in upper case (s is ASCII).
+func capitalize(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}
 
 // settingsView is the settings form of a test.
 type settingsView struct {

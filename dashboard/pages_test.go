@@ -291,10 +291,10 @@ func visitorsShown(page, population string) string {
 	return m[1]
 }
 
-// shownDecimal reads a displayed figure ("1,234.50", "26.10%", "−3.00") as a decimal.
+// shownDecimal reads a displayed figure ("1,234.50", "$57.27", "26.10%", "−3.00") as a decimal.
 func shownDecimal(t *testing.T, s string) decimal.Decimal {
 	t.Helper()
-	d, err := decimal.NewFromString(strings.NewReplacer(",", "", "%", "", "\u2212", "-").Replace(s))
+	d, err := decimal.NewFromString(strings.NewReplacer(",", "", "%", "", "$", "", "\u2212", "-").Replace(s))
 	require.NoError(t, err, "shown figure %q", s)
 	return d
 }

@@ -2,9 +2,12 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/manhattan-analytics/manhattan/ingest"
+	"github.com/manhattan-analytics/manhattan/logsource"
 	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/query"
 )
@@ -58,10 +61,58 @@ func (s *Server) deadLetters(ctx context.Context, req query.Request) (any, error
 }
 
 func (s *Server) status(ctx context.Context, _ query.Request) (any, error) {
-	if s.opts.Ingest == nil {
-		return s.queries.Status(ctx, nil)
+	var live *query.IngestStatus
+	if s.opts.Ingest != nil {
+		live = ingestStatus(s.opts.Ingest())
+		live.Source = s.opts.IngestSource
+		if s.opts.IngestLog != nil {
+			live.Log = s.opts.IngestLog.String()
+		}
 	}
-	return s.queries.Status(ctx, ingestStatus(s.opts.Ingest()))
+	st, err := s.queries.Status(ctx, live)
+	if err != nil {
+		return nil, err
+	}
+	if s.opts.IngestLog != nil {
+		err := addLag(ctx, &st, s.opts.IngestSource, s.opts.IngestLog)
+		if err != nil && live != nil {
+			live.LagError = err.Error()
+		}
+	}
+	return st, nil
+}
+
+// lagTimeout bounds the look at the log's end that a status answer makes.
+const lagTimeout = 2 * time.Second
+
+// addLag measures how far the pointers of source in st stand behind the end of log and
+// fills in their Lag.
+func addLag(ctx context.Context, st *query.StatusAnswer, source string, log logsource.Log) error {
+	var at []messages.Pointer
+	for _, p := range st.Pointers {
+		if p.Source == source {
+			at = append(at, messages.Pointer{Partition: p.Partition, File: p.File, Offset: p.Offset})
+		}
+	}
+	if len(at) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, lagTimeout)
+	defer cancel()
+	lags, err := log.Lag(ctx, at)
+	if err != nil {
+		return fmt.Errorf("lag of %s: %w", log, err)
+	}
+	byPartition := make(map[int]logsource.Lag, len(lags))
+	for _, l := range lags {
+		byPartition[l.Partition] = l
+	}
+	for i, p := range st.Pointers {
+		if l, ok := byPartition[p.Partition]; ok && p.Source == source {
+			st.Pointers[i].Lag = &query.PartitionLag{Behind: l.Behind, Unit: l.Unit}
+		}
+	}
+	return nil
 }
 
 // ingestStatus is the status document of the live pipeline.

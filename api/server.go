@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/manhattan-analytics/manhattan/ingest"
+	"github.com/manhattan-analytics/manhattan/logsource"
 	"github.com/manhattan-analytics/manhattan/metrics"
 	"github.com/manhattan-analytics/manhattan/query"
 )
@@ -32,6 +33,12 @@ type Options struct {
 	Metrics *metrics.Metrics
 	// Ingest, when set, reports the live pipeline of this process in /api/v1/status.
 	Ingest func() ingest.Stats
+	// IngestSource names the pointer rows that pipeline commits, and IngestLog is the log
+	// it reads: /api/v1/status measures, with IngestLog.Lag, how far each committed
+	// pointer of IngestSource stands behind the end of its partition. Without them the
+	// status shows no lag (a server that reads no log cannot know it).
+	IngestSource string
+	IngestLog    logsource.Log
 	// Logger receives server-side errors; nil discards them.
 	Logger *slog.Logger
 	// MaxGoals bounds the goals of a results request; default query.DefaultMaxGoals.

@@ -143,6 +143,15 @@ type PointerStatus struct {
 	UpdatedAt  time.Time  `json:"updated_at"`
 	Owner      string     `json:"owner,omitempty"`
 	LeaseUntil *time.Time `json:"lease_until,omitempty"`
+	Token      int64      `json:"token"`
+	// Lag is absent unless the server reads the source's log itself (manhattan run).
+	Lag *PartitionLag `json:"lag,omitempty"`
+}
+
+// PartitionLag is how far a committed pointer stands behind the end of its partition.
+type PartitionLag struct {
+	Behind int64  `json:"behind"`
+	Unit   string `json:"unit"` // "bytes" (log files) or "messages" (stream sequences)
 }
 
 // IngestStatus is the live state of the pipeline running in the server's process.
@@ -157,6 +166,9 @@ type IngestStatus struct {
 	LastCommitSeconds float64 `json:"last_commit_seconds"`
 	UptimeSeconds     float64 `json:"uptime_seconds"`
 	Unread            Unread  `json:"unread"`
+	Source            string  `json:"source"`
+	Log               string  `json:"log"`
+	LagError          string  `json:"lag_error,omitempty"`
 }
 
 // Unread sums up the log data the pipeline passed over.

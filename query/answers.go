@@ -197,6 +197,19 @@ type PointerStatus struct {
 	UpdatedAt  time.Time  `json:"updated_at"`
 	Owner      string     `json:"owner,omitempty"`       // the process that owns the partition
 	LeaseUntil *time.Time `json:"lease_until,omitempty"` // the end of its lease
+	Token      int64      `json:"token"`                 // the fencing token of the current (or last) grant
+	// Lag is how much of the partition lies after the committed pointer. Only a process
+	// that reads the source's log (manhattan run) can measure it; it is absent otherwise.
+	Lag *PartitionLag `json:"lag,omitempty"`
+}
+
+// PartitionLag is how far a committed pointer stands behind the end of its partition, as
+// the log stood when the status was answered.
+type PartitionLag struct {
+	Behind int64 `json:"behind"`
+	// Unit is what Behind counts: "bytes" of the log files, or "messages" of a stream
+	// (stream sequences up to the partition's last message).
+	Unit string `json:"unit"`
 }
 
 // IngestStatus is the live state of the pipeline running in the server's process.
@@ -210,7 +223,10 @@ type IngestStatus struct {
 	CaughtUp          bool    `json:"caught_up"`
 	LastCommitSeconds float64 `json:"last_commit_seconds"`
 	UptimeSeconds     float64 `json:"uptime_seconds"`
-	Unread            Unread  `json:"unread"` // log data passed over without being read
+	Unread            Unread  `json:"unread"`              // log data passed over without being read
+	Source            string  `json:"source"`              // the pointer rows it commits (their lag is in pointers)
+	Log               string  `json:"log"`                 // the log it reads
+	LagError          string  `json:"lag_error,omitempty"` // why the lag could not be measured
 }
 
 // Unread sums up the log data the pipeline passed over (late data, skipped files).
@@ -254,7 +270,7 @@ func newStatusAnswer(st persistence.Status, ingest *IngestStatus) StatusAnswer {
 	for _, p := range st.Pointers {
 		ps := PointerStatus{
 			Source: p.Source, Partition: p.Pointer.Partition, Pointer: p.Pointer.String(), File: p.Pointer.File, Offset: p.Pointer.Offset,
-			Epoch: p.Epoch, Records: p.Records, UpdatedAt: p.UpdatedAt.UTC(), Owner: p.Owner,
+			Epoch: p.Epoch, Records: p.Records, UpdatedAt: p.UpdatedAt.UTC(), Owner: p.Owner, Token: p.Token,
 		}
 		if p.Owner != "" {
 			until := p.LeaseEnds.UTC()

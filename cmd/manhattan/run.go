@@ -51,7 +51,7 @@ func runRun(ctx context.Context, args []string) error {
 	}
 	m.TrackPipeline(p)
 	h, err := newSwitchingHandler(ctx, db, func(st *persistence.Store) (http.Handler, error) {
-		return newHandler(st, sf, m, log, p.Stats, cfg.Rules, dashboard.Options{})
+		return newHandler(st, sf, m, log, &liveIngest{p: p, source: cfg.Source}, cfg.Rules, dashboard.Options{})
 	}, log)
 	if err != nil {
 		ln.Close()

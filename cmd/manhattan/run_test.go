@@ -111,6 +111,11 @@ func TestRunWithoutFollowKeepsServing(t *testing.T) {
 		getJSON(t, baseURL+"api/v1/status", &st)
 		return st.Ingest != nil && st.Ingest.CaughtUp && len(st.Pointers) == 1 && st.Pointers[0].Records == st.Ingest.Committed && st.Ingest.Committed > 0
 	})
+	// The process reads the log, so its status shows the lag of its source's partition.
+	var st query.StatusAnswer
+	getJSON(t, baseURL+"api/v1/status", &st)
+	assert.Equal(t, "default", st.Ingest.Source)
+	assert.Equal(t, &query.PartitionLag{Behind: 0, Unit: "bytes"}, st.Pointers[0].Lag)
 	status, _ := get(t, baseURL+"api/v1/tests", "")
 	assert.Equal(t, http.StatusOK, status)
 	require.NoError(t, b.stop(t))

@@ -12,7 +12,6 @@ import (
 	"github.com/manhattan-analytics/manhattan/actors"
 	"github.com/manhattan-analytics/manhattan/api"
 	"github.com/manhattan-analytics/manhattan/dashboard"
-	"github.com/manhattan-analytics/manhattan/ingest"
 	"github.com/manhattan-analytics/manhattan/metrics"
 	"github.com/manhattan-analytics/manhattan/persistence"
 	"github.com/manhattan-analytics/manhattan/visitor"
@@ -58,10 +57,17 @@ func (f *serverFlags) open() (net.Listener, error) {
 	return ln, nil
 }
 
+// liveIngest is the pipeline of this process and the source whose pointer rows it commits.
+type liveIngest struct {
+	p      *actors.Pipeline
+	source string
+}
+
 // newHandler returns the server's handler: the API with the dashboard (configured by
-// dash) at "/". ingest, when not nil, reports this process's pipeline in /api/v1/status;
-// rules, when not nil, are the counting rules of the data (for their complex goals).
-func newHandler(store *persistence.Store, f *serverFlags, m *metrics.Metrics, log *slog.Logger, ingest func() ingest.Stats, rules *visitor.Rules, dash dashboard.Options) (http.Handler, error) {
+// dash) at "/". live, when not nil, is this process's pipeline: /api/v1/status reports it
+// and the lag of its source's partitions; rules, when not nil, are the counting rules of
+// the data (for their complex goals).
+func newHandler(store *persistence.Store, f *serverFlags, m *metrics.Metrics, log *slog.Logger, live *liveIngest, rules *visitor.Rules, dash dashboard.Options) (http.Handler, error) {
 	if dash.Logger == nil {
 		dash.Logger = log
 	}
@@ -72,7 +78,11 @@ func newHandler(store *persistence.Store, f *serverFlags, m *metrics.Metrics, lo
 	if err != nil {
 		return nil, err
 	}
-	return api.New(store, api.Options{Token: *f.token, Dashboard: d, Metrics: m, Ingest: ingest, Logger: log, ComplexGoals: complexNames(rules)}), nil
+	opts := api.Options{Token: *f.token, Dashboard: d, Metrics: m, Logger: log, ComplexGoals: complexNames(rules)}
+	if live != nil {
+		opts.Ingest, opts.IngestSource, opts.IngestLog = live.p.Stats, live.source, live.p.Log()
+	}
+	return api.New(store, opts), nil
 }
 
 // complexNames returns the names of the complex goals of rules (nil: none).

@@ -163,16 +163,21 @@ func (s *Service) analysis(ctx context.Context, r Request) (AnalysisAnswer, erro
 		buckets = []string{""} // the sum of the range
 	}
 	for _, b := range buckets {
-		seg := Segment{Bucket: b}
-		res, err := analysis.Analyze(analysisInput(tc, cfg, goals, b))
-		if err != nil {
-			seg.Error = err.Error()
-		} else {
-			seg.Analysis = &res
-		}
-		a.Segments = append(a.Segments, seg)
+		a.Segments = append(a.Segments, analyzeSegment(b, analysisInput(tc, cfg, goals, b)))
 	}
 	return a, nil
+}
+
+// analyzeSegment is the segment of bucket: the analysis of in, or why there is none.
+func analyzeSegment(bucket string, in analysis.Input) Segment {
+	seg := Segment{Bucket: bucket}
+	res, err := analysis.Analyze(in)
+	if err != nil {
+		seg.Error = err.Error()
+	} else {
+		seg.Analysis = &res
+	}
+	return seg
 }
 
 func rangeText(r Request) string {

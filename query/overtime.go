@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 
-	"github.com/manhattan-analytics/manhattan/analysis"
 	"github.com/manhattan-analytics/manhattan/persistence"
 )
 
@@ -38,14 +37,7 @@ func (s *Service) OverTime(ctx context.Context, r Request) (AnalysisAnswer, erro
 		// Move the counts of cohort b into upTo: every earlier cohort is there already.
 		imps = moveBucket(imps, &upTo.Impressions, b, func(c persistence.ImpressionCount) string { return c.Bucket })
 		convs = moveBucket(convs, &upTo.Conversions, b, func(c persistence.VariantCount) string { return c.Bucket })
-		seg := Segment{Bucket: b}
-		res, err := analysis.Analyze(analysisInput(upTo, cfg, goals, ""))
-		if err != nil {
-			seg.Error = err.Error()
-		} else {
-			seg.Analysis = &res
-		}
-		a.Segments = append(a.Segments, seg)
+		a.Segments = append(a.Segments, analyzeSegment(b, analysisInput(upTo, cfg, goals, "")))
 	}
 	return a, nil
 }

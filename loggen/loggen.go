@@ -2,6 +2,7 @@ package loggen
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -277,15 +278,7 @@ func generate(o Options) []event {
 		t := start + int64(diurnal(vr)*float64(span))
 		evs = visit(evs, vr, int32(v), VisitorID(o.Seed, v), robot, n, t)
 	}
-	slices.SortStableFunc(evs, func(a, b event) int {
-		switch {
-		case a.ts < b.ts:
-			return -1
-		case a.ts > b.ts:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(evs, func(a, b event) int { return cmp.Compare(a.ts, b.ts) })
 	return evs
 }
 

@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"math"
@@ -53,15 +54,7 @@ func usableWeights(weights map[string]float64) ([]weighted, float64) {
 			ws = append(ws, weighted{name, w})
 		}
 	}
-	slices.SortFunc(ws, func(a, b weighted) int {
-		switch {
-		case a.name < b.name:
-			return -1
-		case a.name > b.name:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(ws, func(a, b weighted) int { return cmp.Compare(a.name, b.name) })
 	for _, w := range ws {
 		total += w.weight
 	}

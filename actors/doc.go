@@ -4,8 +4,10 @@
 //
 // The source reads complete lines of the partitions of the log this pipeline covers
 // (a logsource.Log: the hourly files are one partition, a JetStream stream many), each
-// from its committed pointer, and sends them on in batches. The router splits each batch by a stable hash of the visitor id, keeping log
-// order per shard, and injects barriers (epoch, pointer) into every shard's stream. Shards
+// from its committed pointer, parses them (on several goroutines) and sends them on in
+// batches already split by a stable hash of the visitor id, one part per shard in log
+// order; the hash is computed once per record and travels with it. The router hands every
+// shard its part and injects barriers (epoch, pointer) into every shard's stream. Shards
 // own the visitor histories (an LRU over the stored histories, loaded in bulk), apply the
 // counting rules of package visitor and, at each barrier, hand the aggregator their deltas
 // and the snapshots of every history the epoch changed. The aggregator merges an epoch once
@@ -40,11 +42,12 @@
 //
 // Ownership: a value handed over in a message belongs to the receiver from the moment it
 // is sent. The sender neither reads nor writes it, nor anything it points to (record
-// slices, deltas, dead letters, history snapshots), afterwards. A record slice travels from
-// the source (RecordBatch) to the router and from the router (ShardBatch) to one shard; the
-// last holder gives it back to the run's recordPools when it is done with it: the router
-// after splitting a batch into parts, the shard after applying its part. A slice given
-// back is never used again by the one who gave it.
+// slices, deltas, dead letters, history snapshots), afterwards. A batch's part of one shard
+// (a ShardBatch: its records and their visitor ids' hashes) is filled by the source, sent
+// inside the RecordBatch to the router, and sent on by the router, untouched but for its
+// generation and sequence number, to that shard alone: no record is copied or shared
+// between shards on the way. The shard gives the part back to the run's partPool once it
+// has applied it. A part given back is never used again by the one who gave it.
 //
 // # Shared state
 //
@@ -52,7 +55,7 @@
 //   - cfg, events: read-only. events' funcs are called by the supervisor (Committed,
 //     Restarted) and by the shards (Loaded), so they must be safe for concurrent use.
 //   - ctx: cancelled by Kill; every store call takes it, so Kill aborts them.
-//   - pools: the record slice pools (sync.Pool, safe for concurrent use), see Ownership.
+//   - parts: the pool of batches' parts (sync.Pool, safe for concurrent use), see Ownership.
 //   - stats.read: lines read, an atomic counter written by the source only.
 //   - stats.mu guards stats.summary, stats.caughtUp, stats.lastCommit and stats.storeDown. The supervisor
 //     alone writes them (on its messages); Pipeline.Stats reads them from outside.

@@ -12,14 +12,17 @@ import (
 // back to back into one buffer, and the reader's dead letters between them. parse then
 // turns the lines into records on several goroutines (parsing is most of the source's
 // work: done on one goroutine it would be the pipeline's one serial stage), with one
-// allocation for the text of every line of the batch.
+// allocation for the text of every line of the batch, hashes each visitor id once (the
+// hash picks the shard and keys the shard's cache) and puts each record straight into
+// its shard's part: a record is copied once, from the parser's scratch into its part.
 type lineBatch struct {
 	buf   []byte
 	items []lineItem
 	dead  []messages.DeadLetter // the reader's, referred to by items
 
-	recs []messages.Record // scratch of parse, per item
-	errs []error
+	recs   []messages.Record // scratch of parse, per item
+	errs   []error
+	hashes []uint64
 }
 
 // lineItem is a line, buf[start:end], when dead < 0; else the reader's dead letter dead.
@@ -49,16 +52,22 @@ func (b *lineBatch) addDeadLetter(dl messages.DeadLetter) {
 	b.dead = append(b.dead, dl)
 }
 
-// parse parses the lines and calls record or dead, in log order, for each item.
-func (b *lineBatch) parse(record func(messages.Record), dead func(messages.DeadLetter)) {
+// parse parses the lines into parts, one per shard, each with the records of the visitors
+// that shard owns (ShardOf) in log order and the hash of each record's visitor id; it
+// calls record with the pointer of each record and dead with each dead letter, in log
+// order.
+func (b *lineBatch) parse(parts []*messages.ShardBatch, pool *partPool, record func(messages.Pointer), dead func(messages.DeadLetter)) {
 	text := string(b.buf) // every record of the batch shares this one copy
 	n := len(b.items)
 	b.recs = append(b.recs[:0], make([]messages.Record, n)...)
 	b.errs = append(b.errs[:0], make([]error, n)...)
+	b.hashes = append(b.hashes[:0], make([]uint64, n)...)
 	parseRange := func(from, to int) {
 		for i := from; i < to; i++ {
 			if it := &b.items[i]; it.dead < 0 {
-				b.recs[i], b.errs[i] = messages.ParseString(text[it.start:it.end])
+				if b.recs[i], b.errs[i] = messages.ParseString(text[it.start:it.end]); b.errs[i] == nil {
+					b.hashes[i] = vidHash(b.recs[i].VID)
+				}
 			}
 		}
 	}
@@ -77,6 +86,16 @@ func (b *lineBatch) parse(record func(messages.Record), dead func(messages.DeadL
 		}
 		wg.Wait()
 	}
+	shards := uint64(len(parts))
+	counts := make([]int, len(parts))
+	for i := range b.items {
+		if b.items[i].dead < 0 && b.errs[i] == nil {
+			counts[b.hashes[i]%shards]++
+		}
+	}
+	for k := range parts {
+		parts[k] = pool.get(counts[k])
+	}
 	for i := range b.items {
 		it := &b.items[i]
 		switch {
@@ -85,9 +104,12 @@ func (b *lineBatch) parse(record func(messages.Record), dead func(messages.DeadL
 		case b.errs[i] != nil:
 			dead(messages.DeadLetter{Raw: strings.Clone(text[it.start:it.end]), Ptr: it.ptr, Reason: b.errs[i].Error()})
 		default:
-			rec := b.recs[i]
-			rec.Ptr = it.ptr
-			record(rec)
+			h := b.hashes[i]
+			p := parts[h%shards]
+			p.Records = append(p.Records, b.recs[i])
+			p.Records[len(p.Records)-1].Ptr = it.ptr
+			p.Hashes = append(p.Hashes, h)
+			record(it.ptr)
 		}
 	}
 	clear(b.recs) // keep no line alive

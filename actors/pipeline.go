@@ -24,7 +24,7 @@ type env struct {
 	cfg    Config          // read-only once Start returns
 	events ingest.Events   // read-only; called by the supervisor (Committed, Restarted) and the shards (Loaded)
 	ctx    context.Context // cancelled by Kill: aborts store calls
-	pools  *recordPools    // safe for concurrent use; see the ownership rule of record slices
+	parts  *partPool       // safe for concurrent use; see the ownership rule of batches' parts
 	poison poisonList      // records that panicked in the rules: written by the supervisor, read by shards
 
 	stats struct {
@@ -72,7 +72,7 @@ func Start(cfg Config, events ingest.Events) (*Pipeline, error) {
 		cfg.Share = n > 1
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &env{cfg: cfg, events: events, ctx: ctx, pools: &recordPools{size: cfg.BatchSize}}
+	r := &env{cfg: cfg, events: events, ctx: ctx, parts: newPartPool(cfg.BatchSize, cfg.Shards)}
 	r.stats.startedAt = time.Now()
 	logger := cfg.Logger
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {

@@ -6,44 +6,48 @@ import (
 	"github.com/manhattan-analytics/manhattan/messages"
 )
 
-// recordPools recycle the record slices of batches. A slice travels from the source
-// (RecordBatch) through the router (ShardBatch, split by visitor) to a shard, and the
-// last of them to hold it gives it back: the router after splitting a batch, the shard
-// after applying one (the ownership rule of the package comment: who sent a slice never
-// touches it again, who gave it back neither). Records are large, and reusing their slices keeps the allocation
-// rate, and with it the garbage collector's work, down. A slice given back is cleared
-// first, so the pool keeps no log line alive.
+// partPool recycles the shards' parts of batches (messages.ShardBatch with their record
+// and hash slices). The source fills a part per shard for every batch it reads (the
+// records of that shard's visitors, in log order), the router hands each part on to its
+// shard unchanged, and the shard gives it back once it has applied it (the ownership rule
+// of the package comment: who sent a part never touches it again, who gave it back
+// neither). Records are large, and reusing their slices keeps the allocation rate, and
+// with it the garbage collector's work, down. A part given back is cleared first, so the
+// pool keeps no log line alive.
 //
-// Giving a slice back is only an optimisation: a message dropped on the way (a stale
-// generation) simply leaves its slice to the garbage collector.
-type recordPools struct {
-	batches sync.Pool // slices of capacity at least Config.BatchSize
-	parts   sync.Pool // smaller slices, the shards' parts of a batch
-	size    int       // Config.BatchSize
+// Giving a part back is only an optimisation: a message dropped on the way (a stale
+// generation) simply leaves its part to the garbage collector.
+type partPool struct {
+	pool sync.Pool
+	// room is the capacity a new part gets at least: a little more than a shard's share
+	// of a full batch, so that a recycled part mostly fits the next batch.
+	room int
 }
 
-// get returns an empty slice of at least the given capacity.
-func (p *recordPools) get(capacity int) []messages.Record {
-	pool := &p.parts
-	if capacity >= p.size {
-		pool = &p.batches
+// newPartPool returns the pool for batches of batchSize records split among shards.
+func newPartPool(batchSize, shards int) *partPool {
+	per := batchSize / max(shards, 1)
+	if shards > 1 {
+		per += per/4 + 1
 	}
-	if s, ok := pool.Get().(*[]messages.Record); ok && cap(*s) >= capacity {
-		return (*s)[:0]
-	}
-	return make([]messages.Record, 0, capacity)
+	return &partPool{room: per}
 }
 
-// put takes back a slice that no one reads any more.
-func (p *recordPools) put(s []messages.Record) {
-	if cap(s) == 0 {
+// get returns an empty part with room for at least n records.
+func (p *partPool) get(n int) *messages.ShardBatch {
+	if b, ok := p.pool.Get().(*messages.ShardBatch); ok && cap(b.Records) >= n && cap(b.Hashes) >= n {
+		return b
+	}
+	n = max(n, p.room)
+	return &messages.ShardBatch{Records: make([]messages.Record, 0, n), Hashes: make([]uint64, 0, n)}
+}
+
+// put takes back a part that no one reads any more.
+func (p *partPool) put(b *messages.ShardBatch) {
+	if cap(b.Records) == 0 {
 		return
 	}
-	clear(s)
-	s = s[:0]
-	if cap(s) >= p.size {
-		p.batches.Put(&s)
-	} else {
-		p.parts.Put(&s)
-	}
+	clear(b.Records)
+	*b = messages.ShardBatch{Records: b.Records[:0], Hashes: b.Hashes[:0]}
+	p.pool.Put(b)
 }

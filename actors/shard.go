@@ -59,7 +59,7 @@ func (s *shard) apply(ctx actor.Context, b *messages.ShardBatch) {
 	if hook := s.env.cfg.Hooks.ShardBatch; hook != nil {
 		hook(s.id, s.gen, b.Seq)
 	}
-	entries := s.load(b.Records)
+	entries := s.load(b.Records, b.Hashes)
 	rules := s.env.cfg.Rules
 	for i := range b.Records {
 		rec := &b.Records[i]
@@ -87,8 +87,8 @@ func (s *shard) apply(ctx actor.Context, b *messages.ShardBatch) {
 		}
 	}
 	clear(entries)             // keep no evicted entry alive
-	s.env.pools.put(b.Records) // applied: no one reads them any more
 	ctx.Send(s.source, &messages.ShardProgress{Gen: s.gen, Shard: s.id, Seq: b.Seq})
+	s.env.parts.put(b) // applied: no one reads it any more
 	if s.cache.evict(s.committed) && !s.pressured {
 		s.pressured = true
 		ctx.Send(s.aggregator, &messages.CacheFull{Gen: s.gen, Shard: s.id})
@@ -135,17 +135,21 @@ func (s *shard) storeHasHistories() bool {
 	return has
 }
 
-// load returns the cache entry of every record's visitor, in record order. Histories not
-// in the cache are loaded with one query for all of them, unless the cache knows that
-// the store cannot hold them; visitors unknown to the store start with an empty history.
-func (s *shard) load(recs []messages.Record) []*entry {
+// load returns the cache entry of every record's visitor, in record order (hashes[i] is
+// the hash of the visitor id of recs[i]). Histories not in the cache are loaded with one
+// query for all of them, unless the cache knows that the store cannot hold them; visitors
+// unknown to the store start with an empty history.
+func (s *shard) load(recs []messages.Record, hashes []uint64) []*entry {
+	if len(hashes) != len(recs) {
+		panic(fmt.Errorf("shard %d: a batch of %d records with %d hashes", s.id, len(recs), len(hashes)))
+	}
 	entries := s.entries[:0]
 	var misses []*entry
 	for i := range recs {
-		e := s.cache.lookup(recs[i].VID)
+		e := s.cache.lookup(hashes[i], recs[i].VID)
 		if e == nil { // the visitor's first record in this batch: its history comes below
-			e = s.cache.put(recs[i].VID, nil)
-			if s.cache.mayBeStored(e.vid) {
+			e = s.cache.put(hashes[i], recs[i].VID, nil)
+			if s.cache.mayBeStored(e) {
 				misses = append(misses, e)
 			} else {
 				e.h = visitor.NewHistory()

@@ -113,11 +113,15 @@ func (s *source) read(ctx actor.Context) {
 		s.open()
 	}
 	batch, atEnd, notYet := s.fill()
-	if len(batch.Records)+len(batch.DeadLetters) > 0 {
+	if batch.Records+len(batch.DeadLetters) > 0 {
 		s.seq++
 		batch.Seq = s.seq
-		s.env.stats.read.Add(int64(len(batch.Records) + len(batch.DeadLetters)))
+		s.env.stats.read.Add(int64(batch.Records + len(batch.DeadLetters)))
 		ctx.Send(s.router, batch)
+	} else {
+		for _, p := range batch.Parts {
+			s.env.parts.put(p)
+		}
 	}
 	s.reportGaps()
 	if !atEnd && !notYet {
@@ -164,12 +168,12 @@ func (s *source) open() {
 	s.reader = r
 }
 
-// fill reads one batch: up to BatchSize lines, parsed into records or dead letters, with
-// the advance of every partition they come from. atEnd reports that the reader has
+// fill reads one batch: up to BatchSize lines, parsed into records (in one part per
+// shard) or dead letters, with the advance of every partition they come from. atEnd reports that the reader has
 // nothing more for now, notYet that more is due but cannot be read yet (ErrNotYet).
 func (s *source) fill() (batch *messages.RecordBatch, atEnd, notYet bool) {
 	cfg := s.env.cfg
-	batch = &messages.RecordBatch{Gen: s.gen, Records: s.env.pools.get(cfg.BatchSize)}
+	batch = &messages.RecordBatch{Gen: s.gen, Parts: make([]*messages.ShardBatch, len(s.acked))}
 	slot := -1 // index in batch.Ends of the partition of the last line
 	advance := func(part int, record bool) {
 		if slot < 0 || batch.Ends[slot].Pointer.Partition != part {
@@ -210,9 +214,9 @@ func (s *source) fill() (batch *messages.RecordBatch, atEnd, notYet bool) {
 		}
 		lines.addLine(line.Raw, line.Ptr)
 	}
-	lines.parse(func(rec messages.Record) {
-		batch.Records = append(batch.Records, rec)
-		advance(rec.Ptr.Partition, true)
+	lines.parse(batch.Parts, s.env.parts, func(ptr messages.Pointer) {
+		batch.Records++
+		advance(ptr.Partition, true)
 	}, func(dl messages.DeadLetter) {
 		batch.DeadLetters = append(batch.DeadLetters, dl)
 		advance(dl.Ptr.Partition, false)

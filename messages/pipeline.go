@@ -4,25 +4,31 @@ package messages
 // incarnation of the pipeline that produced it: after a rewind a new generation starts and
 // messages of an older one are ignored wherever they still arrive.
 
-// RecordBatch carries records read by the source, in log order, to the router. Seq numbers
-// batches of one generation from 1. Ends holds, for each partition the batch covers, the
-// pointer just past the last line of that partition in the batch (records and dead letters
-// alike) and its number of records, one per partition.
+// RecordBatch carries records read by the source to the router, already split by
+// visitor: Parts holds one ShardBatch per shard, in shard order, each with the records of
+// the visitors that shard owns in log order (so every visitor's records stay in log
+// order). Seq numbers batches of one generation from 1. Records counts the records of all
+// parts. Ends holds, for each partition the batch covers, the pointer just past the last
+// line of that partition in the batch (records and dead letters alike) and its number of
+// records, one per partition.
 type RecordBatch struct {
 	Gen         int64
 	Seq         int64
-	Records     []Record
+	Parts       []*ShardBatch
+	Records     int
 	DeadLetters []DeadLetter
 	Ends        []Advance
 }
 
 // ShardBatch is the part of a RecordBatch that belongs to one shard, in log order. Every
 // shard receives one per RecordBatch, possibly empty, so that progress is acknowledged in
-// step.
+// step. Hashes holds, for each record, the 64-bit hash of its visitor id that chose the
+// shard (actors.ShardOf), so that the shard does not hash the id again.
 type ShardBatch struct {
 	Gen     int64
 	Seq     int64
 	Records []Record
+	Hashes  []uint64
 }
 
 // Barrier closes epoch Epoch in a shard's stream: every record before it belongs to Epoch

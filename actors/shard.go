@@ -86,7 +86,7 @@ func (s *shard) apply(ctx actor.Context, b *messages.ShardBatch) {
 			s.held++
 		}
 	}
-	clear(entries)             // keep no evicted entry alive
+	clear(entries) // keep no evicted entry alive
 	ctx.Send(s.source, &messages.ShardProgress{Gen: s.gen, Shard: s.id, Seq: b.Seq})
 	s.env.parts.put(b) // applied: no one reads it any more
 	if s.cache.evict(s.committed) && !s.pressured {

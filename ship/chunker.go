@@ -96,7 +96,10 @@ func (c *chunker) run(ctx context.Context, from messages.Pointer) error {
 		c.cur.split.Add(line.Raw)
 		c.cur.lines++
 		c.cur.bytes += int64(len(line.Raw)) + 1
+		// The end carries the Check of its line, so that a resume notices a file that
+		// was truncated and written again under the progress file.
 		c.cur.end = line.Ptr
+		c.cur.end.Check = eventlog.LineCheck(line.Raw)
 		err = c.maybeCutLocked(ctx)
 		c.mu.Unlock()
 		if err != nil {
@@ -111,7 +114,7 @@ func (c *chunker) maybeCutLocked(ctx context.Context) error {
 		if c.cur.end.Less(c.forced[0]) {
 			return nil
 		}
-		if c.cur.end != c.forced[0] {
+		if c.cur.end.At() != c.forced[0].At() {
 			c.log.Warn("ship: a pending chunk ends elsewhere than recorded; its lines may be stored twice", "recorded", c.forced[0], "now", c.cur.end)
 		}
 		c.forced = c.forced[1:]

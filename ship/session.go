@@ -2,6 +2,7 @@ package ship
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -27,7 +28,7 @@ func (s *Shipper) session(ctx context.Context) (done bool, err error) {
 	opts.Follow = s.cfg.Follow
 	r, err := eventlog.OpenReader(s.cfg.LogBase, s.acked, opts)
 	if err != nil {
-		return false, fatalError{fmt.Errorf("ship: %w", err)}
+		return false, fatalError{s.readError(err)}
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	ck := &chunker{
@@ -69,7 +70,7 @@ func (s *Shipper) session(ctx context.Context) (done bool, err error) {
 			if !ok {
 				in = nil
 				if err := <-readErr; err != nil && ctx.Err() == nil && failed == nil {
-					failed = fatalError{fmt.Errorf("ship: read log: %w", err)}
+					failed = fatalError{s.readError(err)}
 				}
 				continue
 			}
@@ -202,4 +203,18 @@ func (s *Shipper) waitConnected(ctx context.Context) error {
 	}
 	s.stats.Connected.Store(true)
 	return nil
+}
+
+// readError words an error of reading the log. A file truncated, or truncated and written
+// again, under the shipper's progress stops it: what the progress file says was shipped
+// is no longer what the log holds, and only the operator can tell what the log should be.
+func (s *Shipper) readError(err error) error {
+	for _, changed := range []error{eventlog.ErrPointerRewritten, eventlog.ErrFileTruncated, eventlog.ErrPointerBeyondEnd, eventlog.ErrPointerMisaligned} {
+		if errors.Is(err, changed) {
+			return fmt.Errorf("ship: the log changed under the progress file %s (acknowledged up to %s): %w; "+
+				"check the log; to ship it again from its start, move the progress file away (the lines the stream has already are then stored twice)",
+				s.cfg.Progress, s.acked, err)
+		}
+	}
+	return fmt.Errorf("ship: read log: %w", err)
 }

@@ -57,10 +57,12 @@ type valueKey struct {
 	site    int64
 }
 
-// complexKeys are the slots in which a complex goal last counted a visitor.
+// complexKeys are the slots in which a complex goal last counted a visitor, and the
+// number of the visitor's variants (the first ones, in order) it counted the visitor in.
 type complexKeys struct {
-	name  string
-	slots []uint32
+	name     string
+	slots    []uint32
+	variants int
 }
 
 // queued is a record waiting in the queue of a visitor not yet known to be human; it keeps
@@ -283,25 +285,27 @@ func (h *History) complexFor(name string) *complexKeys {
 	return nil
 }
 
-// rememberComplex replaces the slots remembered for complex goal name.
-func (h *History) rememberComplex(name string, slots []uint32) {
+// rememberComplex replaces what is remembered for complex goal name: the slots it
+// counted the visitor in, within the visitor's first variants variants too.
+func (h *History) rememberComplex(name string, slots []uint32, variants int) {
 	if c := h.complexFor(name); c != nil {
-		c.slots = slots
+		c.slots, c.variants = slots, variants
 		return
 	}
 	r := h.rareOnes()
-	r.complex = append(r.complex, complexKeys{name: name, slots: slots})
+	r.complex = append(r.complex, complexKeys{name: name, slots: slots, variants: variants})
 }
 
-// forgetComplex removes and returns the slots remembered for complex goal name.
-func (h *History) forgetComplex(name string) []uint32 {
+// forgetComplex removes and returns what is remembered for complex goal name (no slots
+// when nothing is).
+func (h *History) forgetComplex(name string) complexKeys {
 	for i, c := range h.complexes() {
 		if c.name == name {
 			h.rare.complex = append(h.rare.complex[:i], h.rare.complex[i+1:]...)
-			return c.slots
+			return c
 		}
 	}
-	return nil
+	return complexKeys{}
 }
 
 // addConversion adds the conversion key (goal, slot) if it is new, and returns its

@@ -157,14 +157,21 @@ func (c *Counts) shared(s string) string {
 
 // convIndex returns the position of the conversion counter of (goal, slot), making it.
 func (c *Counts) convIndex(goal, slot uint32) int32 {
-	k := uint64(goal)<<32 | uint64(slot)
-	i, ok := c.convAt[k]
-	if !ok {
-		i = int32(len(c.conv))
+	i, isNew := position(c.convAt, uint64(goal)<<32|uint64(slot), len(c.conv))
+	if isNew {
 		c.conv = append(c.conv, convCount{goal: goal, slot: slot})
-		c.convAt[k] = i
 	}
 	return i
+}
+
+// position returns the position of the counter of key k in at, and whether it is new:
+// then it is next, the position the caller appends it at.
+func position(at map[uint64]int32, k uint64, next int) (int32, bool) {
+	if i, ok := at[k]; ok {
+		return i, false
+	}
+	at[k] = int32(next)
+	return int32(next), true
 }
 
 // conversion returns the conversion counter at position i (convIndex), to count in.
@@ -177,24 +184,18 @@ func (c *Counts) conversion(i int32) *counter {
 // variantConversion returns the counter of variant's conversions with conversion counter
 // conv (its goal and slot), creating it.
 func (c *Counts) variantConversion(conv int32, variant uint32) *counter {
-	k := uint64(conv)<<32 | uint64(variant)
-	i, ok := c.vconvAt[k]
-	if !ok {
-		i = int32(len(c.vconv))
+	i, isNew := position(c.vconvAt, uint64(conv)<<32|uint64(variant), len(c.vconv))
+	if isNew {
 		c.vconv = append(c.vconv, vconvCount{conv: conv, variant: variant})
-		c.vconvAt[k] = i
 	}
 	return &c.vconv[i].c
 }
 
 // impression adds one to the impression counter of (variant, slot).
 func (c *Counts) impression(variant, slot uint32) {
-	k := uint64(variant)<<32 | uint64(slot)
-	i, ok := c.impAt[k]
-	if !ok {
-		i = int32(len(c.imp))
+	i, isNew := position(c.impAt, uint64(variant)<<32|uint64(slot), len(c.imp))
+	if isNew {
 		c.imp = append(c.imp, impCount{variant: variant, slot: slot})
-		c.impAt[k] = i
 	}
 	c.imp[i].n++
 }

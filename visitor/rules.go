@@ -82,21 +82,11 @@ func (r *Rules) prepare() {
 	for i, c := range r.Complex {
 		uses := map[string]goalUse{}
 		var order []string
-		for _, g := range c.Include {
-			u, ok := uses[g]
-			if !ok {
+		for _, g := range slices.Concat(c.Include, c.Exclude) {
+			if _, ok := uses[g]; !ok {
 				order = append(order, g)
+				uses[g] = goalUse{index: i, inInclude: slices.Contains(c.Include, g), inExclude: slices.Contains(c.Exclude, g)}
 			}
-			u.index, u.inInclude = i, true
-			uses[g] = u
-		}
-		for _, g := range c.Exclude {
-			u, ok := uses[g]
-			if !ok {
-				order = append(order, g)
-			}
-			u.index, u.inExclude = i, true
-			uses[g] = u
 		}
 		for _, g := range order {
 			r.byGoal[g] = append(r.byGoal[g], uses[g])
@@ -233,11 +223,11 @@ func (r *Rules) convert(h *History, c *Counts, ev *queued, goal string, v decima
 		gi = h.goals.len() - 1
 		r.evaluateComplex(h, c, goal, slots)
 	}
-	hasValue := v.Sign() != 0
-	var sv smallValue
-	if hasValue {
-		sv = smallOf(v)
+	val := convValue{v: v, has: v.Sign() != 0}
+	if val.has {
+		val.small = smallOf(v)
 	}
+	hasValue := val.has
 
 	// The counters' numbers of the visitor's variants, found once for all slots.
 	var stack [16]uint32
@@ -251,27 +241,16 @@ func (r *Rules) convert(h *History, c *Counts, ev *queued, goal string, v decima
 	var growthStack [17]growth
 	var sq []growth
 	if hasValue && r.squares {
-		sq = growSquares(growthStack[:0], h, gi, ev.site, v, sv, len(variants))
+		sq = growSquares(growthStack[:0], h, gi, ev.site, v, val.small, len(variants))
 	}
 
 	for i, si := range slots {
 		ci, isNew := h.addConversion(gi, int(si))
 		conv := int32(-1) // the counter's position, found when needed
 		perVisitor := r.perVisitor[i]
-		withSquares := hasValue && perVisitor
 		if isNew || hasValue {
 			conv = c.convIndex(g, h.slots.items[si].id)
-			n := c.conversion(conv)
-			n.perVisitor = perVisitor
-			if isNew {
-				n.count++
-			}
-			if hasValue {
-				n.sum.add(v, sv)
-			}
-			if withSquares {
-				n.squares.addGrowth(sq[0])
-			}
+			c.conversion(conv).add(isNew, perVisitor, &val, sq, 0)
 		}
 		for vi, vid := range variants {
 			isNew := h.markVariant(ci, vi)
@@ -281,17 +260,29 @@ func (r *Rules) convert(h *History, c *Counts, ev *queued, goal string, v decima
 			if conv < 0 {
 				conv = c.convIndex(g, h.slots.items[si].id)
 			}
-			n := c.variantConversion(conv, vid)
-			n.perVisitor = perVisitor
-			if isNew {
-				n.count++
-			}
-			if hasValue {
-				n.sum.add(v, sv)
-			}
-			if withSquares {
-				n.squares.addGrowth(sq[1+vi])
-			}
+			c.variantConversion(conv, vid).add(isNew, perVisitor, &val, sq, 1+vi)
+		}
+	}
+}
+
+// convValue is a conversion's value, when it has one (not zero), and its smallOf.
+type convValue struct {
+	v     decimal.Decimal
+	small smallValue
+	has   bool
+}
+
+// add counts one conversion in n: the visitor when isNew, the value when there is one,
+// and, in a counter of a per-visitor rollup, the growth squares[k] of the visitor's square.
+func (n *counter) add(isNew, perVisitor bool, v *convValue, squares []growth, k int) {
+	n.perVisitor = perVisitor
+	if isNew {
+		n.count++
+	}
+	if v.has {
+		n.sum.add(v.v, v.small)
+		if perVisitor {
+			n.squares.addGrowth(squares[k])
 		}
 	}
 }

@@ -132,8 +132,7 @@ func (h *History) AppendBinary(b []byte) ([]byte, error) {
 		e.varint(k.site)
 		e.sum(&hc.totals[i])
 	}
-	e.uvarint(uint64(h.queue.len()))
-	h.queue.each(e.queued)
+	h.queue.appendTo(e)
 
 	var flags uint64
 	if h.human {
@@ -196,32 +195,6 @@ func (e *encoder) str(s string) {
 	e.uvarint(uint64(i))
 }
 
-func (e *encoder) queued(q *queued) {
-	e.body = append(e.body, byte(q.kind))
-	e.varint(q.ts)
-	e.varint(q.site)
-	e.varint(q.ptr.File)
-	e.varint(q.ptr.Offset)
-	switch q.kind {
-	case messages.KindPage:
-		e.str(q.str[0])
-		e.str(q.str[1])
-	case messages.KindGoal:
-		e.str(q.str[0])
-		e.str(q.str[1])
-		e.str(q.str[2])
-		if q.value.Sign() == 0 {
-			e.body = append(e.body, 0)
-			return
-		}
-		e.body = append(e.body, 1)
-		e.decimal(q.value)
-	case messages.KindSplit:
-		e.str(q.str[0])
-		e.str(q.str[1])
-	}
-}
-
 // sum writes s as decimal writes s.decimal(), without a big integer while s fits in an
 // int64.
 func (e *encoder) sum(s *valueSum) {
@@ -231,9 +204,13 @@ func (e *encoder) sum(s *valueSum) {
 	}
 	e.varint(int64(s.exp))
 	var buf [20]byte
-	digits := strconv.AppendInt(buf[:0], s.coef, 10)
-	e.uvarint(uint64(len(digits)))
-	e.body = append(e.body, digits...)
+	e.digits(strconv.AppendInt(buf[:0], s.coef, 10))
+}
+
+// digits writes a decimal's coefficient digits: their length, then them.
+func (e *encoder) digits(d []byte) {
+	e.uvarint(uint64(len(d)))
+	e.body = append(e.body, d...)
 }
 
 // decimal writes v; zero is written as 0 with exponent 0, whatever its exponent.
@@ -242,9 +219,7 @@ func (e *encoder) decimal(v decimal.Decimal) {
 		v = decimal.Decimal{}
 	}
 	e.varint(int64(v.Exponent()))
-	digits := v.Coefficient().String()
-	e.uvarint(uint64(len(digits)))
-	e.body = append(e.body, digits...)
+	e.digits([]byte(v.Coefficient().String()))
 }
 
 // ErrCorrupt is wrapped by every error UnmarshalBinary returns for malformed input.

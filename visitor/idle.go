@@ -10,6 +10,6 @@ func (h *History) LastQueuedAt() (int64, bool) {
 		return 0, false
 	}
 	last := int64(math.MinInt64)
-	h.queue.each(func(ev *queued) { last = max(last, ev.ts) })
+	h.queue.eachHeld(func(r *heldRecord) { last = max(last, r.head().ts) })
 	return last, true
 }

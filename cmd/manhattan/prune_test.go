@@ -12,8 +12,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/manhattan-analytics/manhattan/eventlog"
+	"github.com/manhattan-analytics/manhattan/internal/fixtures"
+	"github.com/manhattan-analytics/manhattan/internal/natstest"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
+	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/persistence"
+	"github.com/manhattan-analytics/manhattan/ship"
 )
 
 // writeHour writes lines (TAB-separated fields) as the log file of base for hour.
@@ -101,7 +105,7 @@ func TestPruneLogsRefusesWithoutAnyPointer(t *testing.T) {
 	_, db := pruneDB(t)
 	code, _, errOut := cli(t, append([]string{"prune", "logs", "--log", filepath.Join(t.TempDir(), "x.log")}, db...)...)
 	assert.Equal(t, 1, code)
-	assert.Contains(t, errOut, "no source has committed a pointer")
+	assert.Contains(t, errOut, "no file source has committed a pointer")
 }
 
 func TestPruneHistoriesRemovesOnlyIdleRobots(t *testing.T) {
@@ -169,4 +173,51 @@ func TestPruneUsage(t *testing.T) {
 	}
 	code, _, _ := cli(t, "prune", "--help")
 	assert.Equal(t, 0, code)
+}
+
+// A schema that holds a stream source beside a file source: the stream's positions are
+// stream sequences, not hours of files, so they do not guard the files (they would keep
+// every file), and naming the stream as the guard is refused. A shipper's progress file
+// beside the log guards what it has not shipped.
+func TestPruneLogsOfAFileSourceBesideAStreamSource(t *testing.T) {
+	now := time.Now()
+	old1, old2, recent := eventlog.Hour(now.Add(-50*24*time.Hour)), eventlog.Hour(now.Add(-40*24*time.Hour)), eventlog.Hour(now)
+	base := filepath.Join(t.TempDir(), "shop.log")
+	page := func(h int64, vid string) string {
+		return line("1", "page", formatInt(h+5), vid, "1", "203.0.113.1", "GET", "/", "ua", "")
+	}
+	writeHour(t, base, old1, page(old1, "a"))
+	writeHour(t, base, old2, page(old2, "b"))
+	writeHour(t, base, recent, page(recent, "c"))
+	_, db := pruneDB(t)
+	ingestCLI(t, db, base, "shop")
+
+	srv := natstest.Start(t)
+	natsArgs := []string{"--nats", srv.URL(), "--stream", "EVENTS"}
+	code, _, errOut := runCmd(append([]string{"stream", "create", "--partitions", "4"}, natsArgs...)...)
+	require.Zero(t, code, errOut)
+	web := fixtures.CopyLog(t, fixtures.Clickstream)
+	code, _, errOut = runCmd(append([]string{"ship", "--once", "--log", web, "--progress=false"}, natsArgs...)...)
+	require.Zero(t, code, errOut)
+	require.NoError(t, runIngest(t.Context(), append([]string{"--source", srv.URL(), "--stream", "EVENTS", "--progress=false"}, db...)))
+
+	code, out, errOut := cli(t, append([]string{"prune", "logs", "--log", base}, db...)...)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, `not a guard: source "EVENTS", a stream's (partitions 0-3)`)
+	assert.Contains(t, out, "would remove 2 files")
+	assert.Contains(t, out, `the oldest: file `+formatInt(recent)+` of source "shop"`)
+
+	code, _, errOut = cli(t, append([]string{"prune", "logs", "--log", base, "--source", "EVENTS"}, db...)...)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, `source "EVENTS" is a stream's`)
+
+	// A shipper beside the log has shipped up to the second file only.
+	require.NoError(t, ship.SaveProgress(base+".ship", ship.Progress{Source: "web1", Stream: "EVENTS", Partitions: 4,
+		Acked: messages.Pointer{File: old2, Offset: 3}}))
+	code, out, errOut = cli(t, append([]string{"prune", "logs", "--log", base, "--apply"}, db...)...)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "removed 1 files")
+	assert.Contains(t, out, "the shipper's progress "+base+".ship")
+	assert.NoFileExists(t, eventlog.Path(base, old1))
+	assert.FileExists(t, eventlog.Path(base, old2), "not shipped to its end")
 }

@@ -28,15 +28,23 @@ type Config struct {
 
 // LoadConfig reads a config.json.
 func LoadConfig(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
 	var c Config
-	if err := json.Unmarshal(data, &c); err != nil {
-		return nil, fmt.Errorf("config %s: %w", path, err)
+	if err := readJSON(path, "config", &c); err != nil {
+		return nil, err
 	}
 	return &c, nil
+}
+
+// readJSON decodes the JSON file at path into v; what names the file in errors.
+func readJSON(path, what string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s %s: %w", what, path, err)
+	}
+	return nil
 }
 
 // RollupSpecs returns the rollups as specs for rollups.Parse.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -65,13 +64,9 @@ func (a Args) Query() (Query, error) {
 
 // LoadExpected reads an expected.json file.
 func LoadExpected(path string) (*Expected, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("expected answers: %w", err)
-	}
 	var e Expected
-	if err := json.Unmarshal(data, &e); err != nil {
-		return nil, fmt.Errorf("expected answers %s: %w", path, err)
+	if err := readJSON(path, "expected answers", &e); err != nil {
+		return nil, err
 	}
 	if len(e.Assertions) == 0 {
 		return nil, fmt.Errorf("expected answers %s: no assertions", path)
@@ -112,87 +107,104 @@ func Check(a Answerer, as Assertion) error {
 		p := -quantum.Exponent()
 		places = &p
 	}
-
 	switch as.Query {
 	case "count":
-		want, err := parseDecimal(as.Expected)
-		if err != nil {
-			return err
-		}
-		got, err := a.Count(q)
-		if err != nil {
-			return err
-		}
-		if !want.Equal(decimal.NewFromInt(got)) {
-			return fmt.Errorf("count = %d, want %s", got, want)
-		}
+		return checkCount(a, q, as)
 	case "goal_value":
-		want, err := parseDecimal(as.Expected)
-		if err != nil {
-			return err
-		}
-		got, err := a.GoalValue(q)
-		if err != nil {
-			return err
-		}
-		if !sameDecimal(want, got, places) {
-			return fmt.Errorf("goal value = %s, want %s", got, want)
-		}
+		return checkGoalValue(a, q, as, places)
 	case "tests":
-		var want []struct {
-			Name  string `json:"name"`
-			First int64  `json:"first_timestamp"`
-			Last  int64  `json:"last_timestamp"`
-		}
-		if err := json.Unmarshal(as.Expected, &want); err != nil {
-			return fmt.Errorf("expected tests: %w", err)
-		}
-		got, err := a.Tests()
-		if err != nil {
-			return err
-		}
-		var g, w []string
-		for _, ti := range got {
-			g = append(g, fmt.Sprintf("%q first=%d last=%d", ti.Name, ti.First, ti.Last))
-		}
-		for _, ti := range want {
-			w = append(w, fmt.Sprintf("%q first=%d last=%d", ti.Name, ti.First, ti.Last))
-		}
-		if !slices.Equal(g, w) {
-			return fmt.Errorf("tests =\n\t%s\nwant\n\t%s", strings.Join(g, "\n\t"), strings.Join(w, "\n\t"))
-		}
+		return checkTests(a, as)
 	case "results":
-		var raw map[string][]json.RawMessage
-		if err := json.Unmarshal(as.Expected, &raw); err != nil {
-			return fmt.Errorf("expected results: %w", err)
+		return checkResults(a, q, as, places)
+	}
+	return fmt.Errorf("unknown query %q", as.Query)
+}
+
+func checkCount(a Answerer, q Query, as Assertion) error {
+	want, err := parseDecimal(as.Expected)
+	if err != nil {
+		return err
+	}
+	got, err := a.Count(q)
+	if err != nil {
+		return err
+	}
+	if !want.Equal(decimal.NewFromInt(got)) {
+		return fmt.Errorf("count = %d, want %s", got, want)
+	}
+	return nil
+}
+
+func checkGoalValue(a Answerer, q Query, as Assertion, places *int32) error {
+	want, err := parseDecimal(as.Expected)
+	if err != nil {
+		return err
+	}
+	got, err := a.GoalValue(q)
+	if err != nil {
+		return err
+	}
+	if !sameDecimal(want, got, places) {
+		return fmt.Errorf("goal value = %s, want %s", got, want)
+	}
+	return nil
+}
+
+func checkTests(a Answerer, as Assertion) error {
+	var want []struct {
+		Name  string `json:"name"`
+		First int64  `json:"first_timestamp"`
+		Last  int64  `json:"last_timestamp"`
+	}
+	if err := json.Unmarshal(as.Expected, &want); err != nil {
+		return fmt.Errorf("expected tests: %w", err)
+	}
+	got, err := a.Tests()
+	if err != nil {
+		return err
+	}
+	var g, w []string
+	for _, ti := range got {
+		g = append(g, fmt.Sprintf("%q first=%d last=%d", ti.Name, ti.First, ti.Last))
+	}
+	for _, ti := range want {
+		w = append(w, fmt.Sprintf("%q first=%d last=%d", ti.Name, ti.First, ti.Last))
+	}
+	if !slices.Equal(g, w) {
+		return fmt.Errorf("tests =\n\t%s\nwant\n\t%s", strings.Join(g, "\n\t"), strings.Join(w, "\n\t"))
+	}
+	return nil
+}
+
+func checkResults(a Answerer, q Query, as Assertion, places *int32) error {
+	var raw map[string][]json.RawMessage
+	if err := json.Unmarshal(as.Expected, &raw); err != nil {
+		return fmt.Errorf("expected results: %w", err)
+	}
+	got, err := a.Results(q.Test, as.Args.Goals, q.Site)
+	if err != nil {
+		return err
+	}
+	if len(got) != len(raw) {
+		return fmt.Errorf("results have %d populations %v, want %d", len(got), keys(got), len(raw))
+	}
+	for pop, row := range raw {
+		gotRow, ok := got[pop]
+		if !ok {
+			return fmt.Errorf("results lack population %q (have %v)", pop, keys(got))
 		}
-		got, err := a.Results(q.Test, as.Args.Goals, q.Site)
-		if err != nil {
-			return err
+		if len(gotRow) != len(row) {
+			return fmt.Errorf("population %q: %d values, want %d", pop, len(gotRow), len(row))
 		}
-		if len(got) != len(raw) {
-			return fmt.Errorf("results have %d populations %v, want %d", len(got), keys(got), len(raw))
-		}
-		for pop, row := range raw {
-			gotRow, ok := got[pop]
-			if !ok {
-				return fmt.Errorf("results lack population %q (have %v)", pop, keys(got))
+		for i, r := range row {
+			want, err := parseDecimal(r)
+			if err != nil {
+				return err
 			}
-			if len(gotRow) != len(row) {
-				return fmt.Errorf("population %q: %d values, want %d", pop, len(gotRow), len(row))
-			}
-			for i, r := range row {
-				want, err := parseDecimal(r)
-				if err != nil {
-					return err
-				}
-				if !sameDecimal(want, gotRow[i], places) {
-					return fmt.Errorf("population %q, goal %q: %s, want %s", pop, as.Args.Goals[i], gotRow[i], want)
-				}
+			if !sameDecimal(want, gotRow[i], places) {
+				return fmt.Errorf("population %q, goal %q: %s, want %s", pop, as.Args.Goals[i], gotRow[i], want)
 			}
 		}
-	default:
-		return fmt.Errorf("unknown query %q", as.Query)
 	}
 	return nil
 }

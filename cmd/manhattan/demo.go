@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -111,13 +112,19 @@ func runDemo(ctx context.Context, args []string) error {
 		return nil
 	}
 
+	return serveDemo(ctx, db, sf, fs.Lookup("listen").DefValue, m, log, rules)
+}
+
+// serveDemo serves the dashboard and the API of the demo's schema until ctx is done.
+// defaultListen is the --listen default, which the demo moves off when it is taken.
+func serveDemo(ctx context.Context, db *database, sf *serverFlags, defaultListen string, m *metrics.Metrics, log *slog.Logger, rules *visitor.Rules) error {
 	h, err := newSwitchingHandler(ctx, db, func(st *persistence.Store) (http.Handler, error) {
 		return newHandler(st, sf, m, log, nil, rules, dashboard.Options{Goals: demoGoals})
 	}, log)
 	if err != nil {
 		return err
 	}
-	ln, err := demoListener(sf, fs.Lookup("listen").DefValue)
+	ln, err := demoListener(sf, defaultListen)
 	if err != nil {
 		return err
 	}

@@ -6,8 +6,10 @@ import (
 	"github.com/manhattan-analytics/manhattan/analysis"
 )
 
-// The JSON documents of the API (their counterparts in package query have the same
-// fields). Decimal values are strings holding the exact decimal.
+// The JSON documents of the API. They are copies of their counterparts in package query,
+// on purpose: package client does not import query, which builds on the store and pgx.
+// TestDocumentsHaveTheServersFields (shape_test.go) checks that each copy has exactly the
+// JSON fields of its counterpart. Decimal values are strings holding the exact decimal.
 
 // Selection echoes the counters a count, value or series answer is about.
 type Selection struct {

@@ -31,6 +31,30 @@ const demoCohort = "first_day:" + rollups.DefaultZone
 // goals, and the tests' settings (loggen.Settings).
 func demoServer(t *testing.T, records int) (*httptest.Server, *query.Service) {
 	t.Helper()
+	d := newDemo(t, records)
+	// Mounted in the API as the commands serve it: the settings form writes through it.
+	return newServer(t, d.api(t, "")), d.svc
+}
+
+// demo is the demo's data in a store, with the dashboard over it.
+type demo struct {
+	store        *persistence.Store
+	svc          *query.Service
+	dashboard    http.Handler
+	complexGoals []string
+}
+
+// api returns the API over the demo, with the dashboard at "/", behind token when it
+// is not empty.
+func (d *demo) api(t *testing.T, token string) http.Handler {
+	t.Helper()
+	return api.New(d.store, api.Options{Dashboard: d.dashboard, ComplexGoals: d.complexGoals, Token: token})
+}
+
+// newDemo ingests a generated shop log of records lines as the demo does and applies
+// the demo's settings.
+func newDemo(t *testing.T, records int) *demo {
+	t.Helper()
 	base := filepath.Join(t.TempDir(), "manhattan.log")
 	_, err := loggen.Write(base, loggen.Options{Seed: 1, Records: records})
 	require.NoError(t, err)
@@ -53,8 +77,7 @@ func demoServer(t *testing.T, records int) (*httptest.Server, *query.Service) {
 	require.NoError(t, svc.ApplySettings(t.Context(), demoSettings()))
 	h, err := dashboard.New(store, dashboard.Options{ComplexGoals: names})
 	require.NoError(t, err)
-	// Mounted in the API as the commands serve it: the settings form writes through it.
-	return newServer(t, api.New(store, api.Options{Dashboard: h, ComplexGoals: names})), svc
+	return &demo{store: store, svc: svc, dashboard: h, complexGoals: names}
 }
 
 // TestDemoPages checks the index, a test page in both views with a breakdown and a

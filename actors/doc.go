@@ -49,6 +49,15 @@
 // between shards on the way. The shard gives the part back to the run's partPool once it
 // has applied it. A part given back is never used again by the one who gave it.
 //
+// # Partitions
+//
+// A pipeline reads the partitions of cfg.Log it owns. When the Store also implements
+// Leases, the supervisor claims them before each generation (Config.Partitions, every
+// partition, or with Config.Share a fair share), renews the leases on a timer message
+// while it runs and releases them when it ends; the aggregator puts the claims into every
+// epoch, and the store refuses a commit whose claims are no longer current (package
+// ownership, docs/ownership.md).
+//
 // # Shared state
 //
 // Besides messages the actors of one pipeline share only env, created by Start:
@@ -56,6 +65,10 @@
 //     Restarted) and by the shards (Loaded), so they must be safe for concurrent use.
 //   - ctx: cancelled by Kill; every store call takes it, so Kill aborts them.
 //   - parts: the pool of batches' parts (sync.Pool, safe for concurrent use), see Ownership.
+//   - poison: the records that panicked inside the counting rules; the supervisor adds to
+//     it between generations, the shards read it (under its own mutex, behind an atomic
+//     count).
+//   - stats.startedAt: read-only once Start returns.
 //   - stats.read: lines read, an atomic counter written by the source only.
 //   - stats.mu guards stats.summary, stats.caughtUp, stats.lastCommit and stats.storeDown. The supervisor
 //     alone writes them (on its messages); Pipeline.Stats reads them from outside.

@@ -1,5 +1,5 @@
 // Package logsource is the seam between the ingest pipeline and the event log it reads
-// (docs/architecture.md, §10). A Log is split into partitions; the pipeline's source opens a Reader
+// (docs/architecture.md, "The log"). A Log is split into partitions; the pipeline's source opens a Reader
 // on the partitions its process owns, each from its committed pointer, and turns the lines
 // into records. Two kinds of log implement it:
 //

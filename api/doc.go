@@ -16,6 +16,8 @@
 //	/api/v1/series        goal, test, population, rollup, site
 //	/api/v1/dead-letters  source, limit
 //	/api/v1/status
+//	/api/v1/              the list of endpoints
+//	/api/v1/openapi.json  the OpenAPI 3.1 description of the endpoints
 //	/healthz              pings the database; never needs the token
 //	/metrics              Prometheus text format
 //

@@ -1,5 +1,6 @@
 // Package query answers Manhattan's queries (docs/semantics.md: count, goal value, tests, goals,
-// results, series; dead letters and the store's status) for every front end: the HTTP
+// results, series; the analysis of a test, also over time; dead letters and the store's
+// status) and reads and changes tests' configurations, for every front end: the HTTP
 // API, the command line and the dashboard. It reads through Store, which
 // *persistence.Store implements and querytest.Store fakes in memory.
 //

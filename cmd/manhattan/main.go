@@ -1,6 +1,12 @@
 // Command manhattan is Manhattan's command-line program: it ingests the event log into
 // PostgreSQL, answers queries, serves the API and the experiment dashboard, generates
 // synthetic logs and manages the database. Run `manhattan help` for the commands.
+//
+// Invariants: a command exits with status 0 when it succeeds (or shows its help), 2 on a
+// usage error (with a pointer to its --help), 1 on any other failure; the first SIGINT or
+// SIGTERM asks it to stop gracefully (ingest commits what it has read), a second one ends
+// the process with status 130. Commands that open the database check their flags first,
+// so a usage error never waits for a connection.
 package main
 
 import (

@@ -1,6 +1,10 @@
 // Package natstest runs a real NATS server with JetStream inside a test process: on
 // loopback, on a free port, with its store in a temporary directory. A Server can be
 // shut down and started again on the same port and store, to test a broker restart.
+//
+// Invariants: the server listens on 127.0.0.1 only, keeps its store in the test's
+// temporary directory and is shut down when the test ends, so tests never share a
+// broker or its data.
 package natstest
 
 import (

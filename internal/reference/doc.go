@@ -3,8 +3,8 @@
 //
 // It reads an event log, applies every record with the visitor rules (package visitor)
 // into in-memory deltas (an Accumulator, one history per visitor, sequentially or with
-// the visitors split into independent partitions), and answers the queries of §3
-// (count, goal value, tests, results) from those deltas. It also loads the fixtures'
+// the visitors split into independent partitions), and answers the queries of
+// docs/semantics.md (count, goal value, tests, results) from those deltas. It also loads the fixtures'
 // configuration and expected answers (integration/testdata/*/config.json and
 // expected.json) and checks any Answerer — these in-memory answers, the PostgreSQL
 // store, the HTTP API — against every assertion with CheckAssertions.

@@ -1,5 +1,9 @@
 // Package streamtest compares what a JetStream event log stream holds with the local logs
 // that were shipped into it. It is test support, not a product feature.
+//
+// Invariants: it only reads (an ordered consumer over the stream, a Reader over the
+// files) and splits the local lines by stream.LinePartition, the rule the shipper uses,
+// so that comparing the two shows any line lost, doubled, misplaced or out of order.
 package streamtest
 
 import (

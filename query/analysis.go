@@ -203,8 +203,8 @@ func rollupOf(q persistence.Query) string {
 
 // testCounts reads the counts of r's test in one round trip and returns them with the
 // configuration and the goals to analyse (without goals in r: the configured ones when
-// configured is true and there are some, else every goal). An unknown test or goal is
-// ErrNotFound.
+// configured is true and there are some, else every goal that is not complex). An
+// unknown test or goal is ErrNotFound, a complex goal ErrInvalid.
 func (s *Service) testCounts(ctx context.Context, r Request, configured bool) (persistence.TestCounts, ConfigAnswer, []AnalysisGoal, error) {
 	q := persistence.CountsQuery{Test: r.Query.Test, Rollup: r.Query.Rollup, From: r.From, To: r.To, Site: r.Query.Site}
 	if len(r.Goals) > 0 {
@@ -243,7 +243,7 @@ func configuredGoals(cfg ConfigAnswer) []string {
 	return names
 }
 
-// analysisGoals returns the goals asked for (none: every goal)
+// analysisGoals returns the goals asked for (none: every goal that is not complex)
 // with their roles in cfg.
 func analysisGoals(asked []string, cfg ConfigAnswer, known []persistence.GoalInfo) ([]AnalysisGoal, error) {
 	names, err := variantGoals(compact(asked), known)

@@ -81,7 +81,7 @@ func newTestsAnswer(tests []persistence.TestInfo) TestsAnswer {
 }
 
 // Goal is one goal with its value type ("", S, A, I, R) and format ("", N, C, P).
-// A complex goal has neither (it counts visitors, within test variants too).
+// A complex goal has neither, and no counts within test variants.
 type Goal struct {
 	Name        string `json:"name"`
 	ValueType   string `json:"value_type"`

@@ -123,8 +123,9 @@ func (s *Service) goals(ctx context.Context) (GoalsAnswer, error) {
 }
 
 // Results answers a results request: the value of each goal for each population of
-// the test, and their analysis. Without goals it takes every goal of the store by name,
-// the complex ones too. A test or goal the store has never seen is ErrNotFound.
+// the test, and their analysis. Without goals it takes every goal of the store by name
+// except the complex ones, which have no counts within variants. A test or goal the
+// store has never seen is ErrNotFound, a complex goal ErrInvalid.
 func (s *Service) Results(ctx context.Context, r Request) (ResultsAnswer, error) {
 	return cached(ctx, s, "results", r, func(ctx context.Context) (ResultsAnswer, error) { return s.results(ctx, r) })
 }
@@ -163,12 +164,14 @@ func (s *Service) results(ctx context.Context, r Request) (ResultsAnswer, error)
 }
 
 // variantGoals checks goals asked for within a test's variants against the known ones:
-// each must exist. No goals means every known goal (complex goals count within variants
-// too, docs/semantics.md).
+// each must exist (a complex goal is counted 0 within variants, as docs/semantics.md has it).
+// No goals means every goal that is not complex.
 func variantGoals(goals []string, known []persistence.GoalInfo) ([]string, error) {
 	if len(goals) == 0 {
 		for _, g := range known {
-			goals = append(goals, g.Name)
+			if !g.Complex {
+				goals = append(goals, g.Name)
+			}
 		}
 		return goals, nil
 	}

@@ -10,8 +10,9 @@ import (
 
 // explainZero checks, after an answer of zero, that the store has seen every name of
 // q: a goal, test, population, rollup or bucket it has never seen is ErrNotFound
-// naming what exists; nil means the zero is true. withBucket is false for a series,
-// which has no bucket.
+// naming what exists; nil means the zero is true (a complex goal within a variant is
+// always 0: complex goals have no variant conversions). withBucket is false for a
+// series, which has no bucket.
 func (s *Service) explainZero(ctx context.Context, q persistence.Query, withBucket bool) error {
 	c, err := s.store.Catalog(ctx, q)
 	if err != nil {

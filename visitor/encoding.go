@@ -17,11 +17,11 @@ import (
 
 // EncodingVersion is the version byte that starts an encoded history.
 //
-// Version 3 layout (uvarint: unsigned LEB128; varint: zig-zag signed; str: uvarint index
+// Version 2 layout (uvarint: unsigned LEB128; varint: zig-zag signed; str: uvarint index
 // into the string table; list: uvarint count, then the items; decimal: varint exponent,
 // uvarint length, decimal digits of the coefficient, with a leading '-' when negative):
 //
-//	byte      version (3)
+//	byte      version (2)
 //	uvarint   flags (bit 0: human; bit 1: the first human timestamp follows; bit 2: the
 //	          visitor took the human path before its first human timestamp was kept)
 //	[varint   first human timestamp, with flag bit 1]
@@ -34,8 +34,7 @@ import (
 //	list      conversion keys: uvarint goal index, uvarint slot index, and the variant
 //	          conversion keys extending it: list of uvarint variant index
 //	list      impression keys: uvarint variant index, uvarint slot index
-//	list      complex goals: str name, list of uvarint slot index, uvarint number of the
-//	          variants (the first ones) it counted the visitor in
+//	list      complex goals: str name, list of uvarint slot index
 //	list      running value totals: uvarint goal index, uvarint variant (0: none, else
 //	          variant index + 1), varint site, decimal total (may be 0)
 //	list      queued records, oldest first: byte kind, varint timestamp, varint site,
@@ -45,9 +44,6 @@ import (
 //	                   [decimal value, not 0]
 //	            split: str test, str population
 //
-// Version 2 is version 3 without the number of variants of a complex goal: it still
-// decodes, as 0 (complex goals counted in no variant before version 3).
-//
 // Version 1 is version 2 without the first human timestamp (flag bits 1 and 2) and
 // without the running value totals; it still decodes: the totals start at zero, and a
 // human visitor with goals, variants or addresses is marked as having taken the human
@@ -55,7 +51,7 @@ import (
 //
 // Lists and keys appear in insertion order, so equal histories built the same way encode
 // to equal bytes.
-const EncodingVersion = 3
+const EncodingVersion = 2
 
 const (
 	flagHuman = 1 << iota
@@ -123,7 +119,6 @@ func (h *History) AppendBinary(b []byte) ([]byte, error) {
 		for _, sl := range c.slots {
 			e.uvarint(uint64(sl))
 		}
-		e.uvarint(uint64(c.variants))
 	}
 	e.uvarint(uint64(len(hc.totalKeys.items)))
 	for i, k := range hc.totalKeys.items {
@@ -232,8 +227,8 @@ func (h *History) UnmarshalBinary(data []byte) error {
 		return fmt.Errorf("%w: empty input", ErrCorrupt)
 	}
 	version := data[0]
-	if version < 1 || version > EncodingVersion {
-		return fmt.Errorf("%w: unknown encoding version %d (want 1 to %d)", ErrCorrupt, version, EncodingVersion)
+	if version != 1 && version != EncodingVersion {
+		return fmt.Errorf("%w: unknown encoding version %d (want 1 or %d)", ErrCorrupt, version, EncodingVersion)
 	}
 	d := decoder{s: string(data[1:])}
 	n := History{counted: new(counted)}
@@ -267,7 +262,7 @@ func (h *History) UnmarshalBinary(data []byte) error {
 		d.off += l
 	}
 
-	decodeKeys(&d, &n, version)
+	decodeKeys(&d, &n)
 	if version > 1 {
 		decodeTotals(&d, &n)
 	} else if n.human && len(n.goals.items)+len(n.variants.items)+len(n.ips.items) > 0 {
@@ -290,8 +285,8 @@ func (h *History) UnmarshalBinary(data []byte) error {
 }
 
 // decodeKeys reads the goals, variants, addresses, agents and slots of n and the counter
-// keys it was counted in (encoded by version).
-func decodeKeys(d *decoder, n *History, version byte) {
+// keys it was counted in.
+func decodeKeys(d *decoder, n *History) {
 	if g, ok := readRefs(d, &n.goals, 1, d.str); !ok {
 		d.fail("goal %q listed twice", g)
 	}
@@ -335,15 +330,11 @@ func decodeKeys(d *decoder, n *History, version byte) {
 		for range m {
 			slots = append(slots, uint32(d.index(len(n.slots.items), "slot")))
 		}
-		variants := 0
-		if version >= 3 {
-			variants = d.index(len(n.variants.items)+1, "variant count")
-		}
 		if d.err == nil && n.complexFor(name) != nil {
 			d.fail("complex goal %q listed twice", name)
 		}
 		r := n.rareOnes()
-		r.complex = append(r.complex, complexKeys{name: name, slots: slots, variants: variants})
+		r.complex = append(r.complex, complexKeys{name: name, slots: slots})
 	}
 }
 

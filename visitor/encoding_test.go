@@ -151,15 +151,6 @@ func TestDecodeVersion1(t *testing.T) {
 
 		old, oldCounts := *want, *want.counts()
 		oldCounts.totalKeys, oldCounts.totals = orderedSet[valueKey]{}, nil
-		if cs := want.counts().complexes(); len(cs) > 0 {
-			// Before version 3 complex goals counted in no variant.
-			rare := *oldCounts.rare
-			rare.complex = make([]complexKeys, len(cs))
-			for i, c := range cs {
-				rare.complex[i] = complexKeys{name: c.name, slots: c.slots}
-			}
-			oldCounts.rare = &rare
-		}
 		old.counted = &oldCounts
 		old.firstHuman, old.hasFirstHuman = 0, false
 		old.firstHumanLost = want.human && vid != "new"
@@ -349,13 +340,11 @@ func TestUnmarshalRejectsCorruptInput(t *testing.T) {
 	// goals, variants, IPs, agents, slots, two key lists, complex goals, totals, queue
 	const lists = 10
 	cases := map[string][]byte{
-		"empty":       nil,
-		"bad version": {EncodingVersion + 1, 0, 0},
-		// one slot; complex goal "c" counted in it within 1 variant of none.
-		"complex variants": empty(uv(uv(uv(uv(uv(uv(uv(sv(uv(uv(uv(empty(header(0, "c", "all", "0"), 4), 1), 1), 2), 0), 0), 0), 1), 0), 1), 0), 1), 2),
-		"unknown flags":    empty(header(0x80), lists),
-		"goal twice":       empty(uv(uv(uv(header(0, "g"), 2), 0), 0), lists-1),
-		"string index":     empty(uv(uv(header(0, "g"), 1), 1), lists-1),
+		"empty":         nil,
+		"bad version":   {3, 0, 0},
+		"unknown flags": empty(header(0x80), lists),
+		"goal twice":    empty(uv(uv(uv(header(0, "g"), 2), 0), 0), lists-1),
+		"string index":  empty(uv(uv(header(0, "g"), 1), 1), lists-1),
 		// no goals, variants, IPs, agents; one slot; a conversion of goal 3 in it.
 		"goal index":      empty(uv(uv(uv(sv(uv(uv(uv(empty(header(0, "all", "0"), 4), 1), 0), 1), 0), 1), 3), 0), 4),
 		"slot twice":      empty(sv(uv(uv(sv(uv(uv(uv(empty(header(0, "all", "0"), 4), 2), 0), 1), 0), 0), 1), 0), lists-5),
@@ -418,7 +407,6 @@ func TestUnmarshalRejectsCorruptInput(t *testing.T) {
 		"goal twice": "listed twice", "string index": "string index", "goal index": "goal index",
 		"huge count": "exceeds", "varint overflow": "overflows", "human with queue": "human visitor with queued",
 		"queued pixel": "unknown kind", "bad value": "not an integer", "slot twice": "listed twice",
-		"complex variants": "variant count index",
 	}
 	require.Len(t, reasons, len(cases))
 	for name, data := range cases {

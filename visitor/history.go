@@ -57,12 +57,10 @@ type valueKey struct {
 	site    int64
 }
 
-// complexKeys are the slots in which a complex goal last counted a visitor, and the
-// number of the visitor's variants (the first ones, in order) it counted the visitor in.
+// complexKeys are the slots in which a complex goal last counted a visitor.
 type complexKeys struct {
-	name     string
-	slots    []uint32
-	variants int
+	name  string
+	slots []uint32
 }
 
 // queued is a record waiting in the queue of a visitor not yet known to be human; it keeps
@@ -285,27 +283,25 @@ func (h *History) complexFor(name string) *complexKeys {
 	return nil
 }
 
-// rememberComplex replaces what is remembered for complex goal name: the slots it
-// counted the visitor in, within the visitor's first variants variants too.
-func (h *History) rememberComplex(name string, slots []uint32, variants int) {
+// rememberComplex replaces the slots remembered for complex goal name.
+func (h *History) rememberComplex(name string, slots []uint32) {
 	if c := h.complexFor(name); c != nil {
-		c.slots, c.variants = slots, variants
+		c.slots = slots
 		return
 	}
 	r := h.rareOnes()
-	r.complex = append(r.complex, complexKeys{name: name, slots: slots, variants: variants})
+	r.complex = append(r.complex, complexKeys{name: name, slots: slots})
 }
 
-// forgetComplex removes and returns what is remembered for complex goal name (no slots
-// when nothing is).
-func (h *History) forgetComplex(name string) complexKeys {
+// forgetComplex removes and returns the slots remembered for complex goal name.
+func (h *History) forgetComplex(name string) []uint32 {
 	for i, c := range h.complexes() {
 		if c.name == name {
 			h.rare.complex = append(h.rare.complex[:i], h.rare.complex[i+1:]...)
-			return c
+			return c.slots
 		}
 	}
-	return complexKeys{}
+	return nil
 }
 
 // addConversion adds the conversion key (goal, slot) if it is new, and returns its

@@ -308,41 +308,28 @@ func (r *Rules) isPerVisitor(key string) bool {
 }
 
 // evaluateComplex runs the complex goals goal takes part in, just after the visitor's
-// first conversion on it (docs/semantics.md, "Complex goals"): a complex goal counts the
-// visitor in every slot, within every variant the visitor has seen too, and the
-// visitor's first exclude goal takes back exactly what it counted.
+// first conversion on it (docs/semantics.md, "Complex goals").
 func (r *Rules) evaluateComplex(h *History, c *Counts, goal string, slots []uint32) {
 	for _, use := range r.byGoal[goal] {
 		cg := &r.Complex[use.index]
 		if use.inInclude && h.hasAll(cg.Include) {
 			g := c.goal(cg.Name).id
-			variants := h.variants.len()
 			for i, si := range slots {
-				r.countComplex(h, c, g, si, variants, r.perVisitor[i], 1)
+				n := c.conversion(c.convIndex(g, h.slots.items[si].id))
+				n.count++
+				n.perVisitor = r.perVisitor[i]
 			}
-			h.rememberComplex(cg.Name, slices.Clone(slots), variants)
+			h.rememberComplex(cg.Name, slices.Clone(slots))
 		}
 		if use.inExclude && h.onlyExcluded(cg.Exclude, goal) {
 			g := c.goal(cg.Name).id
-			kept := h.forgetComplex(cg.Name)
-			for _, si := range kept.slots {
-				r.countComplex(h, c, g, si, kept.variants, r.isPerVisitor(h.slots.items[si].v.rollup), -1)
+			for _, si := range h.forgetComplex(cg.Name) {
+				sl := h.slots.items[si]
+				n := c.conversion(c.convIndex(g, sl.id))
+				n.count--
+				n.perVisitor = r.isPerVisitor(sl.v.rollup)
 			}
 		}
-	}
-}
-
-// countComplex adds by (1 or −1) to the conversions of complex goal g in slot si and to
-// its variant conversions within the visitor's first variants variants.
-func (r *Rules) countComplex(h *History, c *Counts, g uint32, si uint32, variants int, perVisitor bool, by int64) {
-	conv := c.convIndex(g, h.slots.items[si].id)
-	n := c.conversion(conv)
-	n.count += by
-	n.perVisitor = perVisitor
-	for _, vr := range h.variants.items[:variants] {
-		n := c.variantConversion(conv, vr.id)
-		n.count += by
-		n.perVisitor = perVisitor
 	}
 }
 

@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/manhattan-analytics/manhattan/messages"
-	"github.com/manhattan-analytics/manhattan/visitor"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -122,48 +120,6 @@ func TestFixtureRestart(t *testing.T) {
 			total.Merge(second.Deltas())
 			require.Equal(t, want, Canonical(total))
 			CheckAssertions(t, NewAnswerer(total), f.path("expected.json"))
-		})
-	}
-}
-
-// The visitor rules count complex goals within variants as ComplexVariantCounts,
-// computed from the records without them, says: for every complex goal, variant and site
-// (each alone and summed over the sites), and in no other variant.
-func TestComplexGoalsWithinVariants(t *testing.T) {
-	for _, f := range fixtures {
-		t.Run(f.name, func(t *testing.T) {
-			cfg, recs := f.load(t)
-			rules, err := cfg.Rules()
-			require.NoError(t, err)
-			d := Accumulate(rules, recs)
-			want := ComplexVariantCounts(recs, rules.Complex)
-			sum := map[ComplexKey]int64{}
-			var positive int
-			for k, n := range want {
-				site := k.Site
-				got, err := Count(d, Query{Goal: k.Goal, Test: k.Test, Population: k.Population, Site: &site})
-				require.NoError(t, err)
-				assert.Equal(t, n, got, "%+v", k)
-				k.Site = 0
-				sum[k] += n
-				if n > 0 {
-					positive++
-				}
-			}
-			for k, n := range sum {
-				got, err := Count(d, Query{Goal: k.Goal, Test: k.Test, Population: k.Population})
-				require.NoError(t, err)
-				assert.Equal(t, n, got, "%+v over all sites", k)
-			}
-			for k, c := range d.VariantConversions {
-				if k.Rollup != "all" || !slices.ContainsFunc(rules.Complex, func(g visitor.ComplexGoal) bool { return g.Name == k.Goal }) {
-					continue
-				}
-				assert.Equal(t, want[ComplexKey{Goal: k.Goal, Test: k.Test, Population: k.Population, Site: k.Site}], c.Count, "%+v", k)
-			}
-			if f.name == "generated-20k" {
-				assert.Greater(t, positive, 10, "complex goals counted within variants")
-			}
 		})
 	}
 }

@@ -12,7 +12,7 @@
 //	/api/v1/tests/{name}/config  GET; PUT (replace) or PATCH (change) with a JSON body
 //	/api/v1/goals
 //	/api/v1/results       test, goals (comma-separated, repeatable), site
-//	/api/v1/analysis      test, goals, site, breakdown (a rollup) or cohort, from, to
+//	/api/v1/analysis      test, goals, site, breakdown (a rollup, or site) or cohort, from, to
 //	/api/v1/series        goal, test, population, rollup, site
 //	/api/v1/dead-letters  source, limit
 //	/api/v1/status

@@ -136,7 +136,7 @@ var paramDocs = map[string]string{
 	"bucket":     "a bucket of the rollup (default 0)",
 	"site":       "an integer site id, or all (the default: summed over all sites)",
 	"goals":      "goal names, comma-separated; the parameter may be repeated",
-	"breakdown":  "a rollup: one analysis per bucket",
+	"breakdown":  "a rollup: one analysis per bucket; or site: one analysis per site (with cohort, of the range)",
 	"cohort":     "a cohort rollup: the analysis of the visitors of its buckets from..to",
 	"from":       "first cohort bucket: Unix seconds or a date YYYY-MM-DD",
 	"to":         "last cohort bucket: Unix seconds or a date YYYY-MM-DD",

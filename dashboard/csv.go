@@ -3,11 +3,13 @@ package dashboard
 import (
 	"bytes"
 	"encoding/csv"
-	"github.com/manhattan-analytics/manhattan/analysis"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/manhattan-analytics/manhattan/analysis"
+	"github.com/manhattan-analytics/manhattan/query"
 )
 
 // csvHeader is the header of the CSV export: one row per goal and population.
@@ -16,12 +18,14 @@ var csvHeader = []string{
 	"exposures", "units", "conversions", "mean", "std_err",
 	"lift", "lift_ci_low", "lift_ci_high", "p_value", "adjusted_p_value", "significant", "sequential", "small_sample",
 	"chance_to_win", "risk", "bayes_lift", "bayes_lift_low", "bayes_lift_high", "verdict",
-	"correction", "from", "to",
+	"correction", "from", "to", "breakdown", "bucket",
 }
 
 // csv serves a test's results table as CSV: one row per goal and population, rates
-// and lifts as fractions (0.25 is 25%). Figures that are not defined (the control's
-// comparison, a lift over a mean of 0) are empty cells, never zeros.
+// and lifts as fractions (0.25 is 25%), then with a breakdown the same rows for each
+// slice (breakdown and bucket name it; a site's slice has its id as site). Figures that
+// are not defined (the control's comparison, a lift over a mean of 0) are empty cells,
+// never zeros.
 func (h *handler) csv(w http.ResponseWriter, r *http.Request) {
 	rep, ok := h.lookup(w, r)
 	if !ok {
@@ -30,25 +34,24 @@ func (h *handler) csv(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
 	cw := csv.NewWriter(&buf)
 	_ = cw.Write(csvHeader)
-	site := ""
+	all := csvScope{from: rep.View.From, to: rep.View.To}
 	if rep.View.Site != nil {
-		site = strconv.FormatInt(*rep.View.Site, 10)
+		all.site = strconv.FormatInt(*rep.View.Site, 10)
 	}
-	if res := rep.Result; res != nil {
-		bayes := rep.View.Stats == viewBayesian
-		for gi, g := range rep.Main.Goals {
-			gr := res.Goals[gi]
-			for _, p := range gr.Populations {
-				rec := []string{
-					csvText(rep.Test.Name), site, csvText(g.Name), g.Role, strconv.FormatBool(g.LowerIsBetter), string(gr.Metric),
-					csvText(p.Population), strconv.FormatBool(p.Control),
-					strconv.FormatInt(p.Exposures, 10), strconv.FormatInt(p.Units, 10), strconv.FormatInt(p.Counts.Conversions, 10),
-					csvFloat(p.Mean), csvFloat(p.StdErr),
-				}
-				rec = append(rec, comparisonCells(p.Comparison, g.LowerIsBetter, bayes, res.Config.Alpha)...)
-				rec = append(rec, string(res.Config.Correction), rep.View.From, rep.View.To)
-				_ = cw.Write(rec)
+	if rep.Result != nil {
+		csvRows(cw, rep, rep.Result, rep.Main.Goals, all)
+	}
+	if b := rep.Break; b != nil {
+		for _, seg := range b.Segments {
+			if seg.Analysis == nil {
+				continue
 			}
+			slice := csvScope{site: all.site, breakdown: rep.View.Breakdown, bucket: seg.Bucket}
+			if b.BySite {
+				// Of the page's visitors; a rollup's buckets are of every visitor.
+				slice.site, slice.from, slice.to = seg.Bucket, all.from, all.to
+			}
+			csvRows(cw, rep, seg.Analysis, b.Goals, slice)
 		}
 	}
 	cw.Flush()
@@ -60,6 +63,32 @@ func (h *handler) csv(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": csvFileName(rep.Test.Name)}))
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(buf.Bytes())
+}
+
+// csvScope is what the rows of one analysis are about: the cells site, from, to,
+// breakdown and bucket.
+type csvScope struct{ site, from, to, breakdown, bucket string }
+
+// csvRows writes the rows of one analysis: one per goal and population.
+func csvRows(cw *csv.Writer, rep *report, res *analysis.Result, goals []query.AnalysisGoal, sc csvScope) {
+	bayes := rep.View.Stats == viewBayesian
+	for gi, g := range goals {
+		if gi >= len(res.Goals) {
+			break
+		}
+		gr := res.Goals[gi]
+		for _, p := range gr.Populations {
+			rec := []string{
+				csvText(rep.Test.Name), sc.site, csvText(g.Name), g.Role, strconv.FormatBool(g.LowerIsBetter), string(gr.Metric),
+				csvText(p.Population), strconv.FormatBool(p.Control),
+				strconv.FormatInt(p.Exposures, 10), strconv.FormatInt(p.Units, 10), strconv.FormatInt(p.Counts.Conversions, 10),
+				csvFloat(p.Mean), csvFloat(p.StdErr),
+			}
+			rec = append(rec, comparisonCells(p.Comparison, g.LowerIsBetter, bayes, res.Config.Alpha)...)
+			rec = append(rec, string(res.Config.Correction), sc.from, sc.to, csvText(sc.breakdown), csvText(sc.bucket))
+			_ = cw.Write(rec)
+		}
+	}
 }
 
 // comparisonCells are the cells from lift to verdict of a population's row.

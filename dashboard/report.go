@@ -117,6 +117,13 @@ func loadReport(ctx context.Context, svc *query.Service, store query.Store, test
 	}
 	if v.Breakdown != "" {
 		b := query.Request{Kind: query.KindAnalysis, Query: persistence.Query{Test: test.Name, Site: v.Site, Rollup: v.Breakdown}, Goals: goals, Breakdown: true}
+		if v.Breakdown == query.BreakdownSite {
+			// Per site, of the same visitors as the rest of the page (the date range too).
+			b.Query.Rollup, b.Breakdown, b.BySite = "", false, true
+			if from != nil || to != nil {
+				b.Query.Rollup, b.From, b.To, b.Cohort = r.Cohort, from, to, true
+			}
+		}
 		if a, err := svc.Analysis(ctx, b); err == nil {
 			r.Break = &a
 		} else if isQueryErr(err) {

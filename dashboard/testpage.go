@@ -35,7 +35,8 @@ type testView struct {
 	ChartGoal           string
 	OverErr             string
 	Breakdown           []sliceView
-	BreakdownRollup     string
+	BreakdownRollup     string // the rollup of the breakdown, or query.BreakdownSite
+	BreakdownAllTime    bool   // a rollup's breakdown with a date range: of every visitor
 	BreakErr            string
 	Settings            settingsView
 	CSVURL              string
@@ -140,7 +141,9 @@ func (h *handler) testPage(rep *report) testView {
 	if v.From != "" || v.To != "" {
 		tv.RangeLabel = "visitors who arrived " + rangeWords(v.From, v.To)
 	}
-	tv.Form.Breakdowns = append(tv.Form.Breakdowns, option{Value: "", Selected: v.Breakdown == ""})
+	tv.Form.Breakdowns = append(tv.Form.Breakdowns, option{Value: "", Selected: v.Breakdown == ""},
+		option{Value: query.BreakdownSite, Selected: v.Breakdown == query.BreakdownSite})
+	tv.BreakdownAllTime = v.Breakdown != "" && v.Breakdown != query.BreakdownSite && (v.From != "" || v.To != "")
 	for _, k := range rep.Rollups {
 		tv.Form.Breakdowns = append(tv.Form.Breakdowns, option{Value: k, Selected: k == v.Breakdown})
 	}
@@ -164,6 +167,9 @@ func (h *handler) testPage(rep *report) testView {
 	if rep.Break != nil {
 		for _, seg := range rep.Break.Segments {
 			s := sliceView{Bucket: seg.Bucket, Label: seg.Bucket, Error: seg.Error}
+			if rep.Break.BySite {
+				s.Label = "Site " + seg.Bucket
+			}
 			if seg.Analysis != nil {
 				s.Groups = h.groups(seg.Analysis, rep.Break.Goals, tv.Bayesian, rep.Formats)
 			}

@@ -24,6 +24,9 @@ type CountsQuery struct {
 	// week buckets are Unix seconds).
 	From, To *int64
 	Site     *int64 // nil: the sum over all sites
+	// BySite keeps the sites apart: every count is of one site (its Site field)
+	// instead of the sum over the sites.
+	BySite bool
 }
 
 // TestCounts are the counters of a test, per population and bucket, with what the
@@ -41,12 +44,14 @@ type TestCounts struct {
 // ImpressionCount is the number of a population's visitors in a bucket.
 type ImpressionCount struct {
 	Population, Bucket string
+	Site               int64 // with CountsQuery.BySite; 0 otherwise
 	Count              int64
 }
 
 // VariantCount is the counter of a goal within a population in a bucket.
 type VariantCount struct {
 	Goal, Population, Bucket string
+	Site                     int64 // with CountsQuery.BySite; 0 otherwise
 	Count                    int64
 	Sum                      decimal.Decimal
 	// Squares is the sum of the squares of the visitors' totals when SquaresKnown; zero
@@ -69,6 +74,11 @@ func (s *Store) TestCounts(ctx context.Context, q CountsQuery) (TestCounts, erro
 	filter, p := countsFilter(q)
 	// The goal filter takes the last parameter, which the impressions do without.
 	impressionParams := p
+	// The site column with BySite, else 0: the sum over the sites.
+	site := "0::bigint"
+	if q.BySite {
+		site = "site"
+	}
 	goalFilter := ""
 	if goals != nil {
 		goalFilter = " AND goal = ANY(" + p.add(goals) + ")"
@@ -89,13 +99,13 @@ func (s *Store) TestCounts(ctx context.Context, q CountsQuery) (TestCounts, erro
 			}
 			return rows.Err()
 		})
-		b.Queue("SELECT population, bucket, sum(count)::bigint FROM "+s.t.impressions+" WHERE true"+filter+
-			" GROUP BY population, bucket", impressionParams...).Query(func(rows pgx.Rows) (err error) {
+		b.Queue("SELECT population, bucket, "+site+", sum(count)::bigint FROM "+s.t.impressions+" WHERE true"+filter+
+			" GROUP BY population, bucket, 3", impressionParams...).Query(func(rows pgx.Rows) (err error) {
 			out.Impressions, err = pgx.AppendRows(out.Impressions, rows, scanImpressionCount)
 			return err
 		})
-		b.Queue("SELECT goal, population, bucket, sum(count)::bigint, sum(value), "+squaresSum+" FROM "+s.t.variantConversions+
-			" WHERE true"+goalFilter+filter+" GROUP BY goal, population, bucket", p...).Query(func(rows pgx.Rows) (err error) {
+		b.Queue("SELECT goal, population, bucket, "+site+", sum(count)::bigint, sum(value), "+squaresSum+" FROM "+s.t.variantConversions+
+			" WHERE true"+goalFilter+filter+" GROUP BY goal, population, bucket, 4", p...).Query(func(rows pgx.Rows) (err error) {
 			out.Conversions, err = pgx.AppendRows(out.Conversions, rows, scanVariantCount)
 			return err
 		})
@@ -128,19 +138,19 @@ func countsFilter(q CountsQuery) (string, params) {
 	return filter, p
 }
 
-// scanImpressionCount reads a row of population, bucket, count.
+// scanImpressionCount reads a row of population, bucket, site, count.
 func scanImpressionCount(row pgx.CollectableRow) (ImpressionCount, error) {
 	var c ImpressionCount
-	err := row.Scan(&c.Population, &c.Bucket, &c.Count)
+	err := row.Scan(&c.Population, &c.Bucket, &c.Site, &c.Count)
 	return c, err
 }
 
-// scanVariantCount reads a row of goal, population, bucket, count, sum and sum of
-// squares (NULL when not known).
+// scanVariantCount reads a row of goal, population, bucket, site, count, sum and sum
+// of squares (NULL when not known).
 func scanVariantCount(row pgx.CollectableRow) (VariantCount, error) {
 	var c VariantCount
 	var sum, squares pgtype.Numeric
-	if err := row.Scan(&c.Goal, &c.Population, &c.Bucket, &c.Count, &sum, &squares); err != nil {
+	if err := row.Scan(&c.Goal, &c.Population, &c.Bucket, &c.Site, &c.Count, &sum, &squares); err != nil {
 		return VariantCount{}, err
 	}
 	var err error

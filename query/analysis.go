@@ -50,6 +50,9 @@ type AnalysisAnswer struct {
 	Rollup string `json:"rollup"`
 	// Breakdown is true when Segments are the buckets of Rollup.
 	Breakdown bool `json:"breakdown"`
+	// BySite is true when Segments are the sites (Bucket: the site id, in order of the
+	// ids), each of all time or, with Cohort, of the visitors of the cohort range.
+	BySite bool `json:"by_site"`
 	// Cohort is true when Segments has the one analysis of the visitors of the cohort
 	// rollup Rollup within From and To (bucket ids, Unix seconds; null: unbounded).
 	Cohort   bool           `json:"cohort"`
@@ -59,6 +62,10 @@ type AnalysisAnswer struct {
 	Goals    []AnalysisGoal `json:"goals"`
 	Segments []Segment      `json:"segments"`
 }
+
+// BreakdownSite is the breakdown that gives one analysis per site (no rollup may have
+// this key; see rollups.Parse).
+const BreakdownSite = "site"
 
 // analysisParams are the parameters of an analysis request.
 var analysisParams = []string{"test", "goals", "site", "breakdown", "cohort", "from", "to"}
@@ -78,8 +85,13 @@ func (p Parser) parseAnalysis(r *Request, v map[string][]string) error {
 	n := p.Naming
 	breakdown, cohort := get("breakdown"), get("cohort")
 	switch {
+	case breakdown == BreakdownSite:
+		r.BySite = true
+		if cohort != "" {
+			r.Query.Rollup, r.Cohort = cohort, true
+		}
 	case breakdown != "" && cohort != "":
-		return invalid("give %s or %s, not both", n.name("breakdown"), n.name("cohort"))
+		return invalid("give %s or %s, not both (only the breakdown by %s takes a cohort range)", n.name("breakdown"), n.name("cohort"), BreakdownSite)
 	case breakdown != "":
 		r.Query.Rollup, r.Breakdown = breakdown, true
 	case cohort != "":
@@ -143,7 +155,7 @@ func (s *Service) analysis(ctx context.Context, r Request) (AnalysisAnswer, erro
 		return AnalysisAnswer{}, err
 	}
 	a := AnalysisAnswer{
-		Test: r.Query.Test, Site: r.Query.Site, Rollup: rollupOf(r.Query), Breakdown: r.Breakdown,
+		Test: r.Query.Test, Site: r.Query.Site, Rollup: rollupOf(r.Query), Breakdown: r.Breakdown, BySite: r.BySite,
 		Cohort: r.Cohort, From: r.From, To: r.To, Config: cfg, Goals: goals,
 	}
 	if len(tc.Impressions) == 0 && r.Query.Rollup != "" && r.Query.Rollup != persistence.DefaultRollup {
@@ -157,6 +169,8 @@ func (s *Service) analysis(ctx context.Context, r Request) (AnalysisAnswer, erro
 	}
 	buckets := []string{persistence.DefaultBucket}
 	switch {
+	case r.BySite:
+		tc, buckets = bySite(tc)
 	case r.Breakdown:
 		buckets = bucketsOf(tc)
 	case r.Cohort:
@@ -206,7 +220,7 @@ func rollupOf(q persistence.Query) string {
 // configured is true and there are some, else every goal that is not complex). An
 // unknown test or goal is ErrNotFound, a complex goal ErrInvalid.
 func (s *Service) testCounts(ctx context.Context, r Request, configured bool) (persistence.TestCounts, ConfigAnswer, []AnalysisGoal, error) {
-	q := persistence.CountsQuery{Test: r.Query.Test, Rollup: r.Query.Rollup, From: r.From, To: r.To, Site: r.Query.Site}
+	q := persistence.CountsQuery{Test: r.Query.Test, Rollup: r.Query.Rollup, From: r.From, To: r.To, Site: r.Query.Site, BySite: r.BySite}
 	if len(r.Goals) > 0 {
 		q.Goals = r.Goals
 	}
@@ -290,6 +304,33 @@ func bucketsOf(tc persistence.TestCounts) []string {
 	}
 	slices.SortFunc(out, persistence.CompareBuckets)
 	return out
+}
+
+// bySite returns tc with each count's bucket replaced by its site id, so that a
+// segment of one "bucket" sums the counts of one site (over the cohorts of a range),
+// and the sites of the impressions in the order of their ids.
+func bySite(tc persistence.TestCounts) (persistence.TestCounts, []string) {
+	var sites []int64
+	imps := make([]persistence.ImpressionCount, len(tc.Impressions))
+	for i, c := range tc.Impressions {
+		if !slices.Contains(sites, c.Site) {
+			sites = append(sites, c.Site)
+		}
+		c.Bucket = strconv.FormatInt(c.Site, 10)
+		imps[i] = c
+	}
+	convs := make([]persistence.VariantCount, len(tc.Conversions))
+	for i, c := range tc.Conversions {
+		c.Bucket = strconv.FormatInt(c.Site, 10)
+		convs[i] = c
+	}
+	tc.Impressions, tc.Conversions = imps, convs
+	slices.Sort(sites)
+	buckets := make([]string, len(sites))
+	for i, s := range sites {
+		buckets[i] = strconv.FormatInt(s, 10)
+	}
+	return tc, buckets
 }
 
 // totals are the summed counts of a population (and goal) within a segment.

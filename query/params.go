@@ -69,6 +69,9 @@ type Request struct {
 	Limit  int
 	// Breakdown (analysis) asks for one analysis per bucket of Query.Rollup.
 	Breakdown bool
+	// BySite (analysis, breakdown=site) asks for one analysis per site: of all time, or
+	// with Cohort of the visitors of the cohort range.
+	BySite bool
 	// Cohort (analysis) asks for the visitors of the cohort rollup Query.Rollup whose
 	// bucket is within From and To (nil: unbounded).
 	Cohort   bool

@@ -310,6 +310,7 @@ func TestParse(t *testing.T) {
 		"=all":                    "empty key",
 		"bad key=all":             "not allowed",
 		"k\x00=browser":           "not allowed",
+		"site=browser":            "reserved",
 		"browser:America/Chicago": "takes no time zone",
 		"first_day":               "needs a time zone",
 		"c=first_week:Nowhere/X":  "unknown time zone",

@@ -15,6 +15,10 @@ const DefaultZone = "America/Los_Angeles"
 // maxKeyLen bounds a rollup key (it is stored with every counter).
 const maxKeyLen = 64
 
+// reservedKey is no rollup's key: an analysis's breakdown "site" is by site (see
+// query.BreakdownSite), which a rollup of that key would shadow.
+const reservedKey = "site"
+
 // DefaultSpecs returns the specs of the four default rollups (docs/semantics.md): "all",
 // "pst_day" and "pst_week" (local day and week in DefaultZone) and "browser".
 func DefaultSpecs() []string {
@@ -43,7 +47,8 @@ func Defaults() []Rollup {
 //
 // Day, week, month, first_day and first_week need a zone; all and browser take none. Without KEY=, the key
 // is the kind, followed for calendar kinds by "_" and the zone (e.g. "day_Europe/Paris").
-// A key is 1 to 64 characters of letters, digits and "_-./".
+// A key is 1 to 64 characters of letters, digits and "_-./", and not "site" (reserved
+// for the breakdown of an analysis by site).
 func Parse(spec string) (Rollup, error) {
 	key, body, hasKey := strings.Cut(spec, "=")
 	if !hasKey {
@@ -131,6 +136,9 @@ func ParseList(specs []string) ([]Rollup, error) {
 }
 
 func checkKey(key string) error {
+	if key == reservedKey {
+		return fmt.Errorf("key %q is reserved: an analysis broken down by %q is by site", key, key)
+	}
 	if len(key) > maxKeyLen {
 		return fmt.Errorf("key %q is longer than %d characters", key, maxKeyLen)
 	}

@@ -38,6 +38,10 @@ func analysisTable(w io.Writer, a query.AnalysisAnswer) {
 
 func segmentTitle(a query.AnalysisAnswer, seg query.Segment) string {
 	switch {
+	case a.BySite && a.Cohort:
+		return fmt.Sprintf("site = %s, visitors of %s from %s to %s", tableCell(seg.Bucket), tableCell(a.Rollup), bound(a.From), bound(a.To))
+	case a.BySite:
+		return fmt.Sprintf("site = %s", tableCell(seg.Bucket))
 	case a.Breakdown:
 		return fmt.Sprintf("%s = %s", tableCell(a.Rollup), tableCell(seg.Bucket))
 	case a.Cohort:

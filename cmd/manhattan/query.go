@@ -40,7 +40,8 @@ const queryUsage = `count|value|tests|goals|results|series|analysis [flags]
   analysis the statistics of --test against its control for --goals (default: the
            configured goals, else every goal): rates or means, difference and lift
            with 95% intervals, p-values, chance to win and risk; --breakdown ROLLUP
-           for one analysis per bucket (e.g. browser), or --cohort KEY (a cohort
+           for one analysis per bucket (e.g. browser), --breakdown site for one per
+           site (with --cohort, of its range), or --cohort KEY (a cohort
            rollup, e.g. first_day_UTC from --rollup first_day:UTC) with --from and --to
            (dates or buckets) for the visitors who arrived then
 
@@ -58,7 +59,7 @@ func runQuery(ctx context.Context, args []string) error {
 	fs.String("bucket", persistence.DefaultBucket, "bucket of the rollup (all: 0; days and weeks: Unix seconds of their local midnight)")
 	fs.String("site", "", "site id; omitted (or \"all\"): the sum over all sites")
 	fs.String("goals", "", "results, analysis: comma-separated goals (default: every goal)")
-	fs.String("breakdown", "", "analysis: one analysis per bucket of this rollup (e.g. browser)")
+	fs.String("breakdown", "", "analysis: one analysis per bucket of this rollup (e.g. browser), or per site with \"site\"")
 	fs.String("cohort", "", "analysis: the key of a cohort rollup (e.g. first_day_UTC) for --from and --to")
 	fs.String("from", "", "analysis: first bucket of the cohort range (Unix seconds or YYYY-MM-DD)")
 	fs.String("to", "", "analysis: last bucket of the cohort range (Unix seconds or YYYY-MM-DD)")

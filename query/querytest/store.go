@@ -130,25 +130,37 @@ func (s *Store) TestCounts(ctx context.Context, q persistence.CountsQuery) (pers
 		b, err := strconv.ParseInt(bucket, 10, 64)
 		return err == nil && (q.From == nil || b >= *q.From) && (q.To == nil || b <= *q.To)
 	}
-	imps := map[[2]string]int64{}
+	// siteOf is the site a counter is counted under: its own with BySite, else 0.
+	siteOf := func(site int64) int64 {
+		if q.BySite {
+			return site
+		}
+		return 0
+	}
+	imps := map[persistence.ImpressionCount]int64{}
 	for k, n := range s.d.Impressions {
 		if k.Test == q.Test && keep(k.Rollup, k.Bucket, k.Site) {
-			imps[[2]string{k.Population, k.Bucket}] += n
+			imps[persistence.ImpressionCount{Population: k.Population, Bucket: k.Bucket, Site: siteOf(k.Site)}] += n
 		}
 	}
 	for k, n := range imps {
-		out.Impressions = append(out.Impressions, persistence.ImpressionCount{Population: k[0], Bucket: k[1], Count: n})
+		k.Count = n
+		out.Impressions = append(out.Impressions, k)
 	}
-	convs := map[[3]string]persistence.VariantCount{}
+	type convKey struct {
+		goal, population, bucket string
+		site                     int64
+	}
+	convs := map[convKey]persistence.VariantCount{}
 	for k, c := range s.d.VariantConversions {
 		wanted := q.Goals == nil || k.Goal == messages.ViewedPage || slices.Contains(q.Goals, k.Goal)
 		if k.Test != q.Test || !wanted || !keep(k.Rollup, k.Bucket, k.Site) {
 			continue
 		}
-		key := [3]string{k.Goal, k.Population, k.Bucket}
+		key := convKey{k.Goal, k.Population, k.Bucket, siteOf(k.Site)}
 		v, ok := convs[key]
 		if !ok {
-			v = persistence.VariantCount{Goal: k.Goal, Population: k.Population, Bucket: k.Bucket}
+			v = persistence.VariantCount{Goal: k.Goal, Population: k.Population, Bucket: k.Bucket, Site: key.site}
 		}
 		v.Count += c.Count
 		v.Sum = v.Sum.Add(c.Value)

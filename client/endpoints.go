@@ -96,8 +96,9 @@ func (c *Client) Results(ctx context.Context, test string, goals []string, site 
 }
 
 // AnalysisQuery asks for the analysis of a test: for all time, per bucket of the
-// Breakdown rollup, or for the visitors of the Cohort rollup's buckets From to To
-// (bucket ids in Unix seconds or dates YYYY-MM-DD; empty: unbounded).
+// Breakdown rollup (or per site with Breakdown "site", also with a cohort range), or
+// for the visitors of the Cohort rollup's buckets From to To (bucket ids in Unix
+// seconds or dates YYYY-MM-DD; empty: unbounded).
 type AnalysisQuery struct {
 	Test      string
 	Goals     []string // none: the configured goals, or every goal

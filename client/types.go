@@ -97,6 +97,7 @@ type AnalysisAnswer struct {
 	Site      *int64         `json:"site"`
 	Rollup    string         `json:"rollup"`
 	Breakdown bool           `json:"breakdown"`
+	BySite    bool           `json:"by_site"` // Segments are the sites (Bucket: the site id)
 	Cohort    bool           `json:"cohort"`
 	From      *int64         `json:"from"`
 	To        *int64         `json:"to"`

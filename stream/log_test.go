@@ -232,3 +232,44 @@ func TestReaderReplacesALostConsumer(t *testing.T) {
 	require.Equal(t, []messages.Pointer{messages.StreamPointer(1, int64(s1), 2*n), messages.StreamPointer(1, int64(s2), n)}, got)
 	require.NoError(t, r.Close())
 }
+
+// A consumer that stops delivering while it says messages are pending (as one left
+// without a pull request after its node died) is replaced from the Reader's pointers:
+// reading goes on with nothing lost or read twice, without waiting for the broker to
+// drop the idle consumer.
+func TestReaderReplacesAStalledConsumer(t *testing.T) {
+	stream.SetStallAfter(t, 50*time.Millisecond)
+	log, js, _ := newLog(t, 2)
+	line := pixel(vidOf(0, 2, 1), 10)
+	n := int64(len(line) + 1)
+	s1 := publish(t, js, log, 0, line+"\n")
+	r, err := log.Open(context.Background(), []messages.Pointer{{Partition: 0}}, logsource.Options{Follow: true})
+	require.NoError(t, err)
+	require.Equal(t, []readLine{{raw: line, ptr: messages.StreamPointer(0, int64(s1), n)}}, readAll(t, r))
+
+	s, err := js.Stream(context.Background(), "LOG")
+	require.NoError(t, err)
+	names := s.ConsumerNames(context.Background())
+	paused := 0
+	for name := range names.Name() {
+		_, err := js.PauseConsumer(context.Background(), "LOG", name, time.Now().Add(time.Hour))
+		require.NoError(t, err)
+		paused++
+	}
+	require.NoError(t, names.Err())
+	require.Equal(t, 1, paused)
+	s2 := publish(t, js, log, 0, line+"\n"+line+"\n")
+
+	var got []messages.Pointer
+	require.Eventually(t, func() bool {
+		l, err := r.Next(context.Background())
+		if errors.Is(err, io.EOF) {
+			return false
+		}
+		require.NoError(t, err)
+		got = append(got, l.Ptr)
+		return len(got) == 2
+	}, 30*time.Second, time.Millisecond)
+	require.Equal(t, []messages.Pointer{messages.StreamPointer(0, int64(s2), n), messages.StreamPointer(0, int64(s2), 2*n)}, got)
+	require.NoError(t, r.Close())
+}

@@ -22,6 +22,13 @@ const nextWait = 50 * time.Millisecond
 // maxDeadRaw bounds the raw bytes a dead letter keeps of a bad part of a message.
 const maxDeadRaw = 4096
 
+// stallAfter is how long a Reader waits for the next message while its consumer says
+// more are pending before it replaces the consumer. After a node of a cluster dies, an
+// ordered consumer can be left with no pull request the broker knows of while the client
+// waits for the one it sent: nothing arrives until the broker drops the idle consumer
+// (its inactivity threshold, 5 minutes).
+var stallAfter = 5 * time.Second
+
 // Open returns a Reader of the partitions of from, each resuming just past its pointer.
 // One ordered consumer reads the partitions' subjects in stream order from the oldest
 // pointer; messages (or their starts) a partition has consumed already are skipped. A
@@ -108,6 +115,9 @@ type reader struct {
 	// Reader is caught up when the consumer has delivered no more than that.
 	lastConsumer string
 	lastDelivery uint64
+	// waitingSince is when Next began to find no message while more were pending (zero
+	// when a message arrived since, or the Reader is caught up).
+	waitingSince time.Time
 	ptrs         map[int]messages.Pointer // just past the last line returned, per partition
 	skipped      []error
 	closed       bool
@@ -222,7 +232,18 @@ func (r *reader) caughtUp(ctx context.Context) error {
 		return fmt.Errorf("%s: %w", r.log, err)
 	case info.NumPending == 0 && (info.Delivered.Consumer == 0 ||
 		info.Name == r.lastConsumer && info.Delivered.Consumer <= r.lastDelivery):
+		r.waitingSince = time.Time{}
 		return io.EOF
+	}
+	// More is pending: on its way, or stalled.
+	switch {
+	case r.waitingSince.IsZero():
+		r.waitingSince = time.Now()
+	case time.Since(r.waitingSince) > stallAfter:
+		r.waitingSince = time.Time{}
+		if err := r.resubscribe(ictx); err != nil && !r.follow {
+			return err
+		}
 	}
 	return nil
 }
@@ -235,6 +256,7 @@ func (r *reader) take(m jetstream.Msg) error {
 		return fmt.Errorf("%s: %w", r.log, err)
 	}
 	r.lastConsumer, r.lastDelivery = md.Consumer, md.Sequence.Consumer
+	r.waitingSince = time.Time{}
 	p, ok := r.log.partitionOf(m.Subject())
 	if !ok {
 		return nil // not a subject of ours: the filter lets none through

@@ -13,7 +13,8 @@
 # leader is killed with SIGKILL and restarted, twice. The test passes when the stream holds
 # every line once and the committed results equal a single file ingest of the stream's dump.
 # Everything stays on this machine; the nodes are stopped at the end. Needs Go and the
-# PostgreSQL server binaries (as the integration tests do). Takes a minute or two.
+# PostgreSQL server binaries (as the integration tests do). Takes 30-45 s (plus the first
+# build of nats-server); see docs/scale-out.md, "Chaos test".
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${MANHATTAN_CHAOS_DIR:-$root/.chaos}

@@ -49,8 +49,10 @@ type Options struct {
 	// QueryTimeout bounds the database work of one request; default 30s.
 	QueryTimeout time.Duration
 	// Cache configures the cache of answers per committed epoch (query.NewCached); the
-	// zero value keeps query.DefaultCacheEntries answers and reads the store's commit
-	// mark for every request, so no answer is older than the last commit.
+	// zero value keeps query.DefaultCacheEntries answers and trusts the store's commit
+	// mark until PostgreSQL announces a change (LISTEN/NOTIFY), reading it for every
+	// request while the listening connection is down: no answer is older than the last
+	// commit by more than the announcement's delivery.
 	Cache query.CacheOptions
 	// NoCache reads the store for every request.
 	NoCache bool

@@ -47,6 +47,7 @@ func (s *Store) CommitEpoch(ctx context.Context, e *messages.Epoch) error {
 	if err := s.commit(ctx, e, w); err != nil {
 		return fmt.Errorf("commit epoch %d of %q: %w", e.Number, e.Source, err)
 	}
+	s.watch.changed()
 	return nil
 }
 

@@ -92,17 +92,28 @@ func (s *Store) MigrateTo(ctx context.Context, version int) error {
 	})
 }
 
-// Reset drops the schema with all its data and migrates it afresh.
+// Reset drops the schema with all its data and migrates it afresh, and announces it on
+// CommitChannel.
 func (s *Store) Reset(ctx context.Context) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := s.lockSchema(ctx, tx); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, "DROP SCHEMA IF EXISTS "+s.t.schema+" CASCADE"); err != nil {
 			return fmt.Errorf("reset: drop schema %s: %w", s.schema, err)
 		}
-		return s.migrateTx(ctx, tx, 0)
+		if err := s.migrateTx(ctx, tx, 0); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", CommitChannel, s.schema); err != nil {
+			return fmt.Errorf("reset: announce: %w", err)
+		}
+		return nil
 	})
+	if err == nil {
+		s.watch.changed()
+	}
+	return err
 }
 
 // lockSchema takes the schema's migration lock until the end of tx.

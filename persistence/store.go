@@ -24,6 +24,7 @@ type Store struct {
 	pool   *pgxpool.Pool
 	schema string
 	t      tables
+	watch  *commitWatch // the listener of CommitChannel (notify.go)
 }
 
 // tables holds the quoted, schema-qualified names of the store's tables.
@@ -111,11 +112,14 @@ func Open(ctx context.Context, url, schema string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open store: connect to %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
 	}
-	return &Store{pool: pool, schema: schema, t: newTables(schema)}, nil
+	return &Store{pool: pool, schema: schema, t: newTables(schema), watch: newCommitWatch()}, nil
 }
 
-// Close closes the store's connections.
-func (s *Store) Close() { s.pool.Close() }
+// Close closes the store's connections, its listener's too (WatchCommits).
+func (s *Store) Close() {
+	s.watch.close()
+	s.pool.Close()
+}
 
 // Pool returns the store's connection pool.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }

@@ -99,5 +99,6 @@ func (s *Store) UpdateTestConfig(ctx context.Context, test string, fn func(c *Te
 	if err != nil {
 		return TestConfig{}, fmt.Errorf("configuration of test %q: %w", test, err)
 	}
+	s.watch.changed()
 	return c, nil
 }

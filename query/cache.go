@@ -16,9 +16,16 @@ import (
 // (Marker) and drops them all when the mark changes. Invariants:
 //   - An answer is computed after the mark it is kept under was read, so it is at least
 //     as new as that mark; it is served only while the mark is the current one.
-//   - The mark is read again once it is older than CacheOptions.MaxAge (0: for every
-//     request; concurrent requests share one read), so an answer is never older than
-//     the last commit by more than MaxAge plus one read of the mark.
+//   - With a store that announces its changes (a Watcher, listening), the mark is read
+//     once after each announcement and trusted until the next one, so a cached request
+//     does no database work and an answer is never older than the last commit by more
+//     than the announcement's delivery plus one read of the mark. An announcement that
+//     comes while the mark is being read leaves the mark untrusted (it may be older than
+//     the change).
+//   - Otherwise (no Watcher, or it lost its connection), the mark is read again once it
+//     is older than CacheOptions.MaxAge (0: for every request; concurrent requests share
+//     one read), so an answer is never older than the last commit by more than MaxAge
+//     plus one read of the mark.
 //   - At most CacheOptions.Entries answers are kept, the least recently used go first.
 //   - Concurrent identical requests under one mark are computed once (singleflight);
 //     errors of the request (ErrInvalid, ErrNotFound) are kept like answers, other
@@ -35,6 +42,17 @@ type Marker interface {
 	CommitMark(ctx context.Context) (string, error)
 }
 
+// Watcher is a Marker that announces when its mark may have changed, so that a cache
+// need not read the mark for every request. *persistence.Store implements it (PostgreSQL
+// LISTEN/NOTIFY).
+type Watcher interface {
+	Marker
+	// WatchCommits calls fn(true) when it starts listening and after every change it
+	// announces (so every change after a call of fn(true) brings another), and fn(false)
+	// when changes may go unannounced. fn must not block. stop ends the watch.
+	WatchCommits(fn func(listening bool)) (stop func())
+}
+
 // DefaultCacheEntries is the default bound on the answers a cached Service keeps.
 const DefaultCacheEntries = 1024
 
@@ -43,9 +61,13 @@ type CacheOptions struct {
 	// Entries bounds the answers kept; DefaultCacheEntries when zero.
 	Entries int
 	// MaxAge is how long a commit mark read from the store is trusted before it is read
-	// again: the bound on how much older than the last commit an answer may be (plus
-	// one read of the mark). Zero reads the mark for every request.
+	// again, while the store does not announce its changes: the bound on how much older
+	// than the last commit an answer may be (plus one read of the mark). Zero reads the
+	// mark for every request.
 	MaxAge time.Duration
+	// NoWatch reads the mark as MaxAge says even from a store that announces its
+	// changes (a Watcher).
+	NoWatch bool
 }
 
 // answerCache keeps answers under the store's commit mark.
@@ -60,6 +82,11 @@ type answerCache struct {
 	mark   string
 	markAt time.Time // when the read of mark started
 	known  bool      // mark was read and not invalidated since
+	// listening is true while the store's announcements are heard: a known mark is
+	// trusted until the next one. gen counts announcements (and invalidations), so
+	// that a read of the mark that one overtook does not make the mark known.
+	listening bool
+	gen       uint64
 }
 
 // cachedAnswer is an answer (or an error of the request) and the mark it was computed
@@ -78,14 +105,28 @@ func newAnswerCache(m Marker, opts CacheOptions) *answerCache {
 	if err != nil {
 		panic(err) // only for a size ≤ 0, excluded above
 	}
-	return &answerCache{marker: m, maxAge: opts.MaxAge, answers: answers}
+	c := &answerCache{marker: m, maxAge: opts.MaxAge, answers: answers}
+	if w, ok := m.(Watcher); ok && !opts.NoWatch {
+		w.WatchCommits(c.announced)
+	}
+	return c
 }
 
-// currentMark returns the store's commit mark, read again when the one seen is older
-// than maxAge; a new mark drops every answer.
+// announced takes a Watcher's announcement: the mark may have changed, and whether
+// changes are announced from now on.
+func (c *answerCache) announced(listening bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.known, c.listening = false, listening
+	c.gen++
+}
+
+// currentMark returns the store's commit mark: the one known while the store's
+// announcements are heard, else the one read within maxAge; otherwise it is read again,
+// and a new mark drops every answer.
 func (c *answerCache) currentMark(ctx context.Context) (string, error) {
 	c.mu.Lock()
-	if c.known && c.maxAge > 0 && time.Since(c.markAt) < c.maxAge {
+	if c.known && (c.listening || c.maxAge > 0 && time.Since(c.markAt) < c.maxAge) {
 		mark := c.mark
 		c.mu.Unlock()
 		return mark, nil
@@ -93,6 +134,9 @@ func (c *answerCache) currentMark(ctx context.Context) (string, error) {
 	c.mu.Unlock()
 	ch := c.marks.DoChan("", func() (any, error) {
 		start := time.Now()
+		c.mu.Lock()
+		gen := c.gen
+		c.mu.Unlock()
 		dctx, cancel := detach(ctx)
 		defer cancel()
 		mark, err := c.marker.CommitMark(dctx)
@@ -104,7 +148,7 @@ func (c *answerCache) currentMark(ctx context.Context) (string, error) {
 		if mark != c.mark {
 			c.answers.Purge()
 		}
-		c.mark, c.markAt, c.known = mark, start, true
+		c.mark, c.markAt, c.known = mark, start, c.gen == gen
 		return mark, nil
 	})
 	select {
@@ -121,6 +165,7 @@ func (c *answerCache) currentMark(ctx context.Context) (string, error) {
 func (c *answerCache) invalidate() {
 	c.mu.Lock()
 	c.known = false
+	c.gen++
 	c.mu.Unlock()
 	c.answers.Purge()
 }

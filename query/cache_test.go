@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -127,30 +128,32 @@ func TestCacheFollowsConfigChanges(t *testing.T) {
 	assert.Equal(t, control, after.Config.Control)
 }
 
-// TestCacheFollowsCommits ingests the first hours of the 20k log into PostgreSQL, reads
-// answers through a cached service, then lets the pipeline commit the rest of the log:
-// the cached answers are those of an uncached service before and after.
-func TestCacheFollowsCommits(t *testing.T) {
-	pg := pgtest.NewStore(t)
+// halves returns a log base with no files yet and a function that links the first or the
+// second half of the 20k log's hourly files under it.
+func halves(t *testing.T) (base string, link func(second bool)) {
 	full := fixtures.CopyLog(t, fixtures.Generated20k)
 	files, err := filepath.Glob(full + ".*")
 	require.NoError(t, err)
 	slices.Sort(files)
-	base := filepath.Join(t.TempDir(), "manhattan.log")
-	link := func(fs []string) {
-		for _, f := range fs {
+	base = filepath.Join(t.TempDir(), "manhattan.log")
+	return base, func(second bool) {
+		half := files[:len(files)/2]
+		if second {
+			half = files[len(files)/2:]
+		}
+		for _, f := range half {
 			require.NoError(t, os.Link(f, base+filepath.Ext(f)))
 		}
 	}
-	ingest := func() {
-		fixtures.Ingest(t, pg, fixtures.Generated20k, func(c *actors.Config) { c.LogBase = base })
-	}
-	cached, plain := query.NewCached(pg, query.CacheOptions{}), query.New(pg)
+}
+
+// cacheRequests are a results and a count request, and answers answers them.
+func cacheRequests(t *testing.T) func(svc *query.Service) []any {
 	requests := []query.Request{
 		parse(t, query.KindResults, url.Values{"test": {"homepage hero"}}),
 		parse(t, query.KindCount, url.Values{"goal": {"viewed page"}}),
 	}
-	answers := func(svc *query.Service) []any {
+	return func(svc *query.Service) []any {
 		var out []any
 		for _, r := range requests {
 			var a any
@@ -165,16 +168,96 @@ func TestCacheFollowsCommits(t *testing.T) {
 		}
 		return out
 	}
+}
 
-	link(files[:len(files)/2])
+// TestCacheFollowsCommits ingests the first hours of the 20k log into PostgreSQL, reads
+// answers through a cached service, then lets the pipeline commit the rest of the log
+// through the same store: the cached answers are those of an uncached service before and
+// after (the store announces its own commits before they return).
+func TestCacheFollowsCommits(t *testing.T) {
+	pg := pgtest.NewStore(t)
+	base, link := halves(t)
+	ingest := func() {
+		fixtures.Ingest(t, pg, fixtures.Generated20k, func(c *actors.Config) { c.LogBase = base })
+	}
+	cached, plain := query.NewCached(pg, query.CacheOptions{}), query.New(pg)
+	answers := cacheRequests(t)
+
+	link(false)
 	ingest()
 	first := answers(cached)
 	assert.Equal(t, answers(plain), first)
 	assert.Equal(t, first, answers(cached), "answered again from the cache")
 
-	link(files[len(files)/2:])
+	link(true)
 	ingest()
 	second := answers(cached)
 	assert.Equal(t, answers(plain), second)
 	assert.NotEqual(t, first, second, "the commit changed the answers")
+}
+
+// listenedStore is the PostgreSQL store counting the reads of its commit mark and
+// passing on its announcements (persistence.Store.WatchCommits).
+type listenedStore struct {
+	*persistence.Store
+	marks     atomic.Int64
+	listening chan bool
+}
+
+func (s *listenedStore) CommitMark(ctx context.Context) (string, error) {
+	s.marks.Add(1)
+	return s.Store.CommitMark(ctx)
+}
+
+func (s *listenedStore) WatchCommits(fn func(bool)) func() {
+	return s.Store.WatchCommits(func(l bool) {
+		fn(l)
+		select {
+		case s.listening <- l:
+		default:
+		}
+	})
+}
+
+// TestCacheHearsCommitsOfOtherProcesses: while the store listens for commit
+// notifications, cached answers are served without reading the commit mark; a commit
+// made through another connection (another process's pipeline) is announced, and the
+// cached answers follow it.
+func TestCacheHearsCommitsOfOtherProcesses(t *testing.T) {
+	pg := pgtest.NewStore(t)
+	other, err := persistence.Open(t.Context(), pgtest.URL(t), pg.Schema())
+	require.NoError(t, err)
+	defer other.Close()
+	base, link := halves(t)
+	ingest := func() {
+		fixtures.Ingest(t, other, fixtures.Generated20k, func(c *actors.Config) { c.LogBase = base })
+	}
+	link(false)
+	ingest()
+
+	store := &listenedStore{Store: pg, listening: make(chan bool, 100)}
+	cached, plain := query.NewCached(store, query.CacheOptions{}), query.New(pg)
+	require.Eventually(t, func() bool {
+		select {
+		case l := <-store.listening:
+			return l
+		default:
+			return false
+		}
+	}, time.Minute, time.Millisecond, "the store listens")
+	answers := cacheRequests(t)
+	first := answers(cached)
+	assert.Equal(t, answers(plain), first)
+	reads := store.marks.Load()
+	for range 20 {
+		assert.Equal(t, first, answers(cached))
+	}
+	assert.Equal(t, reads, store.marks.Load(), "no read of the mark while nothing was announced")
+
+	link(true)
+	ingest()
+	want := answers(plain)
+	require.NotEqual(t, first, want, "the commit changed the answers")
+	require.Eventually(t, func() bool { return assert.ObjectsAreEqual(want, answers(cached)) }, time.Minute, time.Millisecond,
+		"the cached answers follow the other process's commit")
 }

@@ -2,6 +2,7 @@ package persistence
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -71,6 +72,60 @@ func (s *Store) HasSchema(ctx context.Context, name string) (bool, error) {
 		return false, fmt.Errorf("look for schema %s: %w", name, err)
 	}
 	return ok, nil
+}
+
+// complexGoalsKey is the settings key that holds the complex goals of the rules that
+// fill the schema: a JSON list of strings in the --complex syntax (visitor.ParseComplex).
+const complexGoalsKey = "complex_goals"
+
+// SetComplexGoals stores the complex goals of the rules an ingest fills the schema with
+// (in the --complex syntax; none is stored as such), so that a server started without
+// the rules knows them, even those nobody converted on yet. It returns the goals stored
+// before, and whether any were.
+func (s *Store) SetComplexGoals(ctx context.Context, flags []string) (before []string, stored bool, err error) {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var old string
+		switch err := tx.QueryRow(ctx, "SELECT value FROM "+s.settings()+" WHERE key = $1 FOR UPDATE", complexGoalsKey).Scan(&old); {
+		case err == nil:
+			if err := json.Unmarshal([]byte(old), &before); err != nil {
+				return fmt.Errorf("the stored complex goals %q: %w", old, err)
+			}
+			stored = true
+		case !errors.Is(err, pgx.ErrNoRows):
+			return err
+		}
+		if flags == nil {
+			flags = []string{}
+		}
+		v, err := json.Marshal(flags)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, "INSERT INTO "+s.settings()+" (key, value) VALUES ($1, $2) "+
+			"ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now()", complexGoalsKey, string(v))
+		return err
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("store the complex goals of schema %s: %w", s.schema, err)
+	}
+	return before, stored, nil
+}
+
+// ComplexGoals returns the complex goals stored by SetComplexGoals (in the --complex
+// syntax), and whether any ingest stored them.
+func (s *Store) ComplexGoals(ctx context.Context) (flags []string, stored bool, err error) {
+	var v string
+	err = s.pool.QueryRow(ctx, "SELECT value FROM "+s.settings()+" WHERE key = $1", complexGoalsKey).Scan(&v)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, fmt.Errorf("read the complex goals of schema %s: %w", s.schema, err)
+	}
+	if err := json.Unmarshal([]byte(v), &flags); err != nil {
+		return nil, false, fmt.Errorf("read the complex goals of schema %s: %q: %w", s.schema, v, err)
+	}
+	return flags, true, nil
 }
 
 func (s *Store) settings() string { return pgx.Identifier{s.schema, "settings"}.Sanitize() }

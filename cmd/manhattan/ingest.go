@@ -87,6 +87,9 @@ func checkLogBase(base string, follow bool) error {
 // cancelled: then it commits what it has read), showing progress when asked, and prints
 // the run's summary. track, when not nil, is given the pipeline once it has started.
 func ingestToEnd(ctx context.Context, cfg actors.Config, events ingest.Events, track func(*actors.Pipeline), progress bool) (ingest.Summary, error) {
+	if err := recordComplexGoals(ctx, cfg); err != nil {
+		return ingest.Summary{}, err
+	}
 	p, err := actors.Start(cfg, events)
 	if err != nil {
 		return ingest.Summary{}, err

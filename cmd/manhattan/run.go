@@ -44,6 +44,10 @@ func runRun(ctx context.Context, args []string) error {
 		return err
 	}
 	m := metrics.New()
+	if err := recordComplexGoals(ctx, cfg); err != nil {
+		ln.Close()
+		return err
+	}
 	p, err := actors.Start(cfg, m.PipelineEvents())
 	if err != nil {
 		ln.Close()

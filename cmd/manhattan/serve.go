@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/manhattan-analytics/manhattan/actors"
 	"github.com/manhattan-analytics/manhattan/api"
@@ -66,10 +69,16 @@ type liveIngest struct {
 // newHandler returns the server's handler: the API with the dashboard (configured by
 // dash) at "/". live, when not nil, is this process's pipeline: /api/v1/status reports it
 // and the lag of its source's partitions; rules, when not nil, are the counting rules of
-// the data (for their complex goals).
+// the data (for their complex goals; nil takes those an ingest stored with the schema).
 func newHandler(store *persistence.Store, f *serverFlags, m *metrics.Metrics, log *slog.Logger, live *liveIngest, rules *visitor.Rules, dash dashboard.Options) (http.Handler, error) {
 	if dash.Logger == nil {
 		dash.Logger = log
+	}
+	if rules == nil {
+		var err error
+		if rules, err = storedRules(store, log); err != nil {
+			return nil, err
+		}
 	}
 	if dash.ComplexGoals == nil {
 		dash.ComplexGoals = complexNames(rules)
@@ -83,6 +92,51 @@ func newHandler(store *persistence.Store, f *serverFlags, m *metrics.Metrics, lo
 		opts.Ingest, opts.IngestSource, opts.IngestLog = live.p.Stats, live.source, live.p.Log()
 	}
 	return api.New(store, opts), nil
+}
+
+// storedRules returns rules with the complex goals that an ingest stored with the
+// schema (recordComplexGoals), so that a server started without the rules knows them
+// before anyone converts on them; without any stored it says so in the log.
+func storedRules(store *persistence.Store, log *slog.Logger) (*visitor.Rules, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	flags, stored, err := store.ComplexGoals(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !stored {
+		log.Info("no complex goals stored with the schema (no ingest of this version filled it): "+
+			"a complex goal nobody converted on yet is an unknown goal", slog.String("schema", store.Schema()))
+	}
+	cs, err := visitor.ParseComplexList(flags)
+	if err != nil {
+		return nil, fmt.Errorf("the complex goals stored with schema %s: %w", store.Schema(), err)
+	}
+	return &visitor.Rules{Complex: cs}, nil
+}
+
+// recordComplexGoals stores the complex goals of cfg's rules with the schema of its store
+// (a *persistence.Store), for servers started without the rules, and warns when the
+// schema was filled with other complex goals.
+func recordComplexGoals(ctx context.Context, cfg actors.Config) error {
+	store, ok := cfg.Store.(*persistence.Store)
+	if !ok || cfg.Rules == nil {
+		return nil
+	}
+	flags := make([]string, 0, len(cfg.Rules.Complex))
+	for _, c := range cfg.Rules.Complex {
+		flags = append(flags, c.String())
+	}
+	before, stored, err := store.SetComplexGoals(ctx, flags)
+	if err != nil {
+		return err
+	}
+	if stored && !slices.Equal(before, flags) && cfg.Logger != nil {
+		cfg.Logger.Warn("the schema was filled with other complex goals: the counts of those that differ follow both; "+
+			"rebuild with `manhattan reprocess` to count every visitor under the new ones",
+			slog.String("schema", store.Schema()), slog.String("before", strings.Join(before, "; ")), slog.String("now", strings.Join(flags, "; ")))
+	}
+	return nil
 }
 
 // complexNames returns the names of the complex goals of rules (nil: none).

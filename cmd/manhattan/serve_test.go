@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/manhattan-analytics/manhattan/internal/fixtures"
+	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/query"
 )
 
@@ -152,4 +154,33 @@ func TestServeRefusesOpenListenWithoutToken(t *testing.T) {
 	code, _, stderr := cli(t, "serve", "--listen", "8080")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, "missing port")
+}
+
+// An ingest stores its complex goals with the schema, so that `serve`, which has no
+// --complex, knows those nobody converted on yet: they are listed and answer 0, where a
+// goal nobody ever named is a 404.
+func TestServeKnowsTheComplexGoalsOfTheIngest(t *testing.T) {
+	store := pgtest.NewStore(t)
+	db := []string{"--db", pgtest.URL(t), "--schema", store.Schema()}
+	ingest := append([]string{"ingest", "--log", fixtures.CopyLog(t, fixtures.Clickstream), "--source", "clickstream"}, db...)
+	code, _, stderr := cli(t, append(ingest, complexArgs(t, fixtures.Clickstream)...)...)
+	require.Equal(t, 0, code, stderr)
+	b := startCommand(t, runServe, append(db, "--listen", "127.0.0.1:0")...)
+	base := b.url(t)
+
+	status, body := get(t, base+"api/v1/goals", "")
+	require.Equal(t, http.StatusOK, status, "%s", body)
+	var goals query.GoalsAnswer
+	require.NoError(t, json.Unmarshal(body, &goals))
+	assert.Contains(t, goals.Goals, query.Goal{Name: "abandoned after validation failure", Complex: true}, "never converted on")
+	for _, q := range []string{"count?goal=abandoned+after+validation+failure", "count?goal=abandoned+after+validation+failure&test=red+checkout+form&population=True"} {
+		status, body = get(t, base+"api/v1/"+q, "")
+		require.Equal(t, http.StatusOK, status, "%s: %s", q, body)
+		var c query.CountAnswer
+		require.NoError(t, json.Unmarshal(body, &c))
+		assert.Zero(t, c.Count, q)
+	}
+	status, body = get(t, base+"api/v1/count?goal=abandoned+basket", "")
+	assert.Equal(t, http.StatusNotFound, status, "%s", body)
+	require.NoError(t, b.stop(t))
 }

@@ -17,11 +17,12 @@ import (
 //   - An answer is computed after the mark it is kept under was read, so it is at least
 //     as new as that mark; it is served only while the mark is the current one.
 //   - With a store that announces its changes (a Watcher, listening), the mark is read
-//     once after each announcement and trusted until the next one, so a cached request
-//     does no database work and an answer is never older than the last commit by more
-//     than the announcement's delivery plus one read of the mark. An announcement that
-//     comes while the mark is being read leaves the mark untrusted (it may be older than
-//     the change).
+//     once after each announcement and trusted until the next one (or for ListenTrust
+//     at most, in case announcements are lost on the way, as through a connection
+//     pooler in transaction mode), so a cached request does no database work and an
+//     answer is never older than the last commit by more than the announcement's
+//     delivery plus one read of the mark. An announcement that comes while the mark is
+//     being read leaves the mark untrusted (it may be older than the change).
 //   - Otherwise (no Watcher, or it lost its connection), the mark is read again once it
 //     is older than CacheOptions.MaxAge (0: for every request; concurrent requests share
 //     one read), so an answer is never older than the last commit by more than MaxAge
@@ -52,6 +53,10 @@ type Watcher interface {
 	// when changes may go unannounced. fn must not block. stop ends the watch.
 	WatchCommits(fn func(listening bool)) (stop func())
 }
+
+// ListenTrust bounds how long a cache trusts a mark while its store announces changes:
+// the staleness of answers should announcements be lost without the store noticing.
+const ListenTrust = 5 * time.Second
 
 // DefaultCacheEntries is the default bound on the answers a cached Service keeps.
 const DefaultCacheEntries = 1024
@@ -126,7 +131,7 @@ func (c *answerCache) announced(listening bool) {
 // and a new mark drops every answer.
 func (c *answerCache) currentMark(ctx context.Context) (string, error) {
 	c.mu.Lock()
-	if c.known && (c.listening || c.maxAge > 0 && time.Since(c.markAt) < c.maxAge) {
+	if age := time.Since(c.markAt); c.known && (c.listening && age < ListenTrust || c.maxAge > 0 && age < c.maxAge) {
 		mark := c.mark
 		c.mu.Unlock()
 		return mark, nil

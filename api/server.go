@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -228,7 +229,8 @@ func (s *Server) jsonEndpoint(kind string, h handlerFunc) http.Handler {
 			if err != nil {
 				return nil, err
 			}
-			return json.Marshal(answer)
+			b, err := json.Marshal(answer)
+			return append(b, '\n'), err
 		})
 		if err != nil {
 			s.writeFailure(w, r, err)
@@ -289,15 +291,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		status = http.StatusInternalServerError
 		b, _ = json.Marshal(query.ErrorAnswer{Error: "encode answer: " + err.Error()})
 	}
-	writeEncoded(w, status, b)
+	writeEncoded(w, status, append(b, '\n'))
 }
 
-// writeEncoded writes an answer encoded as JSON (b is not modified: it may be shared).
+// writeEncoded writes an answer encoded as JSON with its final newline (b is not
+// modified: it may be shared), in one write with its length, so that a large answer is
+// neither chunked nor split.
 func writeEncoded(w http.ResponseWriter, status int, b []byte) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
-	_, _ = w.Write([]byte{'\n'})
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {

@@ -56,8 +56,9 @@ type browser struct {
 	t   *testing.T
 	ctx context.Context
 
-	mu      sync.Mutex
-	console []string // errors and uncaught exceptions of the pages
+	mu          sync.Mutex
+	console     []string // errors and uncaught exceptions of the pages
+	navigations int      // navigations the pages asked for (links, forms, reloads)
 }
 
 // newBrowser starts a headless Chromium for t, closed when t ends.
@@ -76,6 +77,13 @@ func newBrowser(t *testing.T) *browser {
 	})
 	b := &browser{t: t, ctx: ctx}
 	require.NoError(t, chromedp.Do(ctx), "start Chromium (%s)", bin)
+	require.NoError(t, chromedp.Listen(ctx, func(ev any) {
+		if _, ok := ev.(*page.EventFrameRequestedNavigation); ok {
+			b.mu.Lock()
+			b.navigations++
+			b.mu.Unlock()
+		}
+	}))
 	messages := chromedp.Console(ctx)
 	go func() {
 		for m, err := range messages {
@@ -101,6 +109,16 @@ func (b *browser) consoleErrors() []string {
 	c := b.console
 	b.console = nil
 	return c
+}
+
+// requestedNavigations returns how many navigations the pages asked for so far, after
+// letting the page run the tasks its last input queued.
+func (b *browser) requestedNavigations() int {
+	b.t.Helper()
+	run(b, chromedp.Evaluate[bool](`new Promise(r => setTimeout(() => requestAnimationFrame(() => setTimeout(() => r(true), 0)), 0))`, chromedp.EvalAwaitPromise))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.navigations
 }
 
 // do runs steps in the tab, failing the test on an error.

@@ -1,11 +1,19 @@
-// Progressive enhancement: apply the view options as soon as a choice changes (without
-// JavaScript the Apply button does the same), and save the settings form through the
-// API's config endpoint (PATCH, same origin: the browser sends the token it was given).
+// Progressive enhancement: apply the view options as soon as a choice is made with the
+// pointer (without JavaScript the Apply button does the same; from the keyboard the
+// arrows only choose and Enter applies, so stepping through the options does not leave
+// the page), and save the settings form through the API's config endpoint (PATCH, same
+// origin: the browser sends the token it was given).
 document.addEventListener("DOMContentLoaded", function () {
   var form = document.querySelector("form.controls");
   if (form) {
     form.querySelectorAll("select").forEach(function (el) {
-      el.addEventListener("change", function () { form.submit(); });
+      var keyed = false;
+      el.addEventListener("keydown", function (ev) {
+        if (ev.key === "Enter") { ev.preventDefault(); form.submit(); return; }
+        keyed = true;
+      });
+      el.addEventListener("pointerdown", function () { keyed = false; });
+      el.addEventListener("change", function () { if (!keyed) form.submit(); });
     });
   }
   var settings = document.getElementById("settings-form");

@@ -30,14 +30,15 @@ type Counts struct {
 	// the shard's copy instead of its own.
 	names map[string]string
 
-	// Counters, in first-use order; the maps, keyed by numbers packed into an integer,
-	// give their positions. A conversion counter (goal<<32 | slot) is also made, unused,
-	// for a variant conversion (its position<<32 | variant) that needs it.
-	convAt  map[uint64]int32
+	// Counters, in first-use order; the indexes give their positions: of a conversion
+	// counter by (slot, goal), of a variant conversion counter by (its conversion
+	// counter's position, variant), of an impression counter by (slot, variant). A
+	// conversion counter is also made, unused, for a variant conversion that needs it.
+	convAt  pairIndex
 	conv    []convCount
-	vconvAt map[uint64]int32
+	vconvAt pairIndex
 	vconv   []vconvCount
-	impAt   map[uint64]int32
+	impAt   pairIndex
 	imp     []impCount
 
 	goalMeta []goalMeta // by goal id
@@ -102,9 +103,7 @@ func (c *Counts) init() {
 	c.num = new(numbering)
 	c.goals, c.variants, c.slots = refs[string]{}, refs[Variant]{}, refs[slot]{}
 	c.names = map[string]string{}
-	c.convAt = map[uint64]int32{}
-	c.vconvAt = map[uint64]int32{}
-	c.impAt = map[uint64]int32{}
+	c.convAt, c.vconvAt, c.impAt = pairIndex{}, pairIndex{}, pairIndex{}
 	c.goalMeta, c.testMeta = nil, nil
 }
 
@@ -157,21 +156,11 @@ func (c *Counts) shared(s string) string {
 
 // convIndex returns the position of the conversion counter of (goal, slot), making it.
 func (c *Counts) convIndex(goal, slot uint32) int32 {
-	i, isNew := position(c.convAt, uint64(goal)<<32|uint64(slot), len(c.conv))
+	i, isNew := c.convAt.position(slot, goal, len(c.conv))
 	if isNew {
 		c.conv = append(c.conv, convCount{goal: goal, slot: slot})
 	}
 	return i
-}
-
-// position returns the position of the counter of key k in at, and whether it is new:
-// then it is next, the position the caller appends it at.
-func position(at map[uint64]int32, k uint64, next int) (int32, bool) {
-	if i, ok := at[k]; ok {
-		return i, false
-	}
-	at[k] = int32(next)
-	return int32(next), true
 }
 
 // conversion returns the conversion counter at position i (convIndex), to count in.
@@ -184,7 +173,7 @@ func (c *Counts) conversion(i int32) *counter {
 // variantConversion returns the counter of variant's conversions with conversion counter
 // conv (its goal and slot), creating it.
 func (c *Counts) variantConversion(conv int32, variant uint32) *counter {
-	i, isNew := position(c.vconvAt, uint64(conv)<<32|uint64(variant), len(c.vconv))
+	i, isNew := c.vconvAt.position(uint32(conv), variant, len(c.vconv))
 	if isNew {
 		c.vconv = append(c.vconv, vconvCount{conv: conv, variant: variant})
 	}
@@ -193,7 +182,7 @@ func (c *Counts) variantConversion(conv int32, variant uint32) *counter {
 
 // impression adds one to the impression counter of (variant, slot).
 func (c *Counts) impression(variant, slot uint32) {
-	i, isNew := position(c.impAt, uint64(variant)<<32|uint64(slot), len(c.imp))
+	i, isNew := c.impAt.position(slot, variant, len(c.imp))
 	if isNew {
 		c.imp = append(c.imp, impCount{variant: variant, slot: slot})
 	}
@@ -266,16 +255,21 @@ func (c *Counts) Flush(d *messages.Deltas) {
 
 // reset empties the counters and keeps the numbering unless it has grown too large.
 func (c *Counts) reset() {
+	for _, e := range c.conv {
+		c.convAt.forget(e.slot, e.goal)
+	}
+	for _, e := range c.vconv {
+		c.vconvAt.forget(uint32(e.conv), e.variant)
+	}
+	for _, e := range c.imp {
+		c.impAt.forget(e.slot, e.variant)
+	}
 	c.conv, c.vconv, c.imp = c.conv[:0], c.vconv[:0], c.imp[:0]
 	c.metaUsed, c.testUsed = c.metaUsed[:0], c.testUsed[:0]
 	c.touched = false
 	if c.num == nil || c.goals.len()+c.variants.len()+c.slots.len()+len(c.names) > maxInterned {
 		c.init()
-		return
 	}
-	clear(c.convAt)
-	clear(c.vconvAt)
-	clear(c.impAt)
 }
 
 // addCounter returns sum + n, adding values as the rules do (a first value is taken as

@@ -18,6 +18,7 @@ import (
 	"github.com/manhattan-analytics/manhattan/actors"
 	"github.com/manhattan-analytics/manhattan/eventlog"
 	"github.com/manhattan-analytics/manhattan/ingest"
+	"github.com/manhattan-analytics/manhattan/metrics"
 )
 
 func init() {
@@ -31,6 +32,7 @@ func runIngest(ctx context.Context, args []string) error {
 	lf := addLogFlags(fs)
 	follow := fs.Bool("follow", false, "keep reading as the log grows until SIGINT/SIGTERM, then commit and exit")
 	progress := fs.Bool("progress", term.IsTerminal(int(os.Stderr.Fd())), "show a progress line on standard error")
+	metricsAddr := envString(fs, "metrics-listen", "MANHATTAN_INGEST_METRICS", "", "address to serve Prometheus /metrics on, with the lag of each partition (e.g. 127.0.0.1:9465; empty: none)")
 	su, err := setUp(ctx, fs, args, commandFlags{db: dbf, log: lf, pipeline: pf}, func(cfg actors.Config) error {
 		if pf.natsURL() != "" {
 			return nil
@@ -55,7 +57,18 @@ func runIngest(ctx context.Context, args []string) error {
 		}
 	}
 
-	_, err = ingestToEnd(ctx, cfg, ingest.Events{}, nil, *progress)
+	events, track := ingest.Events{}, func(*actors.Pipeline) {}
+	if *metricsAddr != "" {
+		m := metrics.New()
+		stop, at, err := serveMetrics(*metricsAddr, m.Handler())
+		if err != nil {
+			return err
+		}
+		defer stop()
+		fmt.Fprintf(stdout, "metrics      http://%s/metrics\n", at)
+		events, track = m.PipelineEvents(), func(p *actors.Pipeline) { m.TrackPipeline(p) }
+	}
+	_, err = ingestToEnd(ctx, cfg, events, track, *progress)
 	return err
 }
 

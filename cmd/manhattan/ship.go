@@ -98,19 +98,26 @@ func serveShipMetrics(addr string, st *ship.Stats) (stop func(), err error) {
 	if err := ship.RegisterMetrics(reg, st); err != nil {
 		return nil, err
 	}
+	stop, _, err = serveMetrics(addr, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return stop, err
+}
+
+// serveMetrics serves h at /metrics on addr (--metrics-listen) until stop is called, and
+// returns the address it listens on.
+func serveMetrics(addr string, h http.Handler) (stop func(), at net.Addr, err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("--metrics-listen: %w", err)
+		return nil, nil, fmt.Errorf("--metrics-listen: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/metrics", h)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			fmt.Fprintf(os.Stderr, "metrics server: %v\n", err)
 		}
 	}()
-	return func() { _ = srv.Close() }, nil
+	return func() { _ = srv.Close() }, ln.Addr(), nil
 }
 
 // showShipProgress prints lines/s, lag and the acknowledged pointer twice a second.

@@ -12,10 +12,10 @@ import (
 const (
 	chartWidth  = 960
 	chartHeight = 300
-	chartLeft   = 72 // room for the y tick labels and the axis label
+	chartLeft   = 116 // room for the y tick labels, also at the larger font of narrow screens
 	chartRight  = 20
 	chartTop    = 16
-	chartBottom = 56 // room for the x tick labels and the axis label
+	chartBottom = 44 // room for the x tick labels (the axis labels are outside the chart)
 	maxXLabels  = 8
 	seriesClass = 8 // the number of series colours in the style sheet
 )
@@ -126,7 +126,7 @@ func layoutChart(id, title, xLabel, yLabel string, buckets []string, series []ch
 	every := max((n+maxXLabels-1)/maxXLabels, 1)
 	for i := range buckets {
 		if i%every == 0 {
-			c.XTicks = append(c.XTicks, tick{X: num(x(i)), Y: num(chartHeight - chartBottom + 18), Label: labels[i]})
+			c.XTicks = append(c.XTicks, tick{X: num(x(i)), Y: num(chartHeight - chartBottom + 8), Label: labels[i]})
 		}
 	}
 	for _, s := range series {

@@ -64,7 +64,7 @@ func runQuery(ctx context.Context, args []string) error {
 	fs.String("from", "", "analysis: first bucket of the cohort range (Unix seconds or YYYY-MM-DD)")
 	fs.String("to", "", "analysis: last bucket of the cohort range (Unix seconds or YYYY-MM-DD)")
 	complexGoals := envList(fs, "complex", "MANHATTAN_COMPLEX", nil, `complex goal "name|include,...|exclude,..." of the ingest (repeatable), `+
-		"so that one nobody converted on yet is known")
+		"so that one nobody converted on yet is known (default: those the ingest stored with the schema)")
 	asJSON := fs.Bool("json", false, "print JSON (the documents of the HTTP API) instead of a table")
 	kind, err := parseWithVerb(fs, args)
 	if err != nil || kind == "" {
@@ -85,11 +85,20 @@ func runQuery(ctx context.Context, args []string) error {
 	for _, c := range cs {
 		complexNames = append(complexNames, c.Name)
 	}
-	db, _, err := openLogged(ctx, lf, dbf)
+	db, log, err := openLogged(ctx, lf, dbf)
 	if err != nil {
 		return err
 	}
 	defer db.close()
+	if len(cs) == 0 {
+		rules, err := storedRules(db.store, log)
+		if err != nil {
+			return err
+		}
+		for _, c := range rules.Complex {
+			complexNames = append(complexNames, c.Name)
+		}
+	}
 	if err := answerQuery(ctx, query.New(db.store, complexNames...), req, *asJSON); err != nil {
 		return err
 	}

@@ -183,4 +183,13 @@ func TestServeKnowsTheComplexGoalsOfTheIngest(t *testing.T) {
 	status, body = get(t, base+"api/v1/count?goal=abandoned+basket", "")
 	assert.Equal(t, http.StatusNotFound, status, "%s", body)
 	require.NoError(t, b.stop(t))
+
+	// So does `manhattan query` without --complex.
+	code, out, stderr := cli(t, append([]string{"query", "count", "--goal", "abandoned after validation failure", "--json"}, db...)...)
+	require.Equal(t, 0, code, stderr)
+	var c query.CountAnswer
+	require.NoError(t, json.Unmarshal([]byte(out), &c))
+	assert.Zero(t, c.Count)
+	code, _, _ = cli(t, append([]string{"query", "count", "--goal", "abandoned basket"}, db...)...)
+	assert.Equal(t, 1, code)
 }

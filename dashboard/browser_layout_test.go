@@ -76,6 +76,7 @@ func TestBrowserLayout(t *testing.T) {
 	require.EqualValues(t, 200, b.load(srv.URL+testPath("red checkout form", ""), 1400))
 	breakdowns := eval[[]string](b, `[...document.querySelectorAll("form.controls select[name=breakdown] option")].map(o => o.value).filter(v => v)`)
 	require.Contains(t, breakdowns, "browser")
+	require.Contains(t, breakdowns, "site", "the breakdown by site")
 	pages := map[string]string{
 		"index":            "/",
 		"red checkout":     testPath("red checkout form", ""),
@@ -87,6 +88,7 @@ func TestBrowserLayout(t *testing.T) {
 		"error":            testPath("red checkout form", "stats=maybe"),
 		"not found":        "/tests/nothing",
 		"breakdown+site 1": testPath("red checkout form", "breakdown=browser&site=1"),
+		"sites+range":      testPath("homepage hero", "breakdown=site&from=2024-03-05&stats=bayesian"),
 	}
 	for _, bd := range breakdowns {
 		pages["breakdown "+bd] = testPath("red checkout form", "breakdown="+url.QueryEscape(bd))

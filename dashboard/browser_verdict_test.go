@@ -216,3 +216,28 @@ func TestBrowserBreakdownByBrowser(t *testing.T) {
 	assert.Equal(t, all, sum, "the visitors of the slices add up to the test's")
 	assert.Empty(t, b.consoleErrors())
 }
+
+// TestBrowserBreakdownBySite loads the breakdown by site in headless Chromium and
+// checks each site's slice against the page of that site alone: the same rows, the
+// same figures and the same badges.
+func TestBrowserBreakdownBySite(t *testing.T) {
+	srv, _ := demoServer(t, 20000)
+	const test = "red checkout form"
+	b := newBrowser(t)
+	require.EqualValues(t, 200, b.load(srv.URL+testPath(test, "breakdown=site"), 1400))
+	sites := eval[[]string](b, `[...document.querySelectorAll("#breakdown section.slice")].map(s => s.dataset.bucket)`)
+	require.GreaterOrEqual(t, len(sites), 2, "the demo's log has several sites")
+	// The figures of a row: the cells' text and the badge.
+	const figures = `[...document.querySelectorAll(%q + " tr[data-judged]")].map(tr => tr.dataset.goal + "/" + tr.dataset.population + ": " + [...tr.querySelectorAll("td")].slice(1).map(td => td.textContent.trim()).join(" | "))`
+	slices := map[string][]string{}
+	for _, s := range sites {
+		slices[s] = eval[[]string](b, fmt.Sprintf(figures, fmt.Sprintf(`#breakdown section.slice[data-bucket=%q]`, s)))
+		require.NotEmpty(t, slices[s], s)
+		checkBadges(t, b, fmt.Sprintf(`#breakdown section.slice[data-bucket=%q]`, s))
+	}
+	for _, s := range sites {
+		require.EqualValues(t, 200, b.load(srv.URL+testPath(test, "site="+s), 1400))
+		assert.Equal(t, eval[[]string](b, fmt.Sprintf(figures, "#results")), slices[s], "the slice of site %s is the page of site %s", s, s)
+	}
+	assert.Empty(t, b.consoleErrors())
+}

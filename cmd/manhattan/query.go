@@ -163,13 +163,19 @@ func answerQuery(ctx context.Context, svc *query.Service, req query.Request, asJ
 	if err != nil {
 		return err
 	}
+	return printAnswer(answer, asJSON, printTable)
+}
+
+// printAnswer prints answer to standard output: as indented JSON, or as the table that
+// table writes, its columns aligned.
+func printAnswer[T any](answer T, asJSON bool, table func(io.Writer, T)) error {
 	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(answer)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 8, 2, ' ', 0)
-	printTable(tw, answer)
+	table(tw, answer)
 	return tw.Flush()
 }
 

@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/manhattan-analytics/manhattan/query"
@@ -106,14 +104,7 @@ func runTest(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(answer)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 8, 2, ' ', 0)
-	configTable(tw, answer)
-	return tw.Flush()
+	return printAnswer(answer, *asJSON, configTable)
 }
 
 // configChange returns the change the set flags ask for, and whether there is any.

@@ -72,6 +72,23 @@ type Server struct {
 	stopped bool
 }
 
+// newServer is the (not yet running) server of the absolute data folder dir, with the
+// installed binaries and the account the server runs as; logf may be nil.
+func newServer(dir string, logf func(format string, args ...any)) (*Server, error) {
+	bin, err := FindBinaries()
+	if err != nil {
+		return nil, fmt.Errorf("localpg: %w", err)
+	}
+	acct, err := serverAccount()
+	if err != nil {
+		return nil, fmt.Errorf("localpg: %w", err)
+	}
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	return &Server{dir: dir, bin: bin, acct: acct, logf: logf}, nil
+}
+
 // Start returns a running server for opts.Dir: it initializes a cluster when the folder
 // has none, starts it, or attaches to the server already running there, and makes sure
 // the database "manhattan" exists.
@@ -83,17 +100,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("localpg: data folder %q: %w", opts.Dir, err)
 	}
-	bin, err := FindBinaries()
+	s, err := newServer(dir, opts.Logf)
 	if err != nil {
-		return nil, fmt.Errorf("localpg: %w", err)
-	}
-	acct, err := serverAccount()
-	if err != nil {
-		return nil, fmt.Errorf("localpg: %w", err)
-	}
-	s := &Server{dir: dir, bin: bin, acct: acct, logf: opts.Logf}
-	if s.logf == nil {
-		s.logf = func(string, ...any) {}
+		return nil, err
 	}
 
 	fresh, err := s.prepareDir()
@@ -605,18 +614,10 @@ func StopRunning(ctx context.Context, dir string, logf func(format string, args 
 	if _, err := os.Stat(filepath.Join(abs, "PG_VERSION")); err != nil {
 		return false, nil // no cluster there
 	}
-	bin, err := FindBinaries()
+	s, err := newServer(abs, logf)
 	if err != nil {
-		return false, fmt.Errorf("localpg: %w", err)
+		return false, err
 	}
-	acct, err := serverAccount()
-	if err != nil {
-		return false, fmt.Errorf("localpg: %w", err)
-	}
-	if logf == nil {
-		logf = func(string, ...any) {}
-	}
-	s := &Server{dir: abs, bin: bin, acct: acct, logf: logf}
 	running, err := s.running(ctx)
 	if err != nil || !running {
 		return false, err

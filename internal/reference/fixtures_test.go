@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/manhattan-analytics/manhattan/messages"
+	"github.com/manhattan-analytics/manhattan/visitor"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -39,6 +40,15 @@ func (f fixture) load(t *testing.T) (*Config, []messages.Record) {
 	return cfg, recs
 }
 
+// loadRules is load, with the rules of the fixture's configuration in place of it.
+func (f fixture) loadRules(t *testing.T) (*visitor.Rules, []messages.Record) {
+	t.Helper()
+	cfg, recs := f.load(t)
+	rules, err := cfg.Rules()
+	require.NoError(t, err)
+	return rules, recs
+}
+
 // TestFixtureLogMetadata checks that the copied logs are the ones expected.json describes.
 func TestFixtureLogMetadata(t *testing.T) {
 	for _, f := range fixtures {
@@ -63,9 +73,7 @@ func TestFixtureLogMetadata(t *testing.T) {
 func TestFixtureAnswers(t *testing.T) {
 	for _, f := range fixtures {
 		t.Run(f.name, func(t *testing.T) {
-			cfg, recs := f.load(t)
-			rules, err := cfg.Rules()
-			require.NoError(t, err)
+			rules, recs := f.loadRules(t)
 
 			seq := Accumulate(rules, recs)
 			n := CheckAssertions(t, NewAnswerer(seq), f.path("expected.json"))
@@ -87,9 +95,7 @@ func TestFixtureAnswers(t *testing.T) {
 func TestFixtureRestart(t *testing.T) {
 	for _, f := range fixtures {
 		t.Run(f.name, func(t *testing.T) {
-			cfg, recs := f.load(t)
-			rules, err := cfg.Rules()
-			require.NoError(t, err)
+			rules, recs := f.loadRules(t)
 			want := Canonical(Accumulate(rules, recs))
 
 			cut := 25 // the original resume test's split

@@ -5,7 +5,9 @@
 //
 // A Metrics value owns its own registry, so several can live in one process (tests) and
 // nothing is registered globally. PipelineEvents hooks a pipeline's notifications;
-// TrackPipeline exposes the live read counter of the running pipeline; Instrument wraps
+// TrackPipeline exposes the live state of the running pipeline, read at scrape time: its
+// read counter, whether it has caught up, and each partition's lag behind the end of the
+// log (manhattan_ingest_partition_lag_bytes or _messages); Instrument wraps
 // an HTTP handler to time it; Handler serves everything in the Prometheus text format.
 //
 // Invariants: counters only grow, also across pipelines started one after another in the

@@ -8,7 +8,9 @@
 // takeover; each grant to another owner gets a new, larger token. A commit carries the
 // tokens of the partitions it advances and is refused, under the rows' locks, unless
 // they are current. So two processes can never both advance one pointer, and a process
-// that was paused past its lease cannot commit when it wakes up.
+// that was paused past its lease cannot commit when it wakes up. An owner of this host
+// that no longer runs (GoneFromThisHost) may be taken over at once by a restart on the
+// same host; owners on other hosts, and processes that run, never are.
 //
 // With automatic sharing, every live process renews a membership lease and its
 // partition leases; each aims at FairShare of the partitions, claims free ones when it

@@ -68,7 +68,7 @@ func writeVisits(t *testing.T, visits []visit) string {
 			buf = messages.AppendLine(buf, &r)
 		}
 	}
-	require.Less(t, ts, int64(start+3600-start%3600), "one hour of log")
+	// One file: the log's hour files are named by the hour of writing, not of the events.
 	require.NoError(t, os.WriteFile(base+"."+strconv.Itoa(start-start%3600), buf, 0o644))
 	return base
 }
@@ -297,4 +297,107 @@ func shownDecimal(t *testing.T, s string) decimal.Decimal {
 	d, err := decimal.NewFromString(strings.NewReplacer(",", "", "%", "", "$", "", "\u2212", "-").Replace(s))
 	require.NoError(t, err, "shown figure %q", s)
 	return d
+}
+
+// TestComparisonByHand checks the page's figures of a comparison worked out by hand:
+// 200 of 1000 visitors of a converted against 250 of 1000 of b. Rates 20% and 25%,
+// lift +25%; unpooled z = 0.05 / √(0.2·0.8/1000 + 0.25·0.75/1000) = 2.68, two-sided
+// p = 0.007: b is better. With b as the control, a's lift is −20%, and a is worse.
+func TestComparisonByHand(t *testing.T) {
+	var visits []visit
+	for i := range 1000 {
+		a, b := visit{test: "t", population: "a"}, visit{test: "t", population: "b"}
+		if i < 200 {
+			a.goal = "buy"
+		}
+		if i < 250 {
+			b.goal = "buy"
+		}
+		visits = append(visits, a, b)
+	}
+	store := ingestVisits(t, visits)
+	h, err := dashboard.New(store, dashboard.Options{})
+	require.NoError(t, err)
+	srv := newServer(t, api.New(store, api.Options{Dashboard: h}))
+
+	code, _, page := get(t, srv, testPath("t", "goal=buy"))
+	require.Equal(t, http.StatusOK, code, page)
+	page = html.UnescapeString(page)
+	a, b := rowCells(page, "buy", "a"), rowCells(page, "buy", "b")
+	require.NotNil(t, a)
+	require.NotNil(t, b)
+	assert.Equal(t, map[string]string{"judged": "control", "units": "1,000", "conversions": "200", "mean": "20.00%", "lift": "", "p": ""}, a)
+	assert.Equal(t, "1,000", b["units"])
+	assert.Equal(t, "250", b["conversions"])
+	assert.Equal(t, "25.00%", b["mean"])
+	assert.Equal(t, "+25.0%", b["lift"])
+	assert.Contains(t, page, `<td class="num lift">+25.0%<br><span class="ci">[+6.2%, +47.7%]</span>`, "Fieller's interval from the same test (package analysis)")
+	assert.Equal(t, "0.007", b["p"])
+	assert.Equal(t, "better", b["judged"])
+	assert.Contains(t, page, "Sample ratio is sane (p = 1.000).")
+
+	// b as the control, set through the API as the settings form does.
+	req, err := http.NewRequest(http.MethodPatch, srv.URL+"/api/v1/tests/t/config", strings.NewReader(`{"control":"b"}`))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	_, _, page = get(t, srv, testPath("t", "goal=buy"))
+	page = html.UnescapeString(page)
+	a = rowCells(page, "buy", "a")
+	require.NotNil(t, a)
+	assert.Equal(t, "\u221220.0%", a["lift"])
+	assert.Equal(t, "0.007", a["p"])
+	assert.Equal(t, "worse", a["judged"])
+	assert.Equal(t, "control", rowCells(page, "buy", "b")["judged"])
+}
+
+// TestEmptyStoreAndHeaders checks the pages of a store without tests, the security
+// headers, the assets, that only GET and HEAD are answered, and that a page loads
+// nothing from another host.
+func TestEmptyStoreAndHeaders(t *testing.T) {
+	h, err := dashboard.New(pgtest.NewStore(t), dashboard.Options{})
+	require.NoError(t, err)
+	empty := newServer(t, h)
+	code, ctype, body := get(t, empty, "/")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, "text/html; charset=utf-8", ctype)
+	assert.Contains(t, body, "No split tests yet.")
+	code, _, _ = get(t, empty, "/tests/t")
+	assert.Equal(t, http.StatusNotFound, code)
+
+	_, err = dashboard.New(nil, dashboard.Options{})
+	assert.Error(t, err, "a dashboard needs a store")
+
+	srv := namesServer(t)
+	resp, err := srv.Client().Get(srv.URL + "/tests/a%2Fb")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Contains(t, resp.Header.Get("Content-Security-Policy"), "default-src 'none'")
+	assert.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"))
+	for path, want := range map[string]string{"/assets/style.css": "text/css; charset=utf-8", "/assets/dashboard.js": "text/javascript; charset=utf-8"} {
+		code, ctype, _ := get(t, srv, path)
+		assert.Equal(t, http.StatusOK, code, path)
+		assert.Equal(t, want, ctype, path)
+	}
+	code, _, _ = get(t, srv, "/assets/missing.css")
+	assert.Equal(t, http.StatusNotFound, code)
+	for _, path := range []string{"/", "/tests/a%2Fb", "/tests/a%2Fb/results.csv"} {
+		resp, err := srv.Client().Post(srv.URL+path, "text/plain", strings.NewReader("x"))
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode, path)
+		req, err := http.NewRequest(http.MethodHead, srv.URL+path, nil)
+		require.NoError(t, err)
+		resp, err = srv.Client().Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode, path)
+	}
+	for _, path := range []string{"/", "/tests/a%2Fb", "/tests/a%2Fb?breakdown=site&stats=bayesian"} {
+		_, _, page := get(t, srv, path)
+		assert.NotRegexp(t, `(?i)(src|href|action)="(https?:)?//`, page, "%s loads nothing from another host", path)
+	}
 }

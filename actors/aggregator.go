@@ -56,8 +56,9 @@ func (a *aggregator) Receive(ctx actor.Context) {
 		}
 	case *tick:
 		// The interval bounds freshness once the source has caught up with the log; while
-		// it works through a backlog, epochs are cut by size, which keeps catch-up fast
-		// (fewer, larger epochs rewrite each busy history fewer times).
+		// it works through a backlog, epochs are cut by size (the router's larger
+		// CatchUpFlushEvery), which keeps catch-up fast (fewer, larger epochs rewrite
+		// each busy history fewer times).
 		if m.gen == a.gen && a.caughtUp {
 			ctx.Send(a.router, &messages.CutEpoch{Gen: a.gen})
 		}

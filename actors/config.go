@@ -95,6 +95,13 @@ type Config struct {
 	MaxBackoff        time.Duration
 	StoreWait         time.Duration // how long to keep retrying an unreachable store before giving up (WaitForever: never)
 
+	// CatchUpFlushEvery is the size of epochs, in records, while the source has not yet
+	// reached the end of the log (working through a backlog): a larger epoch rewrites each
+	// busy visitor's history once instead of at every FlushEvery records, and replaces
+	// upserts of histories by plain inserts of new ones. Zero (or less than FlushEvery):
+	// FlushEvery. Cache pressure still cuts epochs early.
+	CatchUpFlushEvery int64
+
 	Logger *slog.Logger
 	Hooks  Hooks
 }
@@ -212,6 +219,7 @@ func (c Config) Validate() error {
 		{"Shards", int64(c.Shards)},
 		{"BatchSize", int64(c.BatchSize)},
 		{"FlushEvery", c.FlushEvery},
+		{"CatchUpFlushEvery", c.CatchUpFlushEvery},
 		{"CacheSize", int64(c.CacheSize)},
 		{"MaxBatchesAhead", int64(c.MaxBatchesAhead)},
 		{"MaxEpochsInFlight", int64(c.MaxEpochsInFlight)},

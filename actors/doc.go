@@ -34,8 +34,10 @@
 //
 // Actors talk only by messages (package messages, plus a few private ones in this package
 // for the supervisor's own protocol). The source reports reaching the end of the log with
-// CaughtUp (to the aggregator, which then also cuts epochs at every flush interval, and to
-// the supervisor, which tells later generations in their wiring). Pipeline.Stop and
+// CaughtUp (to the router, which then cuts epochs at FlushEvery records instead of the
+// larger CatchUpFlushEvery of a backlog, to the aggregator, which then also cuts epochs at
+// every flush interval, and to the supervisor, which tells later generations in their
+// wiring). Pipeline.Stop and
 // Pipeline.Kill send the supervisor a shutdown message; the supervisor never blocks
 // between messages (it retries an unreachable store by a message to itself), so a stop
 // request is always seen.

@@ -21,6 +21,7 @@ type memStore struct {
 	totals    *messages.Deltas
 	dead      []messages.DeadLetter
 	commits   int
+	rewrites  int // histories written that were stored already
 	loads     int // calls of LoadHistories
 
 	// failCommit, when set, is asked before every commit; an error fails the commit
@@ -116,6 +117,9 @@ func (m *memStore) CommitEpoch(_ context.Context, e *messages.Epoch) error {
 	}
 	m.totals.Merge(e.Deltas)
 	for _, h := range e.Histories {
+		if _, ok := m.histories[h.VID]; ok {
+			m.rewrites++
+		}
 		m.histories[h.VID] = append([]byte(nil), h.Data...)
 	}
 	m.dead = append(m.dead, e.DeadLetters...)

@@ -41,6 +41,7 @@ type router struct {
 	records  int64              // records routed in the open epoch
 	dead     []messages.DeadLetter
 	ended    bool
+	caughtUp bool // the source has reached the end of the log (in this or an earlier generation)
 }
 
 func (r *router) Receive(ctx actor.Context) {
@@ -48,13 +49,23 @@ func (r *router) Receive(ctx actor.Context) {
 	case *wiring:
 		r.shards, r.aggregator = m.shards, m.aggregator
 		r.epoch = m.startEpoch + 1
+		r.caughtUp = m.caughtUp
 	case *messages.RecordBatch:
 		if m.Gen != r.gen || r.ended {
 			return
 		}
 		r.route(ctx, m)
-		if r.records >= r.env.cfg.FlushEvery {
+		if r.records >= r.epochSize() {
 			r.cut(ctx, false)
+		}
+	case *messages.CaughtUp:
+		// The backlog is read: what it left in the open epoch is committed now, and
+		// epochs are FlushEvery records from here on. (In batch mode EndOfInput follows.)
+		if m.Gen == r.gen && !r.ended && !r.caughtUp {
+			r.caughtUp = true
+			if r.env.cfg.Follow && (r.records > 0 || len(r.dead) > 0) {
+				r.cut(ctx, false)
+			}
 		}
 	case *messages.CutEpoch:
 		if m.Gen == r.gen && !r.ended && (r.records > 0 || len(r.dead) > 0) {
@@ -66,6 +77,15 @@ func (r *router) Receive(ctx actor.Context) {
 			r.cut(ctx, true)
 		}
 	}
+}
+
+// epochSize is the number of records after which the open epoch is cut: larger while the
+// source works through a backlog (Config.CatchUpFlushEvery).
+func (r *router) epochSize() int64 {
+	if r.caughtUp {
+		return r.env.cfg.FlushEvery
+	}
+	return max(r.env.cfg.FlushEvery, r.env.cfg.CatchUpFlushEvery)
 }
 
 // route hands every shard its part of the batch, as the source split it.

@@ -267,14 +267,16 @@ func (s *source) reportGaps() {
 	}
 }
 
-// reportCaughtUp tells the aggregator and the supervisor, once per generation, that the
-// source has reached the end of the log.
+// reportCaughtUp tells the router, the aggregator and the supervisor, once per
+// generation, that the source has reached the end of the log. The router gets it after
+// the last batch sent before it.
 func (s *source) reportCaughtUp(ctx actor.Context) {
 	if s.caughtUp {
 		return
 	}
 	s.caughtUp = true
 	m := &messages.CaughtUp{Gen: s.gen}
+	ctx.Send(s.router, m)
 	ctx.Send(s.aggregator, m)
 	ctx.Send(s.supervisor, m)
 }

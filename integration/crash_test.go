@@ -60,7 +60,7 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 	want, _ := sequentialResult(t, rules, base)
 	store := pgtest.NewStore(t)
 	args := []string{"ingest", "--db", pgtest.URL(t), "--schema", store.Schema(), "--log", base,
-		"--shards", "2", "--flush-every", "7000", "--progress=false",
+		"--shards", "2", "--flush-every", "7000", "--catch-up-flush-every", "7000", "--progress=false",
 		"--takeover"} // each run takes the source over from the one killed before it, whose lease still holds
 	for _, c := range loggen.ComplexGoals {
 		args = append(args, "--complex", c)

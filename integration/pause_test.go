@@ -36,7 +36,7 @@ func TestPausedIngestCannotCommitAfterLosingItsLease(t *testing.T) {
 	db := withParam(pgtest.URL(t), "idle_in_transaction_session_timeout", "2s")
 	args := func(owner, lease string) []string {
 		a := []string{"ingest", "--db", db, "--schema", store.Schema(), "--log", base,
-			"--shards", "2", "--flush-every", "5000", "--progress=false", "--owner", owner, "--lease", lease}
+			"--shards", "2", "--flush-every", "5000", "--catch-up-flush-every", "5000", "--progress=false", "--owner", owner, "--lease", lease}
 		for _, c := range loggen.ComplexGoals {
 			a = append(a, "--complex", c)
 		}

@@ -85,8 +85,9 @@ type CutEpoch struct {
 	Gen int64
 }
 
-// CaughtUp tells the aggregator (and the supervisor) that the source has reached the end
-// of the log: from then on epochs are also cut at every flush interval.
+// CaughtUp tells the router, the aggregator (and the supervisor) that the source has
+// reached the end of the log: from then on epochs are cut at every flush interval, and by
+// size at the smaller size of a pipeline that keeps up with the log.
 type CaughtUp struct {
 	Gen int64
 }

@@ -32,6 +32,7 @@ type benchOptions struct {
 	shards, cpus         []int
 	runs                 int
 	flushEvery           int64
+	catchUpEvery         int64
 	cacheSize            int
 	postgres, memory     bool
 	floors               bool
@@ -74,6 +75,7 @@ func runBench(ctx context.Context, args []string) error {
 	fs.IntVar(&o.runs, "runs", 3, "runs of each configuration (alternating); the median is reported")
 	defaults := actors.DefaultConfig()
 	flushEvery := fs.Int("flush-every", int(defaults.FlushEvery), "records per epoch")
+	catchUpEvery := fs.Int("catch-up-flush-every", defaultCatchUpFlushEvery, "records per epoch while the run works through the log (before its end; at least --flush-every)")
 	fs.IntVar(&o.cacheSize, "cache-size", defaults.CacheSize, "visitor histories kept in memory")
 	stores := fs.String("store", "postgres", "what the pipeline commits to: postgres, memory (a store that loads nothing and discards commits: the in-memory part alone) or both")
 	fs.BoolVar(&o.floors, "floors", true, "measure the floors: read+parse alone, COPY of the raw lines, COPY of the rows the run wrote")
@@ -103,7 +105,7 @@ func runBench(ctx context.Context, args []string) error {
 	default:
 		return usagef("--store: %q is not postgres, memory or both", *stores)
 	}
-	o.flushEvery = int64(*flushEvery)
+	o.flushEvery, o.catchUpEvery = int64(*flushEvery), int64(*catchUpEvery)
 	log, err := lf.logger()
 	if err != nil {
 		return err
@@ -172,7 +174,8 @@ func (o *benchOptions) measure(ctx context.Context, store *persistence.Store) er
 	load, _ := os.ReadFile("/proc/loadavg")
 	fmt.Fprintf(stdout, "machine: %d CPUs, %s, %s; load average %s\n", runtime.NumCPU(), cpuModel(), runtime.Version(),
 		strings.Join(strings.Fields(string(load))[:min(3, len(strings.Fields(string(load))))], " "))
-	fmt.Fprintf(stdout, "workload: %s, %d distinct visitors; --flush-every %d, --cache-size %d\n", filepath.Dir(o.base), visitors, o.flushEvery, o.cacheSize)
+	fmt.Fprintf(stdout, "workload: %s, %d distinct visitors; --flush-every %d, --catch-up-flush-every %d, --cache-size %d\n",
+		filepath.Dir(o.base), visitors, o.flushEvery, o.catchUpEvery, o.cacheSize)
 
 	var fl floors
 	floor := o.schema + "_bench_floor"
@@ -276,7 +279,8 @@ func (o *benchOptions) runOnce(ctx context.Context, cpus, shards int, memory boo
 	runtime.ReadMemStats(&ms0)
 	var commitNanos atomic.Int64
 	cfg := actors.Config{
-		Store: store, Rules: o.rules, LogBase: o.base, Shards: shards, FlushEvery: o.flushEvery, CacheSize: o.cacheSize,
+		Store: store, Rules: o.rules, LogBase: o.base, Shards: shards, FlushEvery: o.flushEvery, CatchUpFlushEvery: o.catchUpEvery,
+		CacheSize: o.cacheSize,
 	}
 	cpu0, pg0 := processCPU(), serverCPU(o.serverDir)
 	t0 := time.Now()

@@ -23,6 +23,7 @@ type pipelineFlags struct {
 	shards        *int
 	batch         *int
 	flushEvery    *int
+	catchUpEvery  *int
 	flushInterval *time.Duration
 	cacheSize     *int
 	rollups       *listFlag
@@ -46,9 +47,11 @@ func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
 		log: envString(fs, "log", "MANHATTAN_LOG", "log/manhattan.log", "event log base path (files <base>.<hour>)"),
 		source: envString(fs, "source", "MANHATTAN_SOURCE", d.Source,
 			"name of this log's pointers in the database; or nats://host:port[,…] to ingest the JetStream stream --stream (its pointers are named after it)"),
-		shards:        envInt(fs, "shards", "MANHATTAN_SHARDS", d.Shards, "shard actors"),
-		batch:         envInt(fs, "batch-size", "MANHATTAN_BATCH_SIZE", d.BatchSize, "records per source batch"),
-		flushEvery:    envInt(fs, "flush-every", "MANHATTAN_FLUSH_EVERY", int(d.FlushEvery), "commit an epoch at least every N records"),
+		shards:     envInt(fs, "shards", "MANHATTAN_SHARDS", d.Shards, "shard actors"),
+		batch:      envInt(fs, "batch-size", "MANHATTAN_BATCH_SIZE", d.BatchSize, "records per source batch"),
+		flushEvery: envInt(fs, "flush-every", "MANHATTAN_FLUSH_EVERY", int(d.FlushEvery), "commit an epoch at least every N records"),
+		catchUpEvery: envInt(fs, "catch-up-flush-every", "MANHATTAN_CATCH_UP_FLUSH_EVERY", defaultCatchUpFlushEvery,
+			"while working through a backlog (before reaching the end of the log), commit an epoch every N records instead (at least --flush-every): busy visitors' histories are rewritten less often"),
 		flushInterval: envDuration(fs, "flush-interval", "MANHATTAN_FLUSH_INTERVAL", d.FlushInterval, "commit an epoch at least this often"),
 		cacheSize:     envInt(fs, "cache-size", "MANHATTAN_CACHE_SIZE", d.CacheSize, "visitor histories kept in memory"),
 		rollups:       envList(fs, "rollup", "MANHATTAN_ROLLUPS", rollups.DefaultSpecs(), "rollup spec: all, browser, KEY=day|week|month|first_day|first_week:ZONE"),
@@ -71,11 +74,17 @@ func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
 // pipelineFlagNames names the flag of each Config field the flags set.
 var pipelineFlagNames = map[string]string{
 	"LogBase": "--log", "Source": "--source", "Shards": "--shards", "BatchSize": "--batch-size",
-	"FlushEvery": "--flush-every", "FlushInterval": "--flush-interval", "CacheSize": "--cache-size",
+	"FlushEvery": "--flush-every", "CatchUpFlushEvery": "--catch-up-flush-every", "FlushInterval": "--flush-interval", "CacheSize": "--cache-size",
 	"PollInterval": "--poll-interval", "Lease": "--lease",
 }
 
 const storeWaitEnv = "MANHATTAN_STORE_WAIT"
+
+// defaultCatchUpFlushEvery is the size of the epochs of a backlog (--catch-up-flush-every):
+// 16 epochs of the default --flush-every in one. It bounds the snapshots and counters one
+// epoch holds (those of the visitors of 4M records: ~400k at the standard shape) and the
+// work a crash loses, while one busy history is rewritten once instead of 16 times.
+const defaultCatchUpFlushEvery = 4_000_000
 
 // keepWaitingForStore makes --store-wait default to 0, keep waiting, unless the
 // environment sets it: a long-running command must outlive a database outage.
@@ -104,8 +113,9 @@ func (f *pipelineFlags) config() (actors.Config, error) {
 	}
 	cfg := actors.Config{
 		Rules: rules, LogBase: *f.log, Source: *f.source, SkipMissing: *f.skipMissing, PollInterval: *f.poll,
-		Shards: *f.shards, BatchSize: *f.batch, FlushEvery: int64(*f.flushEvery), FlushInterval: *f.flushInterval,
-		CacheSize: *f.cacheSize, RolloverGrace: *f.grace, Takeover: *f.takeover, Lease: *f.lease, Owner: *f.owner,
+		Shards: *f.shards, BatchSize: *f.batch, FlushEvery: int64(*f.flushEvery), CatchUpFlushEvery: int64(*f.catchUpEvery),
+		FlushInterval: *f.flushInterval,
+		CacheSize:     *f.cacheSize, RolloverGrace: *f.grace, Takeover: *f.takeover, Lease: *f.lease, Owner: *f.owner,
 	}
 	if *f.partitions != "" {
 		if f.natsURL() == "" {

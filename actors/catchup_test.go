@@ -43,9 +43,9 @@ func TestCatchUpEpochsAreLarger(t *testing.T) {
 }
 
 // TestFollowCutsTheBacklogWhenCaughtUp follows a log whose backlog is smaller than
-// CatchUpFlushEvery: the backlog is committed as one epoch as soon as the source reaches
-// the end of the log (no flush interval passes in this test), and epochs of FlushEvery
-// records follow as the log grows.
+// CatchUpFlushEvery and larger than FlushEvery: the backlog is committed as one epoch as
+// soon as the source reaches the end of the log (no flush interval passes in this test),
+// and epochs of FlushEvery records follow as the log grows.
 func TestFollowCutsTheBacklogWhenCaughtUp(t *testing.T) {
 	rules := testRules(t)
 	full := genLog(t, 12_000)

@@ -59,11 +59,13 @@ func (r *router) Receive(ctx actor.Context) {
 			r.cut(ctx, false)
 		}
 	case *messages.CaughtUp:
-		// The backlog is read: what it left in the open epoch is committed now, and
-		// epochs are FlushEvery records from here on. (In batch mode EndOfInput follows.)
+		// The backlog is read: epochs are FlushEvery records from here on, and an open
+		// epoch that has reached that size already is cut now; a smaller one waits for the
+		// flush interval or more records, as it would have without a backlog. (In batch
+		// mode EndOfInput follows.)
 		if m.Gen == r.gen && !r.ended && !r.caughtUp {
 			r.caughtUp = true
-			if r.env.cfg.Follow && (r.records > 0 || len(r.dead) > 0) {
+			if r.env.cfg.Follow && r.records >= r.env.cfg.FlushEvery {
 				r.cut(ctx, false)
 			}
 		}

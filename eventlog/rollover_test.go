@@ -177,6 +177,27 @@ func total(wrote map[string]int) int {
 	return n
 }
 
+// startFollow runs followAll on a goroutine of its own, into a new tally. stopFollow ends
+// it, requires that it ended without an error and returns the late data it reported.
+func startFollow(t *testing.T, base string, opts Options) (followed *tally, stopFollow func() []LateData) {
+	ctx, cancel := context.WithCancel(context.Background())
+	followed = newTally()
+	var late []LateData
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		late, err = followAll(ctx, base, opts, followed)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return followed, func() []LateData {
+		cancel()
+		<-done
+		require.NoError(t, err)
+		return late
+	}
+}
+
 // followAll reads base with a following Reader until ctx ends, into c; it returns the
 // late data the Reader reported.
 func followAll(ctx context.Context, base string, opts Options, c *tally) ([]LateData, error) {
@@ -249,16 +270,7 @@ func TestRolloverWritersWithDifferentClocksLoseNoLine(t *testing.T) {
 	})
 	opts := Options{PollInterval: time.Millisecond, Now: clock, Grace: -1}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	followed := newTally()
-	var late []LateData
-	var followErr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		late, followErr = followAll(ctx, base, opts, followed)
-	}()
+	followed, stopFollow := startFollow(t, base, opts)
 
 	batched := newTally()
 	var ptr messages.Pointer
@@ -282,9 +294,7 @@ func TestRolloverWritersWithDifferentClocksLoseNoLine(t *testing.T) {
 	want := total(wrote)
 	require.Greater(t, want, 100)
 	waitCount(t, followed, want)
-	cancel()
-	<-done
-	require.NoError(t, followErr)
+	late := stopFollow()
 	for name, c := range map[string]*tally{"follow": followed, "batch": batched} {
 		n, b := c.missing(wrote)
 		assert.Zero(t, n, "%s: lines lost (%d bytes)", name, b)
@@ -310,16 +320,7 @@ func TestRolloverForeignWriterIsReadInGraceOrReported(t *testing.T) {
 	})
 	// 50 simulated minutes: about 200 ms of real time.
 	opts := Options{PollInterval: time.Millisecond, Now: simClock(r0, 0), Grace: 50 * time.Minute}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	followed := newTally()
-	var late []LateData
-	var followErr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		late, followErr = followAll(ctx, base, opts, followed)
-	}()
+	followed, stopFollow := startFollow(t, base, opts)
 	wrote := wait()
 	want := total(wrote)
 	// Wait until every line is read or reported.
@@ -329,9 +330,7 @@ func TestRolloverForeignWriterIsReadInGraceOrReported(t *testing.T) {
 		defer followed.mu.Unlock()
 		return b == followed.late
 	}, deadlock, time.Millisecond)
-	cancel()
-	<-done
-	require.NoError(t, followErr)
+	late := stopFollow()
 	assert.Empty(t, followed.dups)
 	n, b := followed.missing(wrote)
 	var reported int64

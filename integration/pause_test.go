@@ -2,9 +2,9 @@ package integration
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -15,6 +15,7 @@ import (
 	"github.com/manhattan-analytics/manhattan/eventlog"
 	"github.com/manhattan-analytics/manhattan/internal/pgtest"
 	"github.com/manhattan-analytics/manhattan/loggen"
+	"github.com/manhattan-analytics/manhattan/persistence"
 )
 
 // A process paused (SIGSTOP) beyond its lease loses the source to another process; when it
@@ -22,6 +23,19 @@ import (
 // holds the lease, so it stops with an error naming the owner, and the results are those of
 // one sequential pass.
 func TestPausedIngestCannotCommitAfterLosingItsLease(t *testing.T) {
+	pausedIngestLosesItsSource(t, false)
+}
+
+// The same when the pause catches the process in the middle of a commit, its pointer rows
+// locked and the server busy receiving its COPY (not idle in a transaction, so no
+// server-side timeout ends it): the successor still takes the source over.
+func TestIngestPausedInTheMiddleOfACommitLosesItsSource(t *testing.T) {
+	pausedIngestLosesItsSource(t, true)
+}
+
+// pausedIngestLosesItsSource pauses an ingest after its first commit: at any moment, or
+// (inCopy) by its own hand in the middle of its second commit's COPY.
+func pausedIngestLosesItsSource(t *testing.T, inCopy bool) {
 	if testing.Short() {
 		t.Skip("builds the command and pauses it")
 	}
@@ -30,10 +44,7 @@ func TestPausedIngestCannotCommitAfterLosingItsLease(t *testing.T) {
 	base := generate(t, 200_000, 15)
 	want, _ := sequentialResult(t, rules, base)
 	store := pgtest.NewStore(t)
-	// If the pause catches the process inside a commit, its open transaction holds the
-	// pointer row's lock: the server aborts it after the idle-in-transaction timeout, which
-	// here is shorter than the store's default so that the test does not wait a minute.
-	db := withParam(pgtest.URL(t), "idle_in_transaction_session_timeout", "2s")
+	db := pgtest.URL(t)
 	args := func(owner, lease string) []string {
 		a := []string{"ingest", "--db", db, "--schema", store.Schema(), "--log", base,
 			"--shards", "2", "--flush-every", "5000", "--catch-up-flush-every", "5000", "--progress=false", "--owner", owner, "--lease", lease}
@@ -47,18 +58,32 @@ func TestPausedIngestCannotCommitAfterLosingItsLease(t *testing.T) {
 	}
 
 	paused := exec.Command(bin, args("paused", "1500ms")...)
+	if inCopy {
+		paused.Env = append(os.Environ(), persistence.StopInCopyEnv+"=1")
+	}
 	var pausedErr bytes.Buffer
 	paused.Stderr = &pausedErr
 	require.NoError(t, paused.Start())
 	defer func() { _ = paused.Process.Kill() }()
-	require.Eventually(t, func() bool {
-		p, _, err := store.LoadPointer(t.Context(), "default")
-		return err == nil && !p.IsZero()
-	}, time.Minute, 5*time.Millisecond, "the first process commits something")
-	require.NoError(t, paused.Process.Signal(syscall.SIGSTOP))
+	if inCopy {
+		require.Eventually(t, func() bool { return processState(t, paused.Process.Pid) == "T" },
+			2*time.Minute, 5*time.Millisecond, "the first process stops itself in its second commit: %s", &pausedErr)
+	} else {
+		require.Eventually(t, func() bool {
+			p, _, err := store.LoadPointer(t.Context(), "default")
+			return err == nil && !p.IsZero()
+		}, time.Minute, 5*time.Millisecond, "the first process commits something")
+		require.NoError(t, paused.Process.Signal(syscall.SIGSTOP))
+	}
 	before, _, err := store.LoadPointer(t.Context(), "default")
 	require.NoError(t, err)
-	time.Sleep(2 * time.Second) // beyond its lease
+	if inCopy {
+		require.False(t, before.IsZero(), "the first commit went through")
+	}
+	require.Eventually(t, func() bool {
+		owners, err := store.Owners(t.Context(), "default")
+		return err == nil && len(owners) == 0
+	}, time.Minute, 20*time.Millisecond, "the paused process's lease ends")
 
 	// The successor follows the log (so it keeps the lease) and commits all of it.
 	successor := exec.Command(bin, append(args("successor", "30s"), "--follow")...)
@@ -102,14 +127,11 @@ func TestPausedIngestCannotCommitAfterLosingItsLease(t *testing.T) {
 	assert.Equal(t, want, canonical(dump(t, store)), "nothing the paused process did after losing its lease counted")
 }
 
-// withParam adds a run-time parameter to a PostgreSQL URL or keyword/value string.
-func withParam(db, key, value string) string {
-	switch {
-	case !strings.Contains(db, "://"):
-		return db + " " + key + "=" + value
-	case strings.Contains(db, "?"):
-		return db + "&" + key + "=" + value
-	default:
-		return db + "?" + key + "=" + value
-	}
+// processState returns the state letter of process pid (R, S, T, …) from /proc.
+func processState(t *testing.T, pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	require.NoError(t, err)
+	i := bytes.LastIndex(b, []byte(") "))
+	require.Positive(t, i, "%s", b)
+	return string(b[i+2 : i+3])
 }

@@ -80,8 +80,10 @@ func (s *Store) commit(ctx context.Context, e *messages.Epoch, parts []*part) er
 		return err
 	}
 
+	stop := s.stopInCopy(ctx, tx.Conn().PgConn().PID())
 	for _, p := range parts {
-		src := &rowSource{n: p.rows, row: make([]any, len(p.columns)), fill: p.fill}
+		src := &rowSource{n: p.rows, row: make([]any, len(p.columns)), fill: p.fill, before: stop}
+		stop = nil
 		if _, err := tx.CopyFrom(ctx, p.target, p.columns, src); err != nil {
 			return fmt.Errorf("copy %s: %w", p.name, err)
 		}
@@ -133,12 +135,16 @@ func compareKeys(siteA, siteB int64, pairs ...string) int {
 
 // rowSource feeds COPY from an indexed source without allocating a row per row.
 type rowSource struct {
-	n, i int
-	row  []any
-	fill func(i int, row []any)
+	n, i   int
+	row    []any
+	fill   func(i int, row []any)
+	before func() // called before the first row when not nil (stopInCopy)
 }
 
 func (r *rowSource) Next() bool {
+	if r.i == 0 && r.before != nil {
+		r.before()
+	}
 	if r.i >= r.n {
 		return false
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/manhattan-analytics/manhattan/messages"
 	"github.com/manhattan-analytics/manhattan/ownership"
@@ -23,6 +24,14 @@ type ClaimRequest = ownership.ClaimRequest
 // new token, above every earlier one. Without Some, nothing is granted when any partition
 // is held by another owner with a lease not yet ended (and Takeover is false): the error
 // is a *NotOwnerError naming the owner and the end of its lease.
+//
+// A transaction that keeps a row locked for longer than a third of the lease (at most
+// claimLockWait), on a partition that the claim may take from another owner (its lease
+// has ended, or Takeover), is ended: it
+// belongs to a process that is frozen (SIGSTOP, a stalled machine) or cut off in the
+// middle of a commit, which the server may not end by itself (a backend waiting for COPY
+// data is busy, not idle in a transaction). Ended, the transaction commits nothing, and
+// once the claim has changed the token the frozen process's commits are refused.
 func (s *Store) Claim(ctx context.Context, r ClaimRequest) ([]messages.Claim, error) {
 	if r.Owner == "" {
 		return nil, errors.New("claim: no owner name")
@@ -31,12 +40,39 @@ func (s *Store) Claim(ctx context.Context, r ClaimRequest) ([]messages.Claim, er
 		return nil, fmt.Errorf("claim: lease %v is not positive", r.Lease)
 	}
 	parts := sortedPartitions(r.Partitions)
+	wait := min(max(r.Lease/3, 10*time.Millisecond), claimLockWait)
+	for {
+		claims, err := s.claim(ctx, r, parts, wait)
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != lockNotAvailable {
+			if err != nil {
+				return nil, fmt.Errorf("claim partitions %v of %q for %s: %w", r.Partitions, r.Source, r.Owner, err)
+			}
+			return claims, nil
+		}
+		// The rows stayed locked: end the holders that keep the claim from a partition it
+		// may take, and try again (a live owner's commit is waited for).
+		if err := s.endStaleLockHolders(ctx, r, parts); err != nil {
+			return nil, fmt.Errorf("claim partitions %v of %q for %s: %w", r.Partitions, r.Source, r.Owner, err)
+		}
+	}
+}
+
+// claimLockWait bounds each wait of Claim for the pointer rows' locks.
+const claimLockWait = time.Second
+
+// lockNotAvailable is the SQLSTATE of a lock wait that lock_timeout ended.
+const lockNotAvailable = "55P03"
+
+// claim is one attempt of Claim, waiting at most wait for the rows' locks.
+func (s *Store) claim(ctx context.Context, r ClaimRequest, parts []int32, wait time.Duration) ([]messages.Claim, error) {
 	var claims []messages.Claim
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		claims = nil
 		var rows []pointerRow
 		var now time.Time
 		b := &pgx.Batch{}
+		b.Queue("SELECT set_config('lock_timeout', $1, true)", fmt.Sprintf("%dms", max(wait.Milliseconds(), 1)))
 		s.queueLockPointers(b, r.Source, parts, &rows)
 		b.Queue("SELECT now()").QueryRow(func(row pgx.Row) error { return row.Scan(&now) })
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
@@ -84,10 +120,26 @@ func (s *Store) Claim(ctx context.Context, r ClaimRequest) ([]messages.Claim, er
 		return rs.Err()
 	})
 	if err != nil {
-		return nil, fmt.Errorf("claim partitions %v of %q for %s: %w", r.Partitions, r.Source, r.Owner, err)
+		return nil, err
 	}
 	sortClaims(claims)
 	return claims, nil
+}
+
+// endStaleLockHolders ends (pg_terminate_backend) the transactions that hold the lock of a
+// pointer row of r's partitions that r may take from another owner: one whose lease has
+// ended, or any other owner's with r.Takeover. The holder of a row's lock is the
+// transaction whose id is the row's xmax (pointer rows are only locked FOR UPDATE and
+// updated, so xmax is never a multixact).
+func (s *Store) endStaleLockHolders(ctx context.Context, r ClaimRequest, parts []int32) error {
+	_, err := s.pool.Exec(ctx, "SELECT pg_terminate_backend(l.pid) FROM "+s.t.pointers+" AS p "+
+		"JOIN pg_locks AS l ON l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock' AND l.granted AND l.transactionid = p.xmax "+
+		"WHERE p.source = $1 AND p.partition = ANY($2) AND p.owner <> '' AND p.owner <> $3 AND ($4 OR p.lease_until <= now()) "+
+		"AND l.pid <> pg_backend_pid()", r.Source, parts, r.Owner, r.Takeover)
+	if err != nil {
+		return fmt.Errorf("end the transactions that hold stale pointer rows: %w", err)
+	}
+	return nil
 }
 
 // Renew extends the leases of claims by lease. It returns the claims renewed (with their

@@ -2,9 +2,11 @@ package persistence_test
 
 import (
 	"context"
+	"io"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -125,4 +127,59 @@ func TestHeartbeatCountsTheLiveMembers(t *testing.T) {
 	m, err = st.Heartbeat(ctx, "s", "a", time.Hour)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a"}, m)
+}
+
+// A frozen process in the middle of a commit holds its pointer rows locked while the
+// server waits for its COPY data (the backend is busy, so no server timeout ends it). A
+// claim of a partition whose lease runs waits and ends nothing; once a partition's lease
+// has ended, a claim of it ends that transaction and takes the partition.
+func TestAClaimEndsTheFrozenCommitOfAnEndedLease(t *testing.T) {
+	ctx := context.Background()
+	st := pgtest.NewStore(t)
+	live, err := st.Claim(ctx, persistence.ClaimRequest{Source: "default", Owner: "host-a:1", Partitions: []int{0}, Lease: time.Hour})
+	require.NoError(t, err)
+	ending, err := st.Claim(ctx, persistence.ClaimRequest{Source: "default", Owner: "host-a:1", Partitions: []int{1}, Lease: time.Second})
+	require.NoError(t, err)
+
+	frozen, err := pgx.Connect(ctx, pgtest.URL(t))
+	require.NoError(t, err)
+	defer frozen.Close(context.WithoutCancel(ctx))
+	for _, q := range []string{"BEGIN",
+		"SELECT 1 FROM " + pgx.Identifier{st.Schema(), "pointers"}.Sanitize() + " WHERE source = 'default' FOR UPDATE",
+		"CREATE TEMPORARY TABLE staged (x integer)"} {
+		_, err = frozen.Exec(ctx, q)
+		require.NoError(t, err)
+	}
+	data, _ := io.Pipe() // never written: the COPY waits for data
+	copied := make(chan error, 1)
+	go func() {
+		_, err := frozen.PgConn().CopyFrom(ctx, data, "COPY staged FROM STDIN")
+		copied <- err
+	}()
+
+	short, cancel := context.WithTimeout(ctx, time.Second)
+	_, err = st.Claim(short, persistence.ClaimRequest{Source: "default", Owner: "host-b:2", Partitions: []int{0}, Lease: time.Hour})
+	cancel()
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	select {
+	case err := <-copied:
+		t.Fatalf("the holder of a live lease was ended: %v", err)
+	default:
+	}
+
+	require.Eventually(t, func() bool {
+		owners, err := st.Owners(ctx, "default")
+		return err == nil && len(owners) == 1 && owners[0].Partition == 0
+	}, time.Minute, 10*time.Millisecond, "the lease of partition 1 ends")
+	b, err := st.Claim(ctx, persistence.ClaimRequest{Source: "default", Owner: "host-b:2", Partitions: []int{1}, Lease: time.Hour})
+	require.NoError(t, err)
+	assert.Equal(t, ending[0].Token+1, b[0].Token)
+	require.Error(t, <-copied, "the frozen transaction was ended")
+
+	e := fileEpoch(1, 20, ending)
+	e.Advances[0].Pointer.Partition = 1
+	var no *persistence.NotOwnerError
+	require.ErrorAs(t, st.CommitEpoch(ctx, e), &no, "the frozen process cannot commit")
+	assert.Equal(t, "host-b:2", no.Owner)
+	commit(t, st, fileEpoch(1, 10, live))
 }

@@ -45,17 +45,27 @@ func ingestCLI(t *testing.T, db []string, base, source string) {
 	require.Equal(t, 0, code, errOut)
 }
 
-func TestPruneLogsKeepsEveryFileASourceStillNeeds(t *testing.T) {
+// hourPage is a page view of vid 5 s into hour h.
+func hourPage(h int64, vid string) string {
+	return line("1", "page", formatInt(h+5), vid, "1", "203.0.113.1", "GET", "/", "ua", "")
+}
+
+// writeThreeHours writes log base with one page view in each of three hours, 50 and 40
+// days old and the current one, and returns the hours.
+func writeThreeHours(t *testing.T, base string) (old1, old2, recent int64) {
+	t.Helper()
 	now := time.Now()
-	old1, old2, recent := eventlog.Hour(now.Add(-50*24*time.Hour)), eventlog.Hour(now.Add(-40*24*time.Hour)), eventlog.Hour(now)
+	old1, old2, recent = eventlog.Hour(now.Add(-50*24*time.Hour)), eventlog.Hour(now.Add(-40*24*time.Hour)), eventlog.Hour(now)
+	writeHour(t, base, old1, hourPage(old1, "a"))
+	writeHour(t, base, old2, hourPage(old2, "b"))
+	writeHour(t, base, recent, hourPage(recent, "c"))
+	return old1, old2, recent
+}
+
+func TestPruneLogsKeepsEveryFileASourceStillNeeds(t *testing.T) {
 	dir := t.TempDir()
 	base := filepath.Join(dir, "shop.log")
-	page := func(h int64, vid string) string {
-		return line("1", "page", formatInt(h+5), vid, "1", "203.0.113.1", "GET", "/", "ua", "")
-	}
-	writeHour(t, base, old1, page(old1, "a"))
-	writeHour(t, base, old2, page(old2, "b"))
-	writeHour(t, base, recent, page(recent, "c"))
+	old1, old2, recent := writeThreeHours(t, base)
 
 	// One source has read everything: the two old files can go, the current one stays.
 	_, db := pruneDB(t)
@@ -69,7 +79,7 @@ func TestPruneLogsKeepsEveryFileASourceStillNeeds(t *testing.T) {
 	// A second source (schema) whose pointer stands in the first file keeps everything.
 	_, db2 := pruneDB(t)
 	other := filepath.Join(dir, "other.log")
-	writeHour(t, other, old1, page(old1, "x"))
+	writeHour(t, other, old1, hourPage(old1, "x"))
 	ingestCLI(t, db2, base, "shop")
 	ingestCLI(t, db2, other, "other")
 	code, out, errOut = cli(t, append([]string{"prune", "logs", "--log", base, "--apply"}, db2...)...)
@@ -180,15 +190,8 @@ func TestPruneUsage(t *testing.T) {
 // every file), and naming the stream as the guard is refused. A shipper's progress file
 // beside the log guards what it has not shipped.
 func TestPruneLogsOfAFileSourceBesideAStreamSource(t *testing.T) {
-	now := time.Now()
-	old1, old2, recent := eventlog.Hour(now.Add(-50*24*time.Hour)), eventlog.Hour(now.Add(-40*24*time.Hour)), eventlog.Hour(now)
 	base := filepath.Join(t.TempDir(), "shop.log")
-	page := func(h int64, vid string) string {
-		return line("1", "page", formatInt(h+5), vid, "1", "203.0.113.1", "GET", "/", "ua", "")
-	}
-	writeHour(t, base, old1, page(old1, "a"))
-	writeHour(t, base, old2, page(old2, "b"))
-	writeHour(t, base, recent, page(recent, "c"))
+	old1, old2, recent := writeThreeHours(t, base)
 	_, db := pruneDB(t)
 	ingestCLI(t, db, base, "shop")
 

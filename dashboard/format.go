@@ -61,10 +61,19 @@ func formatFloat(f float64, decimals int) string {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return "—"
 	}
-	s := strconv.FormatFloat(f, 'f', decimals, 64)
+	return groupNumber(strconv.FormatFloat(f, 'f', decimals, 64), false)
+}
+
+// groupNumber writes a plain decimal number ("-1234.50") with thousands separators and a
+// typographic minus (none for a number that shows as zero); with trim, trailing zeros of
+// the fraction are dropped.
+func groupNumber(s string, trim bool) string {
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
 	intPart, frac, _ := strings.Cut(s, ".")
+	if trim {
+		frac = strings.TrimRight(frac, "0")
+	}
 	s = group(intPart)
 	if frac != "" {
 		s += "." + frac
@@ -95,21 +104,7 @@ func formatPEquals(p float64) string {
 // formatDecimal shows an exact decimal rounded to places, with thousands separators.
 // With trim, trailing zeros of the fraction are dropped.
 func formatDecimal(d decimal.Decimal, places int32, trim bool) string {
-	s := d.StringFixed(places)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	intPart, frac, _ := strings.Cut(s, ".")
-	if trim {
-		frac = strings.TrimRight(frac, "0")
-	}
-	s = group(intPart)
-	if frac != "" {
-		s += "." + frac
-	}
-	if neg && strings.Trim(s, "0.,") != "" {
-		s = minus + s
-	}
-	return s
+	return groupNumber(d.StringFixed(places), trim)
 }
 
 // formatValue shows a goal value by the goal's value format: currency with two

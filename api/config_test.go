@@ -88,6 +88,8 @@ func TestTestConfigBadRequests(t *testing.T) {
 	}{
 		{"PATCH", configPath, `{"control": "Maybe"}`, 400, `control: "Maybe" is not a population of test "red checkout form" (populations: False, True)`},
 		{"PATCH", configPath, `{"primary_goal": "nope"}`, 404, `primary goal: no goal named "nope" (goals: `},
+		{"PATCH", configPath, `{"primary_goal": "viewed page", "secondary_goals": ["viewed page"]}`, 400, `secondary goal: goal "viewed page" is already the test's primary goal (a goal has one role)`},
+		{"PATCH", configPath, `{"secondary_goals": ["viewed page"], "guardrail_goals": [{"goal": "viewed page"}]}`, 400, `guardrail goal: goal "viewed page" is already the test's secondary goal`},
 		{"PATCH", configPath, `{"correction": "bonferroni"}`, 400, `correction must be one of none, holm, bh, not "bonferroni"`},
 		{"PATCH", configPath, `{"status": "paused"}`, 400, "status must be one of running, stopped, shipped"},
 		{"PATCH", configPath, `{"weights": {"False": 1}}`, 400, "give a share for every population"},

@@ -205,18 +205,30 @@ func checkConfig(c *persistence.TestConfig, test persistence.TestInfo, goals []p
 	if c.Control != "" && !slices.Contains(pops, c.Control) {
 		return invalid("control: %q is not a population of test %q (populations: %s)", Clip(c.Control), Clip(test.Name), strings.Join(pops, ", "))
 	}
+	// Each goal has one role: the page and the verdict judge a goal by its role.
+	role := map[string]string{}
+	check := func(field, g string) error {
+		if err := known(field, g); err != nil {
+			return err
+		}
+		if was, ok := role[g]; ok {
+			return invalid("%s: goal %q is already the test's %s (a goal has one role)", field, Clip(g), was)
+		}
+		role[g] = field
+		return nil
+	}
 	if c.Primary != "" {
-		if err := known("primary goal", c.Primary); err != nil {
+		if err := check("primary goal", c.Primary); err != nil {
 			return err
 		}
 	}
 	for _, g := range c.Secondary {
-		if err := known("secondary goal", g); err != nil {
+		if err := check("secondary goal", g); err != nil {
 			return err
 		}
 	}
 	for _, g := range c.Guardrails {
-		if err := known("guardrail goal", g.Goal); err != nil {
+		if err := check("guardrail goal", g.Goal); err != nil {
 			return err
 		}
 	}

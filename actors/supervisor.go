@@ -323,7 +323,7 @@ func (s *supervisor) tryPointer(ctx actor.Context) {
 	s.env.stats.mu.Lock()
 	s.env.stats.storeDown = s.storeSince
 	s.env.stats.mu.Unlock()
-	cfg.Logger.Warn("store unreachable; retrying", slog.Any("error", err), slog.Duration("in", s.storeWait))
+	cfg.Logger.Warn("cannot read the committed pointer; retrying", slog.Any("error", err), slog.Duration("in", s.storeWait))
 	self, root := ctx.Self(), ctx.ActorSystem().Root
 	time.AfterFunc(s.storeWait, func() { root.Send(self, &retryPointer{}) })
 	s.storeWait = min(s.storeWait*2, cfg.MaxBackoff)

@@ -41,15 +41,20 @@ func (s *Store) Claim(ctx context.Context, r ClaimRequest) ([]messages.Claim, er
 	}
 	parts := sortedPartitions(r.Partitions)
 	wait := min(max(r.Lease/3, 10*time.Millisecond), claimLockWait)
+	locked := false // a wait for the rows' locks ran out at least once
 	for {
 		claims, err := s.claim(ctx, r, parts, wait)
 		var pgErr *pgconn.PgError
 		if !errors.As(err, &pgErr) || pgErr.Code != lockNotAvailable {
+			if err != nil && locked && ctx.Err() != nil {
+				return nil, fmt.Errorf("claim partitions %v of %q for %s: the pointer rows stayed locked by a commit of their owner, whose lease has not ended: %w", r.Partitions, r.Source, r.Owner, err)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("claim partitions %v of %q for %s: %w", r.Partitions, r.Source, r.Owner, err)
 			}
 			return claims, nil
 		}
+		locked = true
 		// The rows stayed locked: end the holders that keep the claim from a partition it
 		// may take, and try again (a live owner's commit is waited for).
 		if err := s.endStaleLockHolders(ctx, r, parts); err != nil {

@@ -157,10 +157,13 @@ func TestAClaimEndsTheFrozenCommitOfAnEndedLease(t *testing.T) {
 		copied <- err
 	}()
 
-	short, cancel := context.WithTimeout(ctx, time.Second)
+	// Each wait for the lock is at most a second: in four, the claim waits out several and
+	// says why it gave up.
+	short, cancel := context.WithTimeout(ctx, 4*time.Second)
 	_, err = st.Claim(short, persistence.ClaimRequest{Source: "default", Owner: "host-b:2", Partitions: []int{0}, Lease: time.Hour})
 	cancel()
 	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.ErrorContains(t, err, "the pointer rows stayed locked by a commit of their owner, whose lease has not ended")
 	select {
 	case err := <-copied:
 		t.Fatalf("the holder of a live lease was ended: %v", err)

@@ -229,6 +229,7 @@ func TestBadParameters(t *testing.T) {
 		{"goal=no+such+goal", `unknown goal "no such goal"`},
 		{"chart=nothing", `unknown chart goal "nothing"`},
 		{"stats=maybe", `stats must be "frequentist" or "bayesian", not "maybe"`},
+		{"breakdown=nosuch", `breakdown: no rollup "nosuch" to break the results down by (site, `},
 		{"from=yesterday", `from must be a date YYYY-MM-DD, not "yesterday"`},
 		{"to=2024-03", `to must be a date YYYY-MM-DD, not "2024-03"`},
 	} {

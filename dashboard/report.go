@@ -70,6 +70,10 @@ func loadReport(ctx context.Context, svc *query.Service, store query.Store, test
 			r.Rollups = append(r.Rollups, k)
 		}
 	}
+	if v.Breakdown != "" && v.Breakdown != query.BreakdownSite && !slices.Contains(r.Rollups, v.Breakdown) {
+		return nil, badParam("breakdown: no rollup %q to break the results down by (%s)", query.Clip(v.Breakdown),
+			strings.Join(append([]string{query.BreakdownSite}, r.Rollups...), ", "))
+	}
 	from, to, err := v.cohortRange(r.Zone)
 	if err != nil {
 		return nil, err
